@@ -1,0 +1,1 @@
+"""Pure contribution arithmetic on exact decimals: no I/O, no floats."""

@@ -1,0 +1,295 @@
+"""Price a range of months: each month with the parameter versions in force for that month.
+
+This is where parameters meet rules: it asks the snapshot for the versions in force, passes their
+plain values to the pure rules in ``calc.rules`` and records which version produced each figure.
+Errors are ``QuoteError`` with a Chinese message naming the field to fix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+from calc.rules import Bounds, Published, Split, base_for_ratio, bounds, rule_for
+from rates.families import FAMILIES
+from rates.model import Region
+from rates.months import Month
+from rates.store import NotConfigured, Resolved
+
+SCHEMES: dict[str, str] = {
+    "flexible_pension": "灵活就业人员企业职工基本养老保险",
+    "flexible_medical": "灵活就业人员职工基本医疗保险",
+    "outlet_injury": "基层快递网点工伤保险",
+    "resident_medical": "城乡居民基本医疗保险",
+}
+# A sanity limit on the work one request may ask for, not a policy figure.
+MAX_MONTHS = 120
+MAX_HEADCOUNT = 100_000
+MAX_FACTOR = Decimal(3)
+TIER_STEP = Decimal("0.1")
+
+
+class Parameters(Protocol):
+    regions: dict[str, Region]
+
+    def at(self, region: str, family: str, month: Month, scheme: str | None = None) -> Resolved: ...
+
+
+class QuoteError(ValueError):
+    """A request the engine cannot price, with the field to fix and a message in Chinese."""
+
+    def __init__(self, field: str, message: str, code: str = "invalid", status: int = 400):
+        super().__init__(message)
+        self.field, self.message, self.code, self.status = field, message, code, status
+
+
+@dataclass(frozen=True)
+class QuoteRequest:
+    region: str
+    scheme: str
+    start: Month
+    end: Month
+    base_ratio: Decimal | None = None
+    base: Decimal | None = None
+    headcount: int = 1
+    factor: Decimal = Decimal(1)
+
+
+@dataclass(frozen=True)
+class Line:
+    month: Month
+    base: Decimal | None
+    rate: Decimal | None
+    amount: Decimal
+    parts: dict[str, Decimal]
+    provisional: bool
+    versions: dict[str, int]
+    year: int | None = None  # resident medical is priced per contribution year
+
+
+@dataclass
+class Quote:
+    request: QuoteRequest
+    lines: list[Line]
+    used: list[Resolved] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def breakdown(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for line in self.lines:
+            for name, value in line.parts.items():
+                if name != "per_courier":
+                    totals[name] = totals.get(name, Decimal("0.00")) + value
+        return totals
+
+    @property
+    def provisional(self) -> bool:
+        return any(line.provisional for line in self.lines)
+
+
+class _Lookup:
+    """Resolves parameters for one request and remembers every version it used."""
+
+    def __init__(self, params: Parameters, region: str):
+        self.params, self.region = params, region
+        self.used: dict[int, Resolved] = {}
+
+    def __call__(self, family: str, month: Month, scheme: str | None = None) -> Resolved:
+        try:
+            resolved = self.params.at(self.region, family, month, scheme)
+        except NotConfigured:
+            raise not_configured(self.params.regions[self.region], family, month) from None
+        key = resolved.version.id if resolved.version.id is not None else id(resolved.version)
+        if key not in self.used or resolved.provisional:
+            self.used[key] = resolved
+        return resolved
+
+
+def not_configured(region: Region, family: str, month: Month) -> QuoteError:
+    label = FAMILIES[family].label
+    return QuoteError(
+        "scheme" if family != "avg_wage" else "start",
+        f"{region.name}{month}尚未配置“{label}”参数：没有可查证来源的数据，本服务不作估算。",
+        code="not_configured",
+        status=422,
+    )
+
+
+def _value(resolved: Resolved, name: str) -> Decimal:
+    value = resolved.version.decimal(name)
+    assert value is not None, name  # guaranteed by the loader for required fields
+    return value
+
+
+def _ids(*resolved: Resolved) -> dict[str, int]:
+    return {r.version.family: r.version.id or 0 for r in resolved}
+
+
+def _published(avg: Resolved, standard: Resolved) -> Published:
+    return Published(
+        floor=avg.version.decimal("base_floor_monthly"),
+        ceiling=avg.version.decimal("base_ceiling_monthly"),
+        floor_ratio=_value(standard, "base_ratio_floor"),
+        ceiling_ratio=_value(standard, "base_ratio_ceiling"),
+    )
+
+
+def _percent(ratio: Decimal) -> str:
+    return f"{(ratio * 100).normalize():f}%"
+
+
+def choose_base(
+    request: QuoteRequest, limits: Bounds, avg_wage: Decimal, published: Published, rounding: str, month: Month
+) -> Decimal:
+    """The monthly base the request asks for, checked against the scheme's range for the month."""
+    if request.base is not None:
+        if not limits.floor <= request.base <= limits.ceiling:
+            raise QuoteError(
+                "base",
+                f"缴费基数须在{limits.floor}元至{limits.ceiling}元之间（{month}），请修改缴费基数。",
+                code="out_of_range",
+            )
+        return request.base
+    ratio = request.base_ratio
+    if ratio is None:
+        if limits.floor_ratio != limits.ceiling_ratio:
+            raise QuoteError("base_ratio", "请选择缴费档次（base_ratio）或填写缴费基数（base）。", code="required")
+        ratio = limits.floor_ratio
+    if not limits.floor_ratio <= ratio <= limits.ceiling_ratio:
+        raise QuoteError(
+            "base_ratio",
+            f"缴费档次须在{_percent(limits.floor_ratio)}至{_percent(limits.ceiling_ratio)}之间，请修改缴费档次。",
+            code="out_of_range",
+        )
+    return base_for_ratio(avg_wage, ratio, published, rounding)
+
+
+def _price_with_base(scheme: str, request: QuoteRequest, at: _Lookup, month: Month) -> Line:
+    params = at(scheme, month)
+    standard = at("flexible_pension", month)  # the 60%-300% ratios that published bounds stand for
+    avg = at("avg_wage", month, scheme=scheme)
+    rounding = at("base_rounding", month)
+    rule_name = str(rounding.version.values["rule"])
+    avg_wage = _value(avg, "avg_wage_monthly")
+    published = _published(avg, standard)
+    limits = bounds(
+        avg_wage, _value(params, "base_ratio_floor"), _value(params, "base_ratio_ceiling"), published, rule_name
+    )
+    base = choose_base(request, limits, avg_wage, published, rule_name, month)
+    rate = _value(params, "rate")
+    personal = _value(params, "personal_account_rate")
+    function = rule_for(scheme, month)
+    if scheme == "flexible_medical":
+        split = function(base, rate, personal, params.version.decimal("fixed_monthly") or Decimal("0.00"))
+    else:
+        split = function(base, rate, personal)
+    assert isinstance(split, Split)
+    return Line(
+        month,
+        base,
+        rate,
+        split.amount,
+        split.parts,
+        avg.provisional,
+        _ids(params, avg, rounding) | ({} if scheme == "flexible_pension" else _ids(standard)),
+    )
+
+
+def _price_outlet(request: QuoteRequest, at: _Lookup, month: Month) -> Line:
+    params = at("outlet_injury", month)
+    avg = at("avg_wage", month, scheme="outlet_injury")
+    ratio = _value(params, "ratio")
+    split = rule_for("outlet_injury", month)(_value(avg, "avg_wage_monthly"), ratio, request.factor, request.headcount)
+    assert isinstance(split, Split)
+    return Line(
+        month,
+        _value(avg, "avg_wage_monthly"),
+        ratio * request.factor,
+        split.amount,
+        split.parts,
+        avg.provisional,
+        _ids(params, avg),
+    )
+
+
+def _price_resident(at: _Lookup, month: Month) -> Line:
+    params = at("resident_medical", month)
+    split = rule_for("resident_medical", month)(_value(params, "yearly_amount"))
+    assert isinstance(split, Split)
+    return Line(month, None, None, split.amount, split.parts, params.provisional, _ids(params), year=month.year)
+
+
+def validate(params: Parameters, request: QuoteRequest) -> None:
+    if request.region not in params.regions:
+        raise QuoteError("region", f"未知地区代码“{request.region}”，请从地区列表中选择。", "unknown_region", 404)
+    if request.scheme not in SCHEMES:
+        raise QuoteError("scheme", f"未知险种“{request.scheme}”，可选：{'、'.join(SCHEMES)}。", "unknown_scheme")
+    if request.end < request.start:
+        raise QuoteError("end", "终止月份不能早于起始月份，请修改终止月份。", "invalid_range")
+    if request.start.count_until(request.end) > MAX_MONTHS:
+        raise QuoteError("end", f"一次最多测算{MAX_MONTHS}个月，请缩短月份范围。", "range_too_long")
+    if request.base is not None and request.base_ratio is not None:
+        raise QuoteError("base", "缴费档次和缴费基数只能填写一项。", "conflict")
+    if not 1 <= request.headcount <= MAX_HEADCOUNT:
+        raise QuoteError("headcount", f"参保人数须为1至{MAX_HEADCOUNT}之间的整数。", "out_of_range")
+    if not Decimal(0) < request.factor <= MAX_FACTOR:
+        raise QuoteError("factor", f"浮动费率须大于0且不超过{MAX_FACTOR}。", "out_of_range")
+
+
+def price(params: Parameters, request: QuoteRequest) -> Quote:
+    """Price every month of the request with the versions in force for that month."""
+    validate(params, request)
+    at = _Lookup(params, request.region)
+    months = list(request.start.until(request.end))
+    pricers: dict[str, Callable[[Month], Line]] = {
+        "flexible_pension": lambda m: _price_with_base("flexible_pension", request, at, m),
+        "flexible_medical": lambda m: _price_with_base("flexible_medical", request, at, m),
+        "outlet_injury": lambda m: _price_outlet(request, at, m),
+        "resident_medical": lambda m: _price_resident(at, m),
+    }
+    if request.scheme == "resident_medical":
+        months = [m for i, m in enumerate(months) if i == 0 or m.month == 1]  # one line per year touched
+    lines = [pricers[request.scheme](month) for month in months]
+    return Quote(request, lines, list(at.used.values()))
+
+
+@dataclass(frozen=True)
+class Tier:
+    ratio: Decimal
+    base: Decimal
+    monthly: Decimal
+    yearly: Decimal
+    provisional: bool
+
+
+def tier_ratios(floor_ratio: Decimal, ceiling_ratio: Decimal) -> list[Decimal]:
+    """60%, 70%, ... 300%: every 10 points from the floor ratio, and the ceiling ratio."""
+    ratios, ratio = [], floor_ratio
+    while ratio < ceiling_ratio:
+        ratios.append(ratio)
+        ratio += TIER_STEP
+    return [*ratios, ceiling_ratio]
+
+
+def tiers(
+    params: Parameters, region: str, month: Month, scheme: str = "flexible_pension"
+) -> tuple[list[Tier], list[Resolved]]:
+    """Each tier's base and monthly amount in ``month``, and its amount over that calendar year."""
+    validate(params, QuoteRequest(region, scheme, month, month))
+    scheme_params = _Lookup(params, region)(scheme, month)
+    ratios = tier_ratios(_value(scheme_params, "base_ratio_floor"), _value(scheme_params, "base_ratio_ceiling"))
+    result: list[Tier] = []
+    used: dict[int, Resolved] = {}
+    for ratio in ratios:
+        year = QuoteRequest(region, scheme, Month(month.year, 1), Month(month.year, 12), base_ratio=ratio)
+        quote = price(params, year)
+        line = next(line for line in quote.lines if line.month == month)
+        result.append(Tier(ratio, line.base or Decimal(0), line.amount, quote.total, quote.provisional))
+        used.update({r.version.id or 0: r for r in quote.used})
+    return result, list(used.values())

@@ -1,0 +1,40 @@
+"""Every rounding the service does, in one place.
+
+Money: half-up to the fen (分), once, at the end of each month's amount. Contribution notices
+state amounts 计至分、分以下四舍五入; no national 文号 fixing this was found, so the rule is
+declared here once and nowhere else.
+
+Bases derived from the average wage: the region's ``base_rounding`` parameter (default half-up
+to the yuan, as the reference derivation of floors and ceilings does). Published floors and
+ceilings are used as published and never re-rounded.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+FEN = Decimal("0.01")
+YUAN = Decimal("1")
+
+_BASE_RULES = {
+    "half_up_yuan": (YUAN, ROUND_HALF_UP),
+    "down_yuan": (YUAN, ROUND_DOWN),
+    "up_yuan": (YUAN, ROUND_CEILING),
+    "half_up_fen": (FEN, ROUND_HALF_UP),
+}
+
+
+def to_fen(amount: Decimal) -> Decimal:
+    """Round a month's amount half-up to the fen."""
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
+
+
+def round_base(value: Decimal, rule: str) -> Decimal:
+    """Round a base derived from the average wage by the region's rule."""
+    unit, mode = _BASE_RULES[rule]
+    return value.quantize(unit, rounding=mode)
+
+
+def fen(amount: Decimal) -> int:
+    """An amount already rounded to the fen, as integer fen (for vectorised sums)."""
+    return int(amount * 100)

@@ -1,0 +1,1 @@
+"""Contribution parameters: what was in force when, and on which document."""

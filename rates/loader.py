@@ -1,0 +1,298 @@
+"""Read and validate the bundled parameter files.
+
+Layout: ``<root>/regions.yaml`` and ``<root>/<region code>/<family>.yaml``. Each family file holds
+``values``: a mapping from the month a version takes effect (``"YYYY-MM"``, ascending) to that
+version's figures, written as strings so that they stay exact, with its reference and trust level.
+Every problem is reported with the file and the key, and nothing is loaded while any remains.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rates.families import FAMILIES, TRUST_LEVELS, Family, Field, Kind
+from rates.model import Reference, Region, Version
+from rates.months import Month
+
+BUNDLED = Path(__file__).parent / "params"
+
+TOP_KEYS = {"values"}
+META_KEYS = {"reference", "trust", "note", "contribution_year", "effective_by_scheme"}
+REFERENCE_KEYS = {"title", "doc_no", "url", "published", "source", "fields"}
+SCHEMES_WITH_BASE = ("flexible_pension", "flexible_medical", "outlet_injury")
+
+
+class ParameterFileError(ValueError):
+    """One or more parameter files are broken; ``problems`` lists (file, key, message)."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]):
+        self.problems = problems
+        lines = [f"{file}: {key}: {message}" for file, key, message in problems]
+        super().__init__("invalid parameter files:\n" + "\n".join(lines))
+
+
+class _Problem(Exception):
+    def __init__(self, key: str, message: str):
+        self.key, self.message = key, message
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node)
+        if key in mapping:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+    return mapping
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def parse_decimal(key: str, raw: Any) -> Decimal:
+    if not isinstance(raw, str):
+        raise _Problem(key, f"write the number as a quoted string (got {type(raw).__name__} {raw!r})")
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise _Problem(key, f"not a decimal number: {raw!r}") from None
+    if not value.is_finite():
+        raise _Problem(key, f"not a finite number: {raw!r}")
+    return value
+
+
+def parse_value(key: str, spec: Field, raw: Any) -> Decimal | str:
+    if spec.kind is Kind.CHOICE:
+        if raw not in spec.choices:
+            raise _Problem(key, f"must be one of {', '.join(spec.choices)} (got {raw!r})")
+        return str(raw)
+    value = parse_decimal(key, raw)
+    if spec.kind is Kind.MONEY and (value < 0 or value.as_tuple().exponent < -2):  # type: ignore[operator]
+        raise _Problem(key, f"money must be >= 0 with at most two decimals (got {raw})")
+    if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
+        raise _Problem(key, f"ratio out of range [{spec.low}, {spec.high}]: {raw}")
+    return value
+
+
+def parse_month(key: str, raw: Any) -> Month:
+    try:
+        return Month.parse(raw)
+    except ValueError:
+        raise _Problem(key, f"not a YYYY-MM month: {raw!r}") from None
+
+
+def parse_date(key: str, raw: Any) -> date:
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        raise _Problem(key, f"not a YYYY-MM-DD date: {raw!r}") from None
+
+
+def parse_references(key: str, raw: Any, family: Family) -> tuple[Reference, ...]:
+    if raw is None:
+        raise _Problem(key, "a reference (title, 文号 where known) is required")
+    items = raw if isinstance(raw, list) else [raw]
+    if not items:
+        raise _Problem(key, "a reference (title, 文号 where known) is required")
+    references = []
+    for i, item in enumerate(items):
+        where = f"{key}[{i}]" if isinstance(raw, list) else key
+        if not isinstance(item, dict):
+            raise _Problem(where, "must be a mapping with at least a title")
+        unknown = set(item) - REFERENCE_KEYS
+        if unknown:
+            raise _Problem(f"{where}.{sorted(unknown)[0]}", "unknown key")
+        title = item.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise _Problem(f"{where}.title", "a reference needs a title")
+        fields = tuple(item.get("fields") or ())
+        for name in fields:
+            if family.field(name) is None:
+                raise _Problem(f"{where}.fields", f"{name!r} is not a field of {family.name}")
+        published = item.get("published")
+        references.append(
+            Reference(
+                title=title.strip(),
+                doc_no=_optional_text(f"{where}.doc_no", item.get("doc_no")),
+                url=_optional_text(f"{where}.url", item.get("url")),
+                published=parse_date(f"{where}.published", published) if published else None,
+                source=_optional_text(f"{where}.source", item.get("source")),
+                fields=fields,
+            )
+        )
+    return tuple(references)
+
+
+def _optional_text(key: str, raw: Any) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise _Problem(key, f"must be text (got {raw!r})")
+    return raw.strip() or None
+
+
+def parse_version(region: str, family: Family, month_key: Any, body: Any, origin: str | None = None) -> Version:
+    """Validate one version (one dated entry under ``values``); raises _Problem."""
+    effective = parse_month(month_key, month_key)
+    if not isinstance(body, dict):
+        raise _Problem(month_key, "each version must be a mapping of values")
+    allowed = {f.name for f in family.fields} | META_KEYS
+    for key in body:
+        if key not in allowed:
+            raise _Problem(f"{month_key}.{key}", f"unknown key for family {family.name}")
+    values: dict[str, Decimal | str] = {}
+    for spec in family.fields:
+        key = f"{month_key}.{spec.name}"
+        if body.get(spec.name) is None:
+            if spec.required:
+                raise _Problem(key, "missing value")
+            continue
+        values[spec.name] = parse_value(key, spec, body[spec.name])
+    _check_coherence(month_key, values)
+
+    trust = body.get("trust")
+    if trust not in TRUST_LEVELS:
+        raise _Problem(f"{month_key}.trust", f"must be one of {', '.join(TRUST_LEVELS)}")
+    year = body.get("contribution_year")
+    if family.yearly:
+        if not isinstance(year, int) or isinstance(year, bool) or not 1900 <= year <= 9999:
+            raise _Problem(f"{month_key}.contribution_year", "a yearly family needs the year (e.g. 2025)")
+    elif year is not None:
+        raise _Problem(f"{month_key}.contribution_year", f"{family.name} is not yearly")
+    switches = body.get("effective_by_scheme") or {}
+    if not isinstance(switches, dict):
+        raise _Problem(f"{month_key}.effective_by_scheme", "must map a scheme to a month")
+    by_scheme = {}
+    for scheme, raw_month in switches.items():
+        key = f"{month_key}.effective_by_scheme.{scheme}"
+        if scheme not in SCHEMES_WITH_BASE:
+            raise _Problem(key, f"unknown scheme (one of {', '.join(SCHEMES_WITH_BASE)})")
+        by_scheme[scheme] = parse_month(key, raw_month)
+        if by_scheme[scheme] < effective:
+            raise _Problem(key, "a scheme cannot switch before the version takes effect")
+    return Version(
+        region=region,
+        family=family.name,
+        effective_from=effective,
+        values=values,
+        references=parse_references(f"{month_key}.reference", body.get("reference"), family),
+        trust=trust,
+        note=_optional_text(f"{month_key}.note", body.get("note")),
+        contribution_year=year if family.yearly else None,
+        effective_by_scheme=by_scheme,
+        origin=origin,
+    )
+
+
+def _check_coherence(month_key: str, values: dict[str, Decimal | str]) -> None:
+    def get(name: str) -> Decimal | None:
+        value = values.get(name)
+        return value if isinstance(value, Decimal) else None
+
+    low, high = get("base_ratio_floor"), get("base_ratio_ceiling")
+    if low is not None and high is not None and low > high:
+        raise _Problem(f"{month_key}.base_ratio_floor", "floor ratio above ceiling ratio")
+    rate, personal = get("rate"), get("personal_account_rate")
+    if rate is not None and personal is not None and personal > rate:
+        raise _Problem(f"{month_key}.personal_account_rate", "personal account share above the rate")
+    avg, floor, ceiling = get("avg_wage_monthly"), get("base_floor_monthly"), get("base_ceiling_monthly")
+    if avg is not None and floor is not None and floor > avg:
+        raise _Problem(f"{month_key}.base_floor_monthly", "floor above the average wage")
+    if avg is not None and ceiling is not None and ceiling < avg:
+        raise _Problem(f"{month_key}.base_ceiling_monthly", "ceiling below the average wage")
+
+
+def parse_family_document(region: str, family: Family, document: Any, origin: str | None = None) -> list[Version]:
+    """Validate a whole family file's content; raises _Problem on the first fault."""
+    if not isinstance(document, dict):
+        raise _Problem("(file)", "must be a mapping with a 'values' key")
+    for key in document:
+        if key not in TOP_KEYS:
+            raise _Problem(str(key), "unknown key (a family file holds only 'values')")
+    entries = document.get("values")
+    if not isinstance(entries, dict) or not entries:
+        raise _Problem("values", "must map at least one YYYY-MM month to a version")
+    versions: list[Version] = []
+    for month_key, body in entries.items():
+        if not isinstance(month_key, str):
+            raise _Problem(str(month_key), 'write the month as a quoted "YYYY-MM" string')
+        version = parse_version(region, family, month_key, body, origin)
+        if versions and version.effective_from <= versions[-1].effective_from:
+            raise _Problem(month_key, f"months must be in ascending order (after {versions[-1].effective_from})")
+        if family.yearly and versions and version.contribution_year <= versions[-1].contribution_year:  # type: ignore[operator]
+            raise _Problem(f"{month_key}.contribution_year", "contribution years must ascend")
+        versions.append(version)
+    return versions
+
+
+def load_regions(root: Path) -> dict[str, Region]:
+    path = root / "regions.yaml"
+    document = read_yaml(path)
+    regions: dict[str, Region] = {}
+    if not isinstance(document, dict):
+        raise ParameterFileError([(str(path), "(file)", "must map region codes to name and parent")])
+    for code, body in document.items():
+        if not (isinstance(code, str) and len(code) == 6 and code.isdigit()):
+            raise ParameterFileError([(str(path), str(code), "a region code is six digits, quoted")])
+        if not isinstance(body, dict) or set(body) != {"name", "parent"}:
+            raise ParameterFileError([(str(path), code, "needs exactly name and parent")])
+        regions[code] = Region(code, str(body["name"]), body["parent"])
+    for region in regions.values():
+        if region.parent is not None and region.parent not in regions:
+            raise ParameterFileError([(str(path), region.code, f"unknown parent {region.parent}")])
+    return regions
+
+
+def load_tree(root: Path = BUNDLED) -> tuple[dict[str, Region], list[Version]]:
+    """Load every file under root; raise ParameterFileError listing every broken file and key."""
+    try:
+        regions = load_regions(root)
+    except (yaml.YAMLError, OSError) as error:
+        raise ParameterFileError([(str(root / "regions.yaml"), "(file)", str(error))]) from None
+    problems: list[tuple[str, str, str]] = []
+    versions: list[Version] = []
+    for path in sorted(root.rglob("*")):
+        if path.is_dir() or path.name == "regions.yaml":
+            continue
+        relative = path.relative_to(root)
+        try:
+            region, family = _placement(relative, regions)
+            origin = f"rates/params/{relative.as_posix()}"
+            versions.extend(parse_family_document(region, family, read_yaml(path), origin))
+        except _Problem as problem:
+            problems.append((str(path), problem.key, problem.message))
+        except yaml.YAMLError as error:
+            problems.append((str(path), "(file)", f"not valid YAML: {error}"))
+        except UnicodeDecodeError:
+            problems.append((str(path), "(file)", "not UTF-8 text"))
+    if problems:
+        raise ParameterFileError(problems)
+    return regions, versions
+
+
+def _placement(relative: Path, regions: dict[str, Region]) -> tuple[str, Family]:
+    parts = relative.parts
+    if len(parts) != 2 or relative.suffix != ".yaml":
+        raise _Problem("(path)", "a parameter file lives at <region code>/<family>.yaml")
+    region, family_name = parts[0], relative.stem
+    if region not in regions:
+        raise _Problem("(path)", f"unknown region {region} (not in regions.yaml)")
+    if family_name not in FAMILIES:
+        raise _Problem("(path)", f"unknown family {family_name} (one of {', '.join(FAMILIES)})")
+    return region, FAMILIES[family_name]

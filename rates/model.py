@@ -1,0 +1,99 @@
+"""What a parameter version is, independent of where it is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from rates.months import Month
+
+NATIONAL = "000000"
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The document a figure comes from: title and 文号, and how the figure reached us."""
+
+    title: str
+    doc_no: str | None = None
+    url: str | None = None
+    published: date | None = None
+    source: str | None = None
+    fields: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "doc_no": self.doc_no,
+            "url": self.url,
+            "published": self.published.isoformat() if self.published else None,
+            "source": self.source,
+            "fields": list(self.fields),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reference:
+        published = data.get("published")
+        return cls(
+            title=data["title"],
+            doc_no=data.get("doc_no"),
+            url=data.get("url"),
+            published=date.fromisoformat(published) if published else None,
+            source=data.get("source"),
+            fields=tuple(data.get("fields") or ()),
+        )
+
+
+@dataclass(frozen=True)
+class Version:
+    """One dated set of values of one family for one region, with its sources."""
+
+    region: str
+    family: str
+    effective_from: Month
+    values: Mapping[str, Decimal | str]
+    references: tuple[Reference, ...]
+    trust: str
+    note: str | None = None
+    contribution_year: int | None = None
+    # Some schemes switch to a new yearly figure later than others (云南2026: medical in September).
+    effective_by_scheme: Mapping[str, Month] = field(default_factory=dict)
+    origin: str | None = None
+    id: int | None = None
+    recorded_at: datetime | None = None
+    recorded_by: str | None = None
+    supersedes: int | None = None
+    withdrawn: bool = False
+
+    def effective_for(self, scheme: str | None) -> Month:
+        if scheme is not None and scheme in self.effective_by_scheme:
+            return self.effective_by_scheme[scheme]
+        return self.effective_from
+
+    def decimal(self, name: str) -> Decimal | None:
+        value = self.values.get(name)
+        return value if isinstance(value, Decimal) else None
+
+    def payload(self) -> dict[str, Any]:
+        """The content of the version, in a JSON form that keeps every decimal exact."""
+        return {
+            "values": {k: str(v) for k, v in sorted(self.values.items())},
+            "references": [r.to_json() for r in self.references],
+            "trust": self.trust,
+            "note": self.note,
+            "contribution_year": self.contribution_year,
+            "effective_by_scheme": {k: str(v) for k, v in sorted(self.effective_by_scheme.items())},
+        }
+
+    def doc_numbers(self) -> str:
+        return "；".join(r.doc_no for r in self.references if r.doc_no) or "无文号"

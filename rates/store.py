@@ -1,0 +1,252 @@
+"""The parameter store: append-only versions in a database, read "at an instant".
+
+Stored versions are never updated in place. A correction is a new version that supersedes the
+old one; a withdrawal is a new record that supersedes it and carries no values in force. Readers
+work on an immutable in-memory snapshot, rebuilt whenever the database holds a newer record, so
+every process sharing the database sees a publication at its next calculation.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    func,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from rates.families import FAMILIES
+from rates.model import NATIONAL, Reference, Region, Version
+from rates.months import Month
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class RegionRow(Base):
+    __tablename__ = "region"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    parent: Mapped[str | None] = mapped_column(String(6), nullable=True)
+
+
+class VersionRow(Base):
+    __tablename__ = "parameter_version"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    region: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), index=True)
+    family: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[date] = mapped_column(Date)
+    contribution_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    trust: Mapped[str] = mapped_column(String(10))
+    # values, references, note and scheme switches as JSON with decimals as strings (exact)
+    payload: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    recorded_by: Mapped[str] = mapped_column(String(80))
+    # unique: a version is superseded at most once, so two concurrent corrections cannot both land
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("parameter_version.id"), nullable=True, unique=True)
+    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+def _first_day(month: Month) -> date:
+    return date(month.year, month.month, 1)
+
+
+def row_to_version(row: VersionRow) -> Version:
+    data = json.loads(row.payload)
+    family = FAMILIES[row.family]
+    values: dict[str, Decimal | str] = {}
+    for name, raw in data["values"].items():
+        spec = family.field(name)
+        values[name] = raw if spec is not None and spec.choices else Decimal(raw)
+    return Version(
+        region=row.region,
+        family=row.family,
+        effective_from=Month(row.effective_from.year, row.effective_from.month),
+        values=values,
+        references=tuple(Reference.from_json(r) for r in data["references"]),
+        trust=row.trust,
+        note=data.get("note"),
+        contribution_year=row.contribution_year,
+        effective_by_scheme={k: Month.parse(v) for k, v in data.get("effective_by_scheme", {}).items()},
+        origin=row.origin,
+        id=row.id,
+        recorded_at=row.recorded_at,
+        recorded_by=row.recorded_by,
+        supersedes=row.supersedes_id,
+        withdrawn=row.withdrawn,
+    )
+
+
+def version_to_row(version: Version, recorded_by: str, supersedes: int | None = None) -> VersionRow:
+    return VersionRow(
+        region=version.region,
+        family=version.family,
+        effective_from=_first_day(version.effective_from),
+        contribution_year=version.contribution_year,
+        trust=version.trust,
+        payload=json.dumps(version.payload(), ensure_ascii=False, sort_keys=True),
+        origin=version.origin,
+        recorded_at=datetime.now(UTC),
+        recorded_by=recorded_by,
+        supersedes_id=supersedes,
+        withdrawn=version.withdrawn,
+    )
+
+
+class NotConfigured(LookupError):
+    """No version of a family is in force for a region and month, at any level."""
+
+    def __init__(self, region: str, family: str, month: Month):
+        self.region, self.family, self.month = region, family, month
+        super().__init__(f"{family} not configured for {region} at {month}")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    version: Version
+    level: str  # the region code whose version applies (the region itself or an ancestor)
+    provisional: bool  # 暂按上年度标准: no version yet for the month's contribution year
+
+
+class Snapshot:
+    """Every stored version at one revision of the database; pure reads, safe to share."""
+
+    def __init__(self, regions: dict[str, Region], versions: Sequence[Version], revision: int):
+        self.regions = regions
+        self.revision = revision
+        self.all_versions = sorted(versions, key=lambda v: (v.region, v.family, v.effective_from, v.id or 0))
+        superseded = {v.supersedes for v in versions if v.supersedes is not None}
+        self._active: dict[tuple[str, str], list[Version]] = {}
+        for version in self.all_versions:
+            if version.id not in superseded and not version.withdrawn:
+                self._active.setdefault((version.region, version.family), []).append(version)
+
+    def chain(self, region: str) -> list[str]:
+        """The region and its ancestors, nearest first, ending at the national level."""
+        codes: list[str] = []
+        code: str | None = region
+        while code is not None and code not in codes:
+            codes.append(code)
+            code = self.regions[code].parent if code in self.regions else None
+        if NATIONAL not in codes:
+            codes.append(NATIONAL)
+        return codes
+
+    def active(self, region: str, family: str) -> list[Version]:
+        return self._active.get((region, family), [])
+
+    def at(self, region: str, family: str, month: Month, scheme: str | None = None) -> Resolved:
+        """The version of ``family`` in force for ``region`` in ``month`` (nearest level wins)."""
+        for level in self.chain(region):
+            versions = self.active(level, family)
+            candidates = [v for v in versions if v.effective_for(scheme) <= month]
+            if not candidates:
+                continue
+            chosen = max(candidates, key=lambda v: (v.effective_for(scheme), v.effective_from))
+            provisional = (
+                FAMILIES[family].yearly
+                and chosen.contribution_year is not None
+                and chosen.contribution_year < month.year
+                and not any((v.contribution_year or 0) >= month.year for v in versions)
+            )
+            return Resolved(chosen, level, provisional)
+        raise NotConfigured(region, family, month)
+
+    def history(self, region: str) -> list[Version]:
+        """Every record, superseded and withdrawn ones included, of the region and its ancestors."""
+        levels = set(self.chain(region))
+        return [v for v in self.all_versions if v.region in levels]
+
+    def is_superseded(self, version: Version) -> bool:
+        return any(v.supersedes == version.id for v in self.all_versions)
+
+
+@dataclass
+class LoadReport:
+    inserted: int = 0
+    superseded: int = 0
+    unchanged: int = 0
+
+
+class ParameterStore:
+    """Database-backed store with a snapshot cache refreshed on every new revision."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def create_schema(self) -> None:
+        Base.metadata.create_all(self.engine)
+
+    def revision(self) -> tuple[int, int]:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(func.coalesce(func.max(VersionRow.id), 0), func.count(RegionRow.code.distinct()))
+                .select_from(RegionRow)
+                .outerjoin(VersionRow, VersionRow.region == RegionRow.code)
+            ).one()
+        return int(row[0]), int(row[1])
+
+    def snapshot(self) -> Snapshot:
+        revision = self.revision()
+        current = self._snapshot
+        if current is not None and (current.revision, len(current.regions)) == revision:
+            return current
+        with self._lock:
+            with Session(self.engine) as session:
+                regions = {r.code: Region(r.code, r.name, r.parent) for r in session.scalars(select(RegionRow))}
+                versions = [row_to_version(r) for r in session.scalars(select(VersionRow))]
+            snapshot = Snapshot(regions, versions, max((v.id or 0 for v in versions), default=0))
+            self._snapshot = snapshot
+            return snapshot
+
+    def is_empty(self) -> bool:
+        return self.revision() == (0, 0)
+
+    def load(
+        self, regions: dict[str, Region], versions: Iterable[Version], recorded_by: str = "bundled files"
+    ) -> LoadReport:
+        """Store files' versions in one transaction; loading the same content twice changes nothing."""
+        report = LoadReport()
+        with Session(self.engine) as session, session.begin():
+            known = {r.code: r for r in session.scalars(select(RegionRow))}
+            for region in regions.values():
+                if region.code not in known:
+                    session.add(RegionRow(code=region.code, name=region.name, parent=region.parent))
+            session.flush()
+            rows = list(session.scalars(select(VersionRow)))
+            superseded = {r.supersedes_id for r in rows if r.supersedes_id is not None}
+            active = {
+                (r.region, r.family, r.effective_from): r for r in rows if r.id not in superseded and not r.withdrawn
+            }
+            for version in versions:
+                current = active.get((version.region, version.family, _first_day(version.effective_from)))
+                if current is None:
+                    session.add(version_to_row(version, recorded_by))
+                    report.inserted += 1
+                elif (
+                    json.loads(current.payload) == json.loads(json.dumps(version.payload(), ensure_ascii=False))
+                    and current.trust == version.trust
+                ):
+                    report.unchanged += 1
+                else:
+                    session.add(version_to_row(version, recorded_by, supersedes=current.id))
+                    report.superseded += 1
+        return report

@@ -1,0 +1,38 @@
+"""The Flask service: an app factory and one blueprint per feature."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("SECRET_KEY", "dev"),
+        DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'shebao.sqlite3'}"),
+        RATES_DIR=None,  # None: the bundled files under rates/params
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    from service import api, cli, db, errors
+
+    db.init_app(app)
+    api.init_app(app)
+    errors.init_app(app)  # after the API: flask-smorest registers error handlers of its own
+    cli.init_app(app)
+    return app

@@ -1,0 +1,172 @@
+"""JSON API under /api/v1, documented as OpenAPI 3 at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import flask_swagger_ui
+from flask import Flask, Response, send_from_directory
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint, abort
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from calc.quote import QuoteError, QuoteRequest, price, tiers
+from rates.families import FAMILIES
+from rates.months import Month
+from rates.store import NotConfigured
+from service import schemas
+from service.db import snapshot
+from service.present import quote_data, tier_data, used_versions, version_data
+
+SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
+CHINA = ZoneInfo("Asia/Shanghai")
+
+
+def current_month() -> Month:
+    now = datetime.now(CHINA)
+    return Month(now.year, now.month)
+
+
+class ExactParser(FlaskParser):
+    """Reads JSON numbers as Decimal, so that 0.6 never becomes 0.59999999999999997."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            if req.get_data(cache=True):
+                abort(415)
+            return core.missing
+        try:
+            return json.loads(req.get_data(cache=True).decode("utf-8"), parse_float=Decimal)
+        except (ValueError, RecursionError, UnicodeDecodeError):
+            abort(400, messages={"json": ["Invalid JSON body."]})
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = ExactParser()
+
+
+blp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="社保缴费测算")
+ERRORS = (400, 404, 415, 422)
+
+
+def _document_errors(*statuses: int):  # type: ignore[no-untyped-def]
+    def decorate(function):  # type: ignore[no-untyped-def]
+        for status in statuses:
+            function = blp.alt_response(status, schema=schemas.ApiErrorSchema, description="错误（中文说明）")(function)
+        return function
+
+    return decorate
+
+
+def _region_or_404(code: str) -> None:
+    if code not in snapshot().regions:
+        raise QuoteError("region", f"未知地区代码“{code[:12]}”，请从地区列表中选择。", "unknown_region", 404)
+
+
+@blp.route("/regions")
+class Regions(MethodView):
+    @blp.response(200, schemas.RegionSchema(many=True))
+    def get(self) -> list[Any]:
+        """地区列表（GB/T 2260 代码）"""
+        return [r for code, r in sorted(snapshot().regions.items()) if code != "000000"]
+
+
+@blp.route("/parameters")
+class Parameters(MethodView):
+    @blp.arguments(schemas.RegionMonthQuerySchema, location="query")
+    @blp.response(200, schemas.ParametersSchema)
+    @_document_errors(*ERRORS)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """某地区某月在用的参数，含文号、可信度与是否暂按上年度标准"""
+        _region_or_404(query["region"])
+        snap, month = snapshot(), query["month"] or current_month()
+        families, missing = [], []
+        for family in FAMILIES:
+            try:
+                resolved = snap.at(query["region"], family, month)
+            except NotConfigured:
+                missing.append({"family": family, "label": FAMILIES[family].label, "message": "未配置"})
+                continue
+            families.append(version_data(snap, resolved.version, resolved))
+        return {
+            "region": query["region"],
+            "region_name": snap.regions[query["region"]].name,
+            "month": str(month),
+            "families": families,
+            "not_configured": missing,
+        }
+
+
+@blp.route("/parameters/<region>/history")
+class History(MethodView):
+    @blp.response(200, schemas.HistorySchema)
+    @_document_errors(404)
+    def get(self, region: str) -> dict[str, Any]:
+        """某地区（含上级）全部参数版本，包括已更正和已撤回的记录"""
+        _region_or_404(region)
+        snap = snapshot()
+        return {
+            "region": region,
+            "region_name": snap.regions[region].name,
+            "versions": [version_data(snap, v) for v in snap.history(region)],
+        }
+
+
+@blp.route("/calculate")
+class Calculate(MethodView):
+    @blp.arguments(schemas.CalculateRequestSchema)
+    @blp.response(200, schemas.QuoteSchema)
+    @_document_errors(*ERRORS)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """按月测算缴费金额（每月使用当月在用的参数版本）"""
+        snap = snapshot()
+        quote = price(snap, QuoteRequest(**body))
+        return quote_data(snap, quote)
+
+
+@blp.route("/tiers")
+class Tiers(MethodView):
+    @blp.arguments(schemas.TiersQuerySchema, location="query")
+    @blp.response(200, schemas.TiersSchema)
+    @_document_errors(*ERRORS)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """各缴费档次（60%…300%）的基数、月缴费额与全年缴费额"""
+        _region_or_404(query["region"])
+        snap, month = snapshot(), query["month"] or current_month()
+        rows, used = tiers(snap, query["region"], month, query["scheme"])
+        return {
+            "region": query["region"],
+            "region_name": snap.regions[query["region"]].name,
+            "scheme": query["scheme"],
+            "month": str(month),
+            "year": month.year,
+            "tiers": [tier_data(t) for t in rows],
+            "references": used_versions(snap, used),
+        }
+
+
+def swagger_asset(filename: str) -> Response:
+    return send_from_directory(SWAGGER_ASSETS, filename)
+
+
+def init_app(app: Flask) -> None:
+    app.config.update(
+        API_TITLE="社保缴费测算服务 API",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
+    )
+    api = Api(app)
+    api.register_blueprint(blp)
+    app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)

@@ -1,0 +1,49 @@
+"""The database and the parameter store, as a Flask extension."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import StaticPool
+
+from rates.loader import BUNDLED, load_tree
+from rates.store import ParameterStore, Snapshot
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        extra = {"poolclass": StaticPool} if url in ("sqlite://", "sqlite:///:memory:") else {}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **extra)
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def rates_dir(app: Flask) -> Path:
+    return Path(app.config["RATES_DIR"] or BUNDLED)
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(app.config["DATABASE_URL"])
+    store = ParameterStore(engine)
+    store.create_schema()
+    if store.is_empty():
+        store.load(*load_tree(rates_dir(app)))
+    app.extensions["rates"] = store
+
+
+def store() -> ParameterStore:
+    return current_app.extensions["rates"]
+
+
+def snapshot() -> Snapshot:
+    return store().snapshot()

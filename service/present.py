@@ -1,0 +1,110 @@
+"""Domain objects as plain data, shared by the JSON API, the pages and the Excel exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from calc.quote import SCHEMES, Quote, Tier
+from rates.families import FAMILIES, TRUST_LABELS
+from rates.model import Version
+from rates.store import Resolved, Snapshot
+
+PROVISIONAL_LABEL = "暂按上年度标准"
+PART_LABELS = {
+    "personal_account": "计入个人账户",
+    "pooled_fund": "计入统筹基金",
+    "fixed_addon": "固定附加费",
+    "per_courier": "每人每月",
+    "outlet": "网点缴纳",
+    "courier": "快递员个人缴纳",
+    "personal": "个人缴纳",
+}
+
+
+def percent(ratio: Any) -> str:
+    return f"{(ratio * 100).normalize():f}%"
+
+
+def version_data(snapshot: Snapshot, version: Version, resolved: Resolved | None = None) -> dict[str, Any]:
+    region = snapshot.regions.get(version.region)
+    return {
+        "id": version.id,
+        "region": version.region,
+        "region_name": region.name if region else version.region,
+        "family": version.family,
+        "family_label": FAMILIES[version.family].label,
+        "effective_from": str(version.effective_from),
+        "effective_by_scheme": {k: str(v) for k, v in version.effective_by_scheme.items()},
+        "contribution_year": version.contribution_year,
+        "values": {k: (format(v.normalize(), "f") if not isinstance(v, str) else v) for k, v in version.values.items()},
+        "trust": version.trust,
+        "trust_label": TRUST_LABELS[version.trust],
+        "note": version.note,
+        "doc_no": version.doc_numbers(),
+        "references": [r.to_json() for r in version.references],
+        "recorded_at": version.recorded_at.isoformat() if version.recorded_at else None,
+        "recorded_by": version.recorded_by,
+        "origin": version.origin,
+        "supersedes": version.supersedes,
+        "withdrawn": version.withdrawn,
+        "active": not version.withdrawn and not snapshot.is_superseded(version),
+        "provisional": resolved.provisional if resolved else None,
+        "level": resolved.level if resolved else None,
+    }
+
+
+def used_versions(snapshot: Snapshot, used: list[Resolved]) -> list[dict[str, Any]]:
+    order = {name: i for i, name in enumerate(FAMILIES)}
+    ordered = sorted(used, key=lambda r: (order[r.version.family], r.version.effective_from))
+    return [version_data(snapshot, r.version, r) for r in ordered]
+
+
+def quote_data(snapshot: Snapshot, quote: Quote) -> dict[str, Any]:
+    request = quote.request
+    notes = []
+    if quote.provisional:
+        notes.append(
+            f"标注“{PROVISIONAL_LABEL}”的月份尚无本年度公布数据，暂按上年度标准测算，正式标准公布后以实际核定为准。"
+        )
+    if any(r.version.trust != "official" for r in quote.used):
+        notes.append("部分参数未取自官方原文（可信度见参数来源），仅供测算参考，以经办机构核定为准。")
+    return {
+        "region": request.region,
+        "region_name": snapshot.regions[request.region].name,
+        "scheme": request.scheme,
+        "scheme_label": SCHEMES[request.scheme],
+        "start": str(request.start),
+        "end": str(request.end),
+        "base_ratio": request.base_ratio,
+        "headcount": request.headcount,
+        "factor": request.factor,
+        "months": [
+            {
+                "month": str(line.month),
+                "year": line.year,
+                "base": line.base,
+                "rate": line.rate,
+                "amount": line.amount,
+                "breakdown": line.parts,
+                "provisional": line.provisional,
+                "version": line.versions,
+            }
+            for line in quote.lines
+        ],
+        "total": quote.total,
+        "breakdown": quote.breakdown,
+        "provisional": quote.provisional,
+        "notes": notes,
+        "references": used_versions(snapshot, quote.used),
+    }
+
+
+def tier_data(tier: Tier) -> dict[str, Any]:
+    return {
+        "ratio": tier.ratio,
+        "percent": percent(tier.ratio),
+        "base": tier.base,
+        "monthly": tier.monthly,
+        "yearly": tier.yearly,
+        "provisional": tier.provisional,
+    }

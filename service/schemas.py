@@ -1,0 +1,232 @@
+"""marshmallow schemas: the API's edges (what comes in, what goes out), nothing else."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from rates.months import Month
+
+DECIMAL_PATTERN = r"^\s*\d{1,9}(\.\d{1,4})?\s*$"
+
+
+class MonthField(fields.String):
+    """A ``YYYY-MM`` month, loaded as ``Month``."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("metadata", {}).update({"pattern": r"^\d{4}-\d{2}$", "example": "2025-01"})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Month:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return Month.parse(text)
+        except ValueError:
+            raise ValidationError(f"“{text[:20]}”不是有效月份，请写成 YYYY-MM，例如 2025-01。") from None
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(value)
+
+
+class DecimalText(fields.Field):
+    """A non-negative decimal given as a string ("0.6") or a JSON number, kept exact."""
+
+    def __init__(self, places: int, maximum: Decimal, **kwargs: Any):
+        self.places, self.maximum = places, maximum
+        kwargs.setdefault("metadata", {}).update({"type": "string", "pattern": DECIMAL_PATTERN, "example": "0.6"})
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+            raise ValidationError('须为数字，例如 "0.6"。')
+        try:
+            number = Decimal(str(value).strip())
+        except ArithmeticError:
+            raise ValidationError(f"“{str(value)[:20]}”不是数字。") from None
+        if not number.is_finite() or number < 0:
+            raise ValidationError("须为不小于0的有限数字。")
+        if number > self.maximum:
+            raise ValidationError(f"不能超过{self.maximum}。")
+        if number.as_tuple().exponent < -self.places:  # type: ignore[operator]
+            raise ValidationError(f"最多{self.places}位小数。")
+        return number
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format(value.normalize(), "f")
+
+
+class Money(fields.String):
+    """An amount already rounded to the fen, written as a string with two decimals."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("metadata", {}).update({"pattern": r"^-?\d+\.\d{2}$", "example": "783.00"})
+        super().__init__(**kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if value != value.quantize(Decimal("0.01")):
+            raise ValueError(f"amount not rounded to the fen: {value}")  # rounding belongs in calc
+        return f"{value:.2f}"
+
+
+class Ratio(fields.String):
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format(value.normalize(), "f")
+
+
+class CalculateRequestSchema(Schema):
+    region = fields.String(required=True, validate=validate.Length(max=12), metadata={"example": "360100"})
+    scheme = fields.String(
+        required=True,
+        validate=validate.Length(max=40),
+        metadata={
+            "example": "flexible_pension",
+            "enum": ["flexible_pension", "flexible_medical", "outlet_injury", "resident_medical"],
+        },
+    )
+    start = MonthField(required=True)
+    end = MonthField(required=True)
+    base_ratio = DecimalText(places=4, maximum=Decimal(10), load_default=None, allow_none=True)
+    base = DecimalText(
+        places=2, maximum=Decimal(10**9), load_default=None, allow_none=True, metadata={"example": "5000"}
+    )
+    headcount = fields.Integer(
+        strict=True, load_default=1, validate=validate.Range(min=1, max=100_000, error="须为1至100000之间的整数。")
+    )
+    factor = DecimalText(places=4, maximum=Decimal(10), load_default=Decimal(1), metadata={"example": "1"})
+
+    @validates_schema
+    def _one_base(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("base") is not None and data.get("base_ratio") is not None:
+            raise ValidationError("缴费档次和缴费基数只能填写一项。", "base")
+
+
+class RegionMonthQuerySchema(Schema):
+    region = fields.String(required=True, metadata={"example": "360100"})
+    month = MonthField(load_default=None, metadata={"description": "默认为本月"})
+
+
+class TiersQuerySchema(RegionMonthQuerySchema):
+    scheme = fields.String(
+        load_default="flexible_pension",
+        validate=validate.OneOf(
+            ["flexible_pension", "flexible_medical"], error="只能是 flexible_pension 或 flexible_medical。"
+        ),
+    )
+
+
+class RegionSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    parent = fields.String(allow_none=True)
+
+
+class DocumentSchema(Schema):
+    title = fields.String()
+    doc_no = fields.String(allow_none=True)
+    url = fields.String(allow_none=True)
+    published = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
+    fields_ = fields.List(fields.String(), data_key="fields")
+
+
+class VersionSchema(Schema):
+    id = fields.Integer()
+    region = fields.String()
+    region_name = fields.String()
+    family = fields.String()
+    family_label = fields.String()
+    effective_from = fields.String()
+    effective_by_scheme = fields.Dict(keys=fields.String(), values=fields.String())
+    contribution_year = fields.Integer(allow_none=True)
+    values = fields.Dict(keys=fields.String(), values=fields.String())
+    trust = fields.String()
+    trust_label = fields.String()
+    note = fields.String(allow_none=True)
+    doc_no = fields.String(metadata={"description": "文号（多个以；分隔），无文号时为“无文号”"})
+    references = fields.List(fields.Nested(DocumentSchema))
+    recorded_at = fields.String(allow_none=True)
+    recorded_by = fields.String(allow_none=True)
+    origin = fields.String(allow_none=True)
+    supersedes = fields.Integer(allow_none=True)
+    withdrawn = fields.Boolean()
+    active = fields.Boolean()
+    provisional = fields.Boolean(allow_none=True)
+    level = fields.String(allow_none=True, metadata={"description": "参数所在的地区层级（本地区或上级）"})
+
+
+class ParametersSchema(Schema):
+    region = fields.String()
+    region_name = fields.String()
+    month = fields.String()
+    families = fields.List(fields.Nested(VersionSchema))
+    not_configured = fields.List(fields.Dict(keys=fields.String(), values=fields.String()))
+
+
+class HistorySchema(Schema):
+    region = fields.String()
+    region_name = fields.String()
+    versions = fields.List(fields.Nested(VersionSchema))
+
+
+class LineSchema(Schema):
+    month = fields.String()
+    year = fields.Integer(allow_none=True)
+    base = Money(allow_none=True)
+    rate = Ratio(allow_none=True)
+    amount = Money()
+    breakdown = fields.Dict(keys=fields.String(), values=Money())
+    provisional = fields.Boolean()
+    version = fields.Dict(keys=fields.String(), values=fields.Integer())
+
+
+class QuoteSchema(Schema):
+    region = fields.String()
+    region_name = fields.String()
+    scheme = fields.String()
+    scheme_label = fields.String()
+    start = fields.String()
+    end = fields.String()
+    base_ratio = Ratio(allow_none=True)
+    headcount = fields.Integer()
+    factor = Ratio()
+    months = fields.List(fields.Nested(LineSchema))
+    total = Money()
+    breakdown = fields.Dict(keys=fields.String(), values=Money())
+    provisional = fields.Boolean()
+    notes = fields.List(fields.String())
+    references = fields.List(fields.Nested(VersionSchema))
+
+
+class TierSchema(Schema):
+    ratio = Ratio()
+    percent = fields.String()
+    base = Money()
+    monthly = Money()
+    yearly = Money()
+    provisional = fields.Boolean()
+
+
+class TiersSchema(Schema):
+    region = fields.String()
+    region_name = fields.String()
+    scheme = fields.String()
+    month = fields.String()
+    year = fields.Integer()
+    tiers = fields.List(fields.Nested(TierSchema))
+    references = fields.List(fields.Nested(VersionSchema))
+
+
+class ErrorDetailSchema(Schema):
+    status = fields.Integer()
+    code = fields.String()
+    message = fields.String()
+    field = fields.String(allow_none=True)
+    fields_ = fields.Dict(keys=fields.String(), values=fields.List(fields.String()), data_key="fields")
+
+
+class ApiErrorSchema(Schema):
+    error = fields.Nested(ErrorDetailSchema)
