@@ -6,9 +6,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def feature_blueprints() -> list[Blueprint]:
+    """The page and feature blueprints (the JSON API registers itself through flask-smorest)."""
+    return []
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -33,6 +38,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     api.init_app(app)
+    for blueprint in feature_blueprints():
+        app.register_blueprint(blueprint)
     errors.init_app(app)  # after the API: flask-smorest registers error handlers of its own
     cli.init_app(app)
     return app

@@ -1,0 +1,69 @@
+"""Shared fixtures: ``app``, ``client`` and ``runner`` as in Flask's tutorial."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from rates.loader import BUNDLED
+from service import create_app
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# Test-only medical figures: no sourced figure exists for 南昌市 or 昆明市, so the bundled files
+# ship flexible_medical as not configured and the tests bring their own.
+MEDICAL_FIXTURE = """\
+values:
+  "2025-01":
+    rate: "0.08"
+    personal_account_rate: "0.02"
+    base_ratio_floor: "0.6"
+    base_ratio_ceiling: "3"
+    fixed_monthly: "8.50"
+    reference:
+      title: 测试用参数（非真实数据）
+      source: tests/conftest.py
+    trust: low
+    note: fixture for tests only
+"""
+
+
+@pytest.fixture
+def rates_with_medical(tmp_path: Path) -> Path:
+    """The bundled tree plus a test-only flexible_medical version for 南昌市 (360100)."""
+    root = tmp_path / "rates"
+    shutil.copytree(BUNDLED, root)
+    (root / "360100").mkdir(exist_ok=True)
+    (root / "360100" / "flexible_medical.yaml").write_text(MEDICAL_FIXTURE, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    yield create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}"})
+
+
+@pytest.fixture
+def medical_app(tmp_path: Path, rates_with_medical: Path) -> Iterator[Flask]:
+    yield create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'medical.sqlite3'}",
+            "RATES_DIR": str(rates_with_medical),
+        }
+    )
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
