@@ -35,11 +35,12 @@ values:
 
 @pytest.fixture
 def rates_with_medical(tmp_path: Path) -> Path:
-    """The bundled tree plus a test-only flexible_medical version for 南昌市 (360100)."""
+    """The bundled tree plus a test-only flexible_medical version for 南昌市 and 昆明市."""
     root = tmp_path / "rates"
     shutil.copytree(BUNDLED, root)
-    (root / "360100").mkdir(exist_ok=True)
-    (root / "360100" / "flexible_medical.yaml").write_text(MEDICAL_FIXTURE, encoding="utf-8")
+    for city in ("360100", "530100"):
+        (root / city).mkdir(exist_ok=True)
+        (root / city / "flexible_medical.yaml").write_text(MEDICAL_FIXTURE, encoding="utf-8")
     return root
 
 

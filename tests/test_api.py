@@ -1,0 +1,131 @@
+"""The read endpoints, the tier table and the OpenAPI document."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask.testing import FlaskClient
+
+
+def test_regions(client: FlaskClient) -> None:
+    body = client.get("/api/v1/regions").get_json()
+    assert [r["code"] for r in body] == ["360000", "360100", "530000", "530100"]
+    assert body[1] == {"code": "360100", "name": "南昌市", "parent": "360000"}
+
+
+def test_parameters_in_force_with_sources(client: FlaskClient) -> None:
+    body = client.get("/api/v1/parameters?region=360100&month=2025-06").get_json()
+    families = {f["family"]: f for f in body["families"]}
+    avg = families["avg_wage"]
+    assert avg["values"]["avg_wage_monthly"] == "6525"
+    assert avg["doc_no"] == "赣人社字〔2025〕150号"
+    assert avg["trust"] == "medium" and avg["trust_label"] == "较可靠"
+    assert avg["level"] == "360000" and avg["provisional"] is False
+    assert families["flexible_pension"]["values"]["rate"] == "0.2"
+    assert families["outlet_injury"]["references"][0]["doc_no"] == "洪人社发〔2022〕88号"
+    assert [m["family"] for m in body["not_configured"]] == ["flexible_medical"]
+
+
+def test_parameters_flag_provisional_year(client: FlaskClient) -> None:
+    body = client.get("/api/v1/parameters?region=360100&month=2026-02").get_json()
+    avg = next(f for f in body["families"] if f["family"] == "avg_wage")
+    assert avg["provisional"] is True and avg["contribution_year"] == 2025
+
+
+def test_parameters_default_to_this_month(client: FlaskClient) -> None:
+    body = client.get("/api/v1/parameters?region=530100").get_json()
+    assert len(body["month"]) == 7
+
+
+def test_parameters_errors(client: FlaskClient) -> None:
+    assert client.get("/api/v1/parameters?region=110000").status_code == 404
+    bad = client.get("/api/v1/parameters?region=360100&month=2025-1")
+    assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "month"
+    missing = client.get("/api/v1/parameters")
+    assert missing.status_code == 400 and missing.get_json()["error"]["field"] == "region"
+
+
+def test_history_lists_every_version_of_region_and_ancestors(client: FlaskClient) -> None:
+    body = client.get("/api/v1/parameters/530100/history").get_json()
+    families = {(v["region"], v["family"]) for v in body["versions"]}
+    assert ("530000", "avg_wage") in families and ("000000", "flexible_pension") in families
+    assert ("360000", "avg_wage") not in families
+    assert all(v["active"] for v in body["versions"])
+    assert client.get("/api/v1/parameters/999999/history").status_code == 404
+
+
+def test_tiers_from_60_to_300_percent(client: FlaskClient) -> None:
+    body = client.get("/api/v1/tiers?region=360100&month=2025-03").get_json()
+    tiers = body["tiers"]
+    assert [t["percent"] for t in tiers][:3] == ["60%", "70%", "80%"]
+    assert tiers[-1]["percent"] == "300%" and len(tiers) == 25
+    assert tiers[0] == {
+        "ratio": "0.6",
+        "percent": "60%",
+        "base": "3915.00",
+        "monthly": "783.00",
+        "yearly": "9396.00",
+        "provisional": False,
+    }
+    assert tiers[-1]["base"] == "19575.00" and tiers[-1]["yearly"] == "46980.00"
+    assert {r["family"] for r in body["references"]} == {"avg_wage", "flexible_pension", "base_rounding"}
+
+
+def test_tiers_of_a_year_without_figures_are_provisional(client: FlaskClient) -> None:
+    tiers = client.get("/api/v1/tiers?region=360100&month=2026-05").get_json()["tiers"]
+    assert all(t["provisional"] for t in tiers)
+
+
+def test_calculate_answer_shape(client: FlaskClient) -> None:
+    body = client.post(
+        "/api/v1/calculate",
+        json={
+            "region": "360100",
+            "scheme": "flexible_pension",
+            "start": "2025-01",
+            "end": "2025-12",
+            "base_ratio": 0.6,
+        },
+    ).get_json()
+    assert set(body) >= {"region", "scheme", "months", "total", "breakdown", "references"}
+    assert body["total"] == "9396.00"
+    assert Decimal(body["total"]) == sum(Decimal(m["amount"]) for m in body["months"])
+    assert all(set(m) >= {"month", "base", "rate", "amount", "provisional", "version"} for m in body["months"])
+
+
+def test_json_number_ratio_stays_exact(client: FlaskClient) -> None:
+    # 0.7 as a JSON number must not become 0.69999999999999995559
+    body = client.post(
+        "/api/v1/calculate",
+        data='{"region":"530100","scheme":"flexible_pension","start":"2025-01","end":"2025-01","base_ratio":0.7}',
+        content_type="application/json",
+    ).get_json()
+    assert body["months"][0]["base"] == "5084.00" and body["base_ratio"] == "0.7"
+
+
+def test_openapi_document(client: FlaskClient) -> None:
+    spec: dict[str, Any] = client.get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v1/calculate", "/api/v1/regions", "/api/v1/parameters", "/api/v1/tiers"):
+        assert path in spec["paths"]
+    assert "/api/v1/parameters/{region}/history" in spec["paths"]
+    assert "400" in spec["paths"]["/api/v1/calculate"]["post"]["responses"]
+
+
+def test_interactive_docs_are_served_locally(client: FlaskClient) -> None:
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert "https://" not in page and "http://" not in page
+    assert client.get("/api/v1/docs/assets/swagger-ui-bundle.js").status_code == 200
+
+
+def test_unknown_path_and_method_use_the_error_shape(client: FlaskClient) -> None:
+    missing = client.get("/api/v1/nothing")
+    assert missing.status_code == 404 and missing.get_json()["error"]["message"]
+    wrong = client.get("/api/v1/calculate")
+    assert wrong.status_code == 405 and wrong.get_json()["error"]["status"] == 405
+
+
+def test_form_body_is_refused_with_415(client: FlaskClient) -> None:
+    response = client.post("/api/v1/calculate", data={"region": "360100"})
+    assert response.status_code == 415 and "JSON" in response.get_json()["error"]["message"]

@@ -1,0 +1,93 @@
+"""The loader refuses broken parameter files with a message naming the file and the key."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from rates.loader import BUNDLED, ParameterFileError, load_tree
+from rates.months import Month
+
+BROKEN = Path(__file__).parent / "fixtures" / "broken_rates"
+
+
+def expectations(path: Path) -> dict[str, str]:
+    header = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"# (path|key|message): (.*)", line)
+        if match:
+            header[match.group(1)] = match.group(2).strip()
+    return header
+
+
+@pytest.mark.parametrize("broken", sorted(BROKEN.glob("*.yaml")), ids=lambda p: p.stem)
+def test_broken_file_is_refused_naming_file_and_key(broken: Path, tmp_path: Path) -> None:
+    expect = expectations(broken)
+    root = tmp_path / "rates"
+    shutil.copytree(BUNDLED, root)
+    target = root / expect["path"]
+    target.parent.mkdir(exist_ok=True)
+    shutil.copy(broken, target)
+    with pytest.raises(ParameterFileError) as caught:
+        load_tree(root)
+    problems = caught.value.problems
+    assert len(problems) == 1, problems
+    file, key, message = problems[0]
+    assert file == str(target)
+    assert key == expect["key"]
+    assert expect["message"] in message
+    assert str(target) in str(caught.value)
+
+
+def test_every_broken_file_is_reported_at_once(tmp_path: Path) -> None:
+    root = tmp_path / "rates"
+    shutil.copytree(BUNDLED, root)
+    for name in ("float_number", "bad_trust"):
+        expect = expectations(BROKEN / f"{name}.yaml")
+        shutil.copy(BROKEN / f"{name}.yaml", root / expect["path"])
+    with pytest.raises(ParameterFileError) as caught:
+        load_tree(root)
+    assert len(caught.value.problems) == 2
+
+
+def test_bundled_files_hold_the_reference_figures() -> None:
+    regions, versions = load_tree()
+    assert {"360000", "360100", "530000", "530100", "000000"} <= set(regions)
+    by_key = {(v.region, v.family, v.effective_from): v for v in versions}
+    jiangxi = by_key[("360000", "avg_wage", Month(2025, 1))]
+    assert jiangxi.values["avg_wage_monthly"] == Decimal("6525")
+    assert jiangxi.values["base_floor_monthly"] == Decimal("3915")
+    assert jiangxi.references[0].doc_no == "赣人社字〔2025〕150号"
+    assert jiangxi.trust == "medium"
+    yunnan = by_key[("530000", "avg_wage", Month(2025, 1))]
+    assert yunnan.values["base_floor_monthly"] == Decimal("4357")
+    assert by_key[("530000", "avg_wage", Month(2026, 1))].effective_by_scheme == {"flexible_medical": Month(2026, 9)}
+    assert by_key[("360000", "outlet_injury", Month(2022, 5))].values["ratio"] == Decimal("0.01")
+    # no sourced figure exists for flexible-worker medical insurance: nothing is shipped
+    assert not [v for v in versions if v.family == "flexible_medical"]
+    # every version cites at least one document and carries a trust level
+    assert all(v.references and v.references[0].title and v.trust for v in versions)
+
+
+def test_bundled_average_wages_match_the_reference_csv() -> None:
+    import csv
+
+    reference = Path(__file__).resolve().parents[2] / "shared" / "reference" / "avg_wages.csv"
+    if not reference.exists():
+        pytest.skip("shared/reference is not beside this checkout")
+    _, versions = load_tree()
+    stored = {(v.region, v.contribution_year): v for v in versions if v.family == "avg_wage"}
+    rows = list(csv.DictReader(reference.open(encoding="utf-8")))
+    assert len(rows) == len(stored)
+    for row in rows:
+        version = stored[(row["province_code"], int(row["contribution_year"]))]
+        assert str(version.effective_from) == row["effective_from"]
+        assert version.values["avg_wage_monthly"] == Decimal(row["avg_wage_monthly"])
+        for column in ("base_floor_monthly", "base_ceiling_monthly"):
+            assert version.values.get(column) == (Decimal(row[column]) if row[column] else None)
+        assert version.trust == row["trust"]
+        assert (version.references[0].doc_no or "") == row["doc_no"]
