@@ -6,7 +6,6 @@ import json
 import shutil
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from flask import Flask
