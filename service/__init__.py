@@ -29,8 +29,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'shebao.sqlite3'}"),
         RATES_DIR=None,  # None: the bundled files under rates/params
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
-        JSON_AS_ASCII=False,
     )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in JSON
     if test_config is not None:
         app.config.from_mapping(test_config)
 
