@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
 
-    from service import api, cli, db, errors
+    from service import api, cli, db, errors, security
 
     db.init_app(app)
     api.init_app(app)
@@ -42,4 +42,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.init_app(app)  # after the API: flask-smorest registers error handlers of its own
     cli.init_app(app)
+    security.init_app(app)
     return app

@@ -117,7 +117,7 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def handle_http(error: HTTPException) -> Response | tuple[str, int]:
+def handle_http(error: HTTPException) -> Response:
     status = error.code or 500
     data = getattr(error, "data", None) or {}
     fields = _flatten(data.get("messages")) if data.get("messages") else {}
@@ -134,8 +134,14 @@ def handle_http(error: HTTPException) -> Response | tuple[str, int]:
     if status == 400 and fields:
         code = "invalid"
     if _wants_json():
-        return json_error(status, code, message, field, fields)
-    return render_template("error.html", status=status, message=message), status
+        response = json_error(status, code, message, field, fields)
+    else:
+        response = Response(render_template("error.html", status=status, message=message), status, mimetype="text/html")
+    # keep what the error itself says in headers (Allow on 405, Retry-After, WWW-Authenticate)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def handle_quote_error(error: QuoteError) -> Response | tuple[str, int]:

@@ -1,0 +1,34 @@
+"""Security headers and error pages that give nothing away."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+
+def test_every_answer_carries_security_headers(client: FlaskClient) -> None:
+    for path in ("/api/v1/regions", "/api/v1/nothing", "/api/v1/openapi.json"):
+        headers = client.get(path).headers
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in headers["Content-Security-Policy"]
+
+
+def test_docs_page_has_no_inline_script(client: FlaskClient) -> None:
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert "<script>" not in page and "/static/js/swagger-init.js" in page
+    assert client.get("/static/js/swagger-init.js").status_code == 200
+
+
+def test_unexpected_error_answers_500_without_a_traceback(app: Flask) -> None:
+    @app.route("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret detail")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/boom", headers={"Accept": "application/json"})
+    assert response.status_code == 500
+    text = response.get_data(as_text=True)
+    assert "secret detail" not in text and "Traceback" not in text
+    assert response.get_json()["error"]["message"].startswith("服务器内部错误")
