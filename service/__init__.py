@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def feature_blueprints() -> list[Blueprint]:
     """The page and feature blueprints (the JSON API registers itself through flask-smorest)."""
-    return []
+    from service import pages
+
+    return [pages.bp]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

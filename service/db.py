@@ -35,6 +35,8 @@ def rates_dir(app: Flask) -> Path:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     store = ParameterStore(engine)
+    from service import quotes  # noqa: F401  (registers the issued-quote table on Base before create_schema)
+
     store.create_schema()
     if store.is_empty():
         store.load(*load_tree(rates_dir(app)))
