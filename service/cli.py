@@ -46,4 +46,7 @@ def check_command(directory: Path | None) -> None:
 
 
 def init_app(app: Flask) -> None:
+    from service.outlets.cli import outlets_cli
+
     app.cli.add_command(rates_cli)
+    app.cli.add_command(outlets_cli)

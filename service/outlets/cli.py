@@ -1,0 +1,88 @@
+"""``flask --app wsgi outlets batch IN.xlsx -o OUT.xlsx --region 360100``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from calc.batch import yuan
+from calc.quote import QuoteError
+from service.db import snapshot
+from service.outlets.job import Outcome, run
+from service.outlets.report import write_result
+from service.outlets.roster import Limits, RosterFileError
+
+outlets_cli = AppGroup("outlets", help="快递网点：批量测算工伤保险费。")
+ERRORS_PRINTED = 10
+
+
+class _Bar:
+    """A click progress bar that starts at the first report, when the number of rows is known."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.bar: Any = None
+
+    def __call__(self, step: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=click.get_text_stream("stderr"))
+            self.bar.__enter__()
+        self.bar.update(step)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _print_summary(outcome: Outcome, output: Path) -> None:
+    summary = outcome.summary(ERRORS_PRINTED)
+    click.echo(f"地区：{summary['region_name']}（{summary['region']}），{summary['region_source']}")
+    click.echo(
+        f"读取 {summary['rows']} 行：计费 {summary['accepted']} 行，错误 {summary['rejected']} 行"
+        f"（{summary['problems']} 处问题），空行 {summary['blank_rows']} 行已跳过。"
+    )
+    for total in outcome.outlets:
+        click.echo(f"  {total.outlet}：{total.headcount} 人，{total.courier_months} 人月，{yuan(total.amount_fen)} 元")
+    grand = outcome.total
+    click.echo(f"合计：{grand.headcount} 人，{grand.courier_months} 人月，应缴 {yuan(grand.amount_fen)} 元")
+    for note in summary["notes"]:
+        click.echo(f"提示：{note}")
+    for error in summary["errors"]:
+        click.echo(f"  第{error['row']}行 {error['column'] or '整行'}：{error['message']}", err=True)
+    if summary["problems"] > ERRORS_PRINTED:
+        click.echo(f"  ……共 {summary['problems']} 处问题，完整列表见结果工作簿的“错误”表。", err=True)
+    click.echo(f"结果已写入 {output}")
+
+
+@outlets_cli.command("batch")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="结果 .xlsx")
+@click.option("--region", default=None, help="地区代码（默认按统一社会信用代码中的地区，再不行按 360100）。")
+def batch_command(source: Path, output: Path, region: str | None) -> None:
+    """测算花名册 SOURCE 中每位快递员的工伤保险费，写出结果工作簿。
+
+    有错误行时仍然成功退出（错误列在结果的“错误”表中）；文件本身无法使用时以非零状态退出。
+    """
+    limits = Limits.from_config(current_app.config)
+    if source.stat().st_size > limits.max_bytes:
+        raise click.ClickException(f"文件超过上限 {limits.max_bytes / 1048576:.0f} MB：请拆分成几个文件分别处理。")
+    data = source.read_bytes()
+    reading = _Bar("读取花名册")
+    try:
+        outcome = run(data, snapshot(), limits, region, progress=reading)
+    except (RosterFileError, QuoteError) as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        reading.close()
+    partial = output.with_name(output.name + ".part")
+    writing = _Bar("写出结果")
+    try:
+        write_result(outcome, str(partial), progress=writing)
+    finally:
+        writing.close()
+    partial.replace(output)  # no half-written result under the requested name
+    _print_summary(outcome, output)
