@@ -170,11 +170,24 @@ def choose_base(
     return base_for_ratio(avg_wage, ratio, published, rounding)
 
 
-def _price_with_base(scheme: str, request: QuoteRequest, at: _Lookup, month: Month) -> Line:
-    params = at(scheme, month)
-    standard = at("flexible_pension", month)  # the 60%-300% ratios that published bounds stand for
-    avg = at("avg_wage", month, scheme=scheme)
-    rounding = at("base_rounding", month)
+# The families each scheme reads, and the scheme under which it reads the average wage (a
+# scheme may switch to a new yearly figure later than others).
+READS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "flexible_pension": (("flexible_pension", None), ("avg_wage", "flexible_pension"), ("base_rounding", None)),
+    "flexible_medical": (
+        ("flexible_medical", None),
+        ("flexible_pension", None),  # the 60%-300% ratios that published floors and ceilings stand for
+        ("avg_wage", "flexible_medical"),
+        ("base_rounding", None),
+    ),
+    "outlet_injury": (("outlet_injury", None), ("avg_wage", "outlet_injury")),
+    "resident_medical": (("resident_medical", None),),
+}
+Resolution = dict[str, Resolved]
+
+
+def _price_with_base(scheme: str, request: QuoteRequest, got: Resolution, month: Month) -> Line:
+    params, standard, avg, rounding = got[scheme], got["flexible_pension"], got["avg_wage"], got["base_rounding"]
     rule_name = str(rounding.version.values["rule"])
     avg_wage = _value(avg, "avg_wage_monthly")
     published = _published(avg, standard)
@@ -190,39 +203,31 @@ def _price_with_base(scheme: str, request: QuoteRequest, at: _Lookup, month: Mon
     else:
         split = function(base, rate, personal)
     assert isinstance(split, Split)
-    return Line(
-        month,
-        base,
-        rate,
-        split.amount,
-        split.parts,
-        avg.provisional,
-        _ids(params, avg, rounding) | ({} if scheme == "flexible_pension" else _ids(standard)),
-    )
+    return Line(month, base, rate, split.amount, split.parts, avg.provisional, _ids(*got.values()))
 
 
-def _price_outlet(request: QuoteRequest, at: _Lookup, month: Month) -> Line:
-    params = at("outlet_injury", month)
-    avg = at("avg_wage", month, scheme="outlet_injury")
+def _price_outlet(request: QuoteRequest, got: Resolution, month: Month) -> Line:
+    params, avg = got["outlet_injury"], got["avg_wage"]
     ratio = _value(params, "ratio")
-    split = rule_for("outlet_injury", month)(_value(avg, "avg_wage_monthly"), ratio, request.factor, request.headcount)
+    avg_wage = _value(avg, "avg_wage_monthly")
+    split = rule_for("outlet_injury", month)(avg_wage, ratio, request.factor, request.headcount)
     assert isinstance(split, Split)
-    return Line(
-        month,
-        _value(avg, "avg_wage_monthly"),
-        ratio * request.factor,
-        split.amount,
-        split.parts,
-        avg.provisional,
-        _ids(params, avg),
-    )
+    return Line(month, avg_wage, ratio * request.factor, split.amount, split.parts, avg.provisional, _ids(params, avg))
 
 
-def _price_resident(at: _Lookup, month: Month) -> Line:
-    params = at("resident_medical", month)
+def _price_resident(request: QuoteRequest, got: Resolution, month: Month) -> Line:
+    params = got["resident_medical"]
     split = rule_for("resident_medical", month)(_value(params, "yearly_amount"))
     assert isinstance(split, Split)
     return Line(month, None, None, split.amount, split.parts, params.provisional, _ids(params), year=month.year)
+
+
+PRICERS: dict[str, Callable[[QuoteRequest, Resolution, Month], Line]] = {
+    "flexible_pension": lambda request, got, month: _price_with_base("flexible_pension", request, got, month),
+    "flexible_medical": lambda request, got, month: _price_with_base("flexible_medical", request, got, month),
+    "outlet_injury": _price_outlet,
+    "resident_medical": _price_resident,
+}
 
 
 def validate(params: Parameters, request: QuoteRequest) -> None:
@@ -247,15 +252,30 @@ def price(params: Parameters, request: QuoteRequest) -> Quote:
     validate(params, request)
     at = _Lookup(params, request.region)
     months = list(request.start.until(request.end))
-    pricers: dict[str, Callable[[Month], Line]] = {
-        "flexible_pension": lambda m: _price_with_base("flexible_pension", request, at, m),
-        "flexible_medical": lambda m: _price_with_base("flexible_medical", request, at, m),
-        "outlet_injury": lambda m: _price_outlet(request, at, m),
-        "resident_medical": lambda m: _price_resident(at, m),
-    }
     if request.scheme == "resident_medical":
         months = [m for i, m in enumerate(months) if i == 0 or m.month == 1]  # one line per year touched
-    lines = [pricers[request.scheme](month) for month in months]
+    pricer = PRICERS[request.scheme]
+    # Months under the same versions and rule price alike: compute each such group once.
+    priced: dict[tuple[object, ...], Line] = {}
+    lines = []
+    for month in months:
+        got = {family: at(family, month, scheme) for family, scheme in READS[request.scheme]}
+        key = (rule_for(request.scheme, month), *((id(r.version), r.provisional) for r in got.values()))
+        if key not in priced:
+            priced[key] = pricer(request, got, month)
+        line = priced[key]
+        if line.month != month:  # a copy for this month (built directly: dataclasses.replace is slow)
+            line = Line(
+                month,
+                line.base,
+                line.rate,
+                line.amount,
+                line.parts,
+                line.provisional,
+                line.versions,
+                line.year and month.year,
+            )
+        lines.append(line)
     return Quote(request, lines, list(at.used.values()))
 
 

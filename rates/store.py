@@ -8,6 +8,7 @@ every process sharing the database sees a publication at its next calculation.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Iterable, Sequence
@@ -136,6 +137,8 @@ class Snapshot:
         for version in self.all_versions:
             if version.id not in superseded and not version.withdrawn:
                 self._active.setdefault((version.region, version.family), []).append(version)
+        # The snapshot never changes, so resolutions can be remembered (bounded: any month may be asked).
+        self.at = functools.lru_cache(maxsize=16384)(self._resolve)  # type: ignore[method-assign]
 
     def chain(self, region: str) -> list[str]:
         """The region and its ancestors, nearest first, ending at the national level."""
@@ -153,6 +156,9 @@ class Snapshot:
 
     def at(self, region: str, family: str, month: Month, scheme: str | None = None) -> Resolved:
         """The version of ``family`` in force for ``region`` in ``month`` (nearest level wins)."""
+        return self._resolve(region, family, month, scheme)
+
+    def _resolve(self, region: str, family: str, month: Month, scheme: str | None = None) -> Resolved:
         for level in self.chain(region):
             versions = self.active(level, family)
             candidates = [v for v in versions if v.effective_for(scheme) <= month]
@@ -184,6 +190,12 @@ class LoadReport:
     unchanged: int = 0
 
 
+_REVISION = select(
+    select(func.coalesce(func.max(VersionRow.id), 0)).scalar_subquery(),
+    select(func.count()).select_from(RegionRow).scalar_subquery(),
+)
+
+
 class ParameterStore:
     """Database-backed store with a snapshot cache refreshed on every new revision."""
 
@@ -196,12 +208,9 @@ class ParameterStore:
         Base.metadata.create_all(self.engine)
 
     def revision(self) -> tuple[int, int]:
+        """(newest version id, number of regions): asked before every calculation, so kept cheap."""
         with self.engine.connect() as connection:
-            row = connection.execute(
-                select(func.coalesce(func.max(VersionRow.id), 0), func.count(RegionRow.code.distinct()))
-                .select_from(RegionRow)
-                .outerjoin(VersionRow, VersionRow.region == RegionRow.code)
-            ).one()
+            row = connection.execute(_REVISION).one()
         return int(row[0]), int(row[1])
 
     def snapshot(self) -> Snapshot:

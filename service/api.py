@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import flask_swagger_ui
-from flask import Flask, Response, send_from_directory
+from flask import Flask, Response, current_app, jsonify, send_from_directory
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint, abort
 from webargs import core
@@ -19,7 +21,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from calc.quote import QuoteError, QuoteRequest, price, tiers
 from rates.families import FAMILIES
 from rates.months import Month
-from rates.store import NotConfigured
+from rates.store import NotConfigured, Snapshot
 from service import schemas
 from service.db import snapshot
 from service.present import quote_data, tier_data, used_versions, version_data
@@ -81,7 +83,7 @@ class Regions(MethodView):
 
 @blp.route("/parameters")
 class Parameters(MethodView):
-    @blp.arguments(schemas.RegionMonthQuerySchema, location="query")
+    @blp.arguments(schemas.RegionMonthQuerySchema(), location="query")
     @blp.response(200, schemas.ParametersSchema)
     @_document_errors(*ERRORS)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -122,19 +124,17 @@ class History(MethodView):
 
 @blp.route("/calculate")
 class Calculate(MethodView):
-    @blp.arguments(schemas.CalculateRequestSchema)
+    @blp.arguments(schemas.CalculateRequestSchema())
     @blp.response(200, schemas.QuoteSchema)
     @_document_errors(*ERRORS)
-    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+    def post(self, body: dict[str, Any]) -> Response:
         """按月测算缴费金额（每月使用当月在用的参数版本）"""
-        snap = snapshot()
-        quote = price(snap, QuoteRequest(**body))
-        return quote_data(snap, quote)
+        return jsonify(current_app.extensions["calc_cache"](snapshot(), QuoteRequest(**body)))
 
 
 @blp.route("/tiers")
 class Tiers(MethodView):
-    @blp.arguments(schemas.TiersQuerySchema, location="query")
+    @blp.arguments(schemas.TiersQuerySchema(), location="query")
     @blp.response(200, schemas.TiersSchema)
     @_document_errors(*ERRORS)
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -153,11 +153,31 @@ class Tiers(MethodView):
         }
 
 
+_QUOTE_DUMP = schemas.QuoteSchema()
+
+
+def calculated(snap: Snapshot, request: QuoteRequest) -> dict[str, Any]:
+    """The dumped answer for a request on one snapshot.
+
+    An answer depends only on the snapshot and the request, and a publication makes a new
+    snapshot, so a remembered answer can never be stale. Many people ask the same few questions
+    (this year's tiers of their city): ``init_app`` puts a cache of ``CALC_CACHE_SIZE`` answers
+    in front of this function.
+    """
+    return _QUOTE_DUMP.dump(quote_data(snap, price(snap, request)))
+
+
 def swagger_asset(filename: str) -> Response:
     return send_from_directory(SWAGGER_ASSETS, filename)
 
 
+def health() -> Response:
+    """A trivial answer: for load balancers, and the floor the load benchmark measures against."""
+    return jsonify(status="ok")
+
+
 def init_app(app: Flask) -> None:
+    app.add_url_rule("/healthz", "health", health)
     app.config.update(
         API_TITLE="社保缴费测算服务 API",
         API_VERSION="1",
@@ -167,6 +187,8 @@ def init_app(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
     )
+    app.config.setdefault("CALC_CACHE_SIZE", int(os.environ.get("CALC_CACHE_SIZE", "4096")))
+    app.extensions["calc_cache"] = functools.lru_cache(maxsize=app.config["CALC_CACHE_SIZE"])(calculated)
     api = Api(app)
     api.register_blueprint(blp)
     app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)
