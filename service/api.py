@@ -18,13 +18,13 @@ from flask_smorest import Api, Blueprint, abort
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from calc.quote import QuoteError, QuoteRequest, price, tiers
+from calc.quote import QuoteError, QuoteRequest, tiers
 from rates.families import FAMILIES
 from rates.months import Month
-from rates.store import NotConfigured, Snapshot
+from rates.store import NotConfigured
 from service import schemas
 from service.db import snapshot
-from service.present import quote_data, tier_data, used_versions, version_data
+from service.present import quote_answer, tier_data, used_versions, version_data
 
 SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -153,20 +153,6 @@ class Tiers(MethodView):
         }
 
 
-_QUOTE_DUMP = schemas.QuoteSchema()
-
-
-def calculated(snap: Snapshot, request: QuoteRequest) -> dict[str, Any]:
-    """The dumped answer for a request on one snapshot.
-
-    An answer depends only on the snapshot and the request, and a publication makes a new
-    snapshot, so a remembered answer can never be stale. Many people ask the same few questions
-    (this year's tiers of their city): ``init_app`` puts a cache of ``CALC_CACHE_SIZE`` answers
-    in front of this function.
-    """
-    return _QUOTE_DUMP.dump(quote_data(snap, price(snap, request)))
-
-
 def swagger_asset(filename: str) -> Response:
     return send_from_directory(SWAGGER_ASSETS, filename)
 
@@ -188,7 +174,9 @@ def init_app(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
     )
     app.config.setdefault("CALC_CACHE_SIZE", int(os.environ.get("CALC_CACHE_SIZE", "4096")))
-    app.extensions["calc_cache"] = functools.lru_cache(maxsize=app.config["CALC_CACHE_SIZE"])(calculated)
+    # An answer depends only on the snapshot and the request, and a publication makes a new
+    # snapshot, so a remembered answer is never stale; many people ask the same few questions.
+    app.extensions["calc_cache"] = functools.lru_cache(maxsize=app.config["CALC_CACHE_SIZE"])(quote_answer)
     api = Api(app)
     api.register_blueprint(blp)
     app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)

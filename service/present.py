@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
-from calc.quote import SCHEMES, Quote, Tier
+from calc.quote import SCHEMES, Quote, QuoteRequest, Tier, price
 from rates.families import FAMILIES, TRUST_LABELS
 from rates.model import Version
 from rates.store import Resolved, Snapshot
+from service.schemas import QuoteSchema, VersionSchema
 
 PROVISIONAL_LABEL = "暂按上年度标准"
 PART_LABELS = {
@@ -54,12 +56,15 @@ def version_data(snapshot: Snapshot, version: Version, resolved: Resolved | None
 
 
 def used_versions(snapshot: Snapshot, used: list[Resolved]) -> list[dict[str, Any]]:
+    return [version_data(snapshot, r.version, r) for r in ordered(used)]
+
+
+def ordered(used: list[Resolved]) -> list[Resolved]:
     order = {name: i for i, name in enumerate(FAMILIES)}
-    ordered = sorted(used, key=lambda r: (order[r.version.family], r.version.effective_from))
-    return [version_data(snapshot, r.version, r) for r in ordered]
+    return sorted(used, key=lambda r: (order[r.version.family], r.version.effective_from))
 
 
-def quote_data(snapshot: Snapshot, quote: Quote) -> dict[str, Any]:
+def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True) -> dict[str, Any]:
     request = quote.request
     notes = []
     if quote.provisional:
@@ -95,7 +100,7 @@ def quote_data(snapshot: Snapshot, quote: Quote) -> dict[str, Any]:
         "breakdown": quote.breakdown,
         "provisional": quote.provisional,
         "notes": notes,
-        "references": used_versions(snapshot, quote.used),
+        **({"references": used_versions(snapshot, quote.used)} if references else {}),
     }
 
 
@@ -108,3 +113,26 @@ def tier_data(tier: Tier) -> dict[str, Any]:
         "yearly": tier.yearly,
         "provisional": tier.provisional,
     }
+
+
+_QUOTE_SCHEMA = QuoteSchema(exclude=("references",))
+_VERSION_SCHEMA = VersionSchema()
+# Dumped versions per snapshot: a version never changes within a snapshot, and every answer cites
+# a few of them, so each is dumped once per snapshot rather than once per answer.
+_dumped: weakref.WeakKeyDictionary[Snapshot, dict[tuple[int, bool, str], dict[str, Any]]] = weakref.WeakKeyDictionary()
+
+
+def dumped_version(snapshot: Snapshot, resolved: Resolved) -> dict[str, Any]:
+    memo = _dumped.setdefault(snapshot, {})
+    key = (id(resolved.version), resolved.provisional, resolved.level)
+    if key not in memo:
+        memo[key] = _VERSION_SCHEMA.dump(version_data(snapshot, resolved.version, resolved))
+    return memo[key]
+
+
+def quote_answer(snapshot: Snapshot, request: QuoteRequest) -> dict[str, Any]:
+    """The whole answer to a request, as the API sends it (every amount a two-decimal string)."""
+    quote = price(snapshot, request)
+    answer = _QUOTE_SCHEMA.dump(quote_data(snapshot, quote, references=False))
+    answer["references"] = [dumped_version(snapshot, r) for r in ordered(quote.used)]
+    return answer
