@@ -8,6 +8,7 @@ blueprint is registered.
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import secrets
 import tempfile
@@ -91,9 +92,9 @@ def _keep_result(outcome: Outcome) -> str:
 @bp.get("/api/v1/outlets/template")
 def template() -> Response:
     buffer = write_template(limits().max_rows)
-    response = Response(buffer, mimetype=XLSX)
-    response.headers.set("Content-Disposition", "attachment", filename="快递网点花名册模板.xlsx")
-    return response
+    # send_file writes the Chinese name as RFC 5987 filename*=UTF-8''..., with an ASCII fallback: a raw
+    # UTF-8 header value cannot be sent by a WSGI server (headers are latin-1)
+    return send_file(io.BytesIO(buffer), mimetype=XLSX, as_attachment=True, download_name="快递网点花名册模板.xlsx")
 
 
 @bp.post("/api/v1/outlets/batch")
