@@ -37,7 +37,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
 
-    from service import api, cli, db, errors, security
+    from service import api, cli, db, errors, logs, security
+
+    logs.install()
 
     db.init_app(app)
     api.init_app(app)

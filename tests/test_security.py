@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -32,3 +35,18 @@ def test_unexpected_error_answers_500_without_a_traceback(app: Flask) -> None:
     text = response.get_data(as_text=True)
     assert "secret detail" not in text and "Traceback" not in text
     assert response.get_json()["error"]["message"].startswith("服务器内部错误")
+
+
+def test_id_numbers_are_masked_in_every_log_record(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    @app.route("/fail-with-id")
+    def fail() -> str:
+        raise ValueError("bad roster row 36010219900307123X")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with caplog.at_level(logging.INFO):
+        app.logger.info("checked %s", "36010219900307123X")
+        logging.getLogger("werkzeug").info('"GET /?id=110101800101001 HTTP/1.1" 200')
+        app.test_client().get("/fail-with-id")
+    text = "\n".join(r.getMessage() + (r.exc_text or "") for r in caplog.records)
+    assert "36010219900307123X" not in text and "110101800101001" not in text
+    assert "360102********123X" in text and "110101*****1001" in text
