@@ -8,6 +8,7 @@ every process sharing the database sees a publication at its next calculation.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import threading
@@ -110,6 +111,19 @@ def version_to_row(version: Version, recorded_by: str, supersedes: int | None = 
     )
 
 
+def active_rows(session: Session) -> dict[tuple[str, str, date], VersionRow]:
+    """The records in force (neither superseded nor withdrawn) by (region, family, first day)."""
+    rows = list(session.scalars(select(VersionRow)))
+    superseded = {r.supersedes_id for r in rows if r.supersedes_id is not None}
+    return {(r.region, r.family, r.effective_from): r for r in rows if r.id not in superseded and not r.withdrawn}
+
+
+def same_content(row: VersionRow, version: Version) -> bool:
+    """Whether storing ``version`` over ``row`` would change nothing."""
+    payload = json.loads(json.dumps(version.payload(), ensure_ascii=False))
+    return json.loads(row.payload) == payload and row.trust == version.trust
+
+
 class NotConfigured(LookupError):
     """No version of a family is in force for a region and month, at any level."""
 
@@ -182,6 +196,11 @@ class Snapshot:
     def is_superseded(self, version: Version) -> bool:
         return any(v.supersedes == version.id for v in self.all_versions)
 
+    def with_versions(self, extra: Sequence[Version]) -> Snapshot:
+        """This snapshot plus unsaved versions, numbered after the revision: a preview of a publication."""
+        added = [dataclasses.replace(v, id=self.revision + i) for i, v in enumerate(extra, start=1)]
+        return Snapshot(self.regions, [*self.all_versions, *added], self.revision)
+
 
 @dataclass
 class LoadReport:
@@ -240,20 +259,13 @@ class ParameterStore:
                 if region.code not in known:
                     session.add(RegionRow(code=region.code, name=region.name, parent=region.parent))
             session.flush()
-            rows = list(session.scalars(select(VersionRow)))
-            superseded = {r.supersedes_id for r in rows if r.supersedes_id is not None}
-            active = {
-                (r.region, r.family, r.effective_from): r for r in rows if r.id not in superseded and not r.withdrawn
-            }
+            active = active_rows(session)
             for version in versions:
                 current = active.get((version.region, version.family, _first_day(version.effective_from)))
                 if current is None:
                     session.add(version_to_row(version, recorded_by))
                     report.inserted += 1
-                elif (
-                    json.loads(current.payload) == json.loads(json.dumps(version.payload(), ensure_ascii=False))
-                    and current.trust == version.trust
-                ):
+                elif same_content(current, version):
                     report.unchanged += 1
                 else:
                     session.add(version_to_row(version, recorded_by, supersedes=current.id))

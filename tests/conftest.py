@@ -68,3 +68,21 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database on each backend the store supports (see tests/databases.py)."""
+    from tests.databases import database_url
+
+    with database_url(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """An empty PostgreSQL schema (skips without TEST_POSTGRES_URL, fails in CI)."""
+    from tests.databases import postgres_schema
+
+    with postgres_schema() as url:
+        yield url
