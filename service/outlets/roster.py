@@ -261,7 +261,7 @@ def parse_month(value: Any) -> int:
         # number as 2025.1 (January). That one cannot be told apart, so it is never guessed.
         text = repr(value)
         year, _, month = text.partition(".")
-        if month == "1":
+        if month == "1" and len(year) == 4:
             raise CellError(
                 "“2025.1”这样的数字无法区分1月和10月（Excel 会把 2025.10 存成 2025.1）："
                 "请改写成 2025-01 或 2025-10，或把该列设为文本后再填。".replace("2025", year)

@@ -1,0 +1,94 @@
+"""Month parsing and header matching of the roster reader, on generated input (hypothesis)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rates.months import Month
+from service.outlets.roster import SYNONYMS, CellError, _header_key, parse_month
+
+years = st.integers(1900, 9999)
+months = st.integers(1, 12)
+spaces = st.sampled_from(["", " ", "  ", "\u3000", "\t"])
+
+
+def full_width(text: str) -> str:
+    """What an input method in full-width mode types: digits and ASCII punctuation as U+FF01..U+FF5E."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+@given(year=years, month=months, form=st.integers(0, 5), wide=st.booleans(), pad=spaces)
+def test_every_accepted_month_form_parses_to_its_month(year: int, month: int, form: int, wide: bool, pad: str) -> None:
+    text = [
+        f"{year}-{month:02d}",
+        f"{year}/{month}",
+        f"{year}.{month}",
+        f"{year}年{month}月",
+        f"{year}{month:02d}",
+        f"{year}-{month}",
+    ][form]
+    if wide:
+        text = full_width(text)
+    assert parse_month(f"{pad}{text}{pad}") == Month(year, month).index()
+
+
+@given(year=years, month=months, day=st.integers(1, 28))
+def test_date_cells_give_their_month(year: int, month: int, day: int) -> None:
+    assert parse_month(dt.datetime(year, month, day)) == Month(year, month).index()
+    assert parse_month(dt.date(year, month, day)) == Month(year, month).index()
+    assert parse_month(year * 100 + month) == Month(year, month).index()  # 202503 typed as a number
+
+
+@given(year=st.integers(1900, 9999), month=months)
+def test_number_cells_like_2025_3_parse_unless_ambiguous(year: int, month: int) -> None:
+    value = float(f"{year}.{month}")
+    if month in (1, 10):  # Excel stores 2025.10 as 2025.1: never guessed
+        try:
+            parse_month(value)
+        except CellError as error:
+            assert "1月和10月" in str(error)
+        else:
+            raise AssertionError("an ambiguous month was guessed")
+    else:
+        assert parse_month(value) == Month(year, month).index()
+
+
+cells = st.one_of(
+    st.text(max_size=20),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.none(),
+    st.datetimes(min_value=dt.datetime(1, 1, 1)),
+)
+
+
+@given(cells)
+def test_any_cell_parses_or_says_how_to_fix_it(value: Any) -> None:
+    try:
+        index = parse_month(value)
+    except CellError as error:
+        assert "年月" in str(error) or "月份" in str(error) or "日期" in str(error)
+    else:
+        assert Month(1900, 1).index() <= index <= Month(9999, 12).index()
+
+
+@given(data=st.data())
+def test_every_header_name_matches_with_spaces_and_full_width(data: st.DataObject) -> None:
+    key = data.draw(st.sampled_from(sorted(SYNONYMS)))
+    name = data.draw(st.sampled_from(SYNONYMS[key]))
+    cut = data.draw(st.integers(0, len(name)))
+    inner, outer = data.draw(spaces), data.draw(spaces)
+    text = f"{outer}{name[:cut]}{inner}{name[cut:]}{outer}"
+    if data.draw(st.booleans()):
+        text = full_width(text)
+    assert _header_key(text) == key
+
+
+@given(st.one_of(st.text(max_size=30), cells))
+def test_header_matching_never_fails_on_odd_cells(value: Any) -> None:
+    assert _header_key(value) in (None, *SYNONYMS)
