@@ -1,0 +1,184 @@
+"""Outlet batch benchmark: the CLI end to end next to the floor, for rosters of 10,000 and 100,000 rows.
+
+    .venv/bin/python bench/outlets_batch.py [--rows 10000 100000] [--write-docs]
+
+For each size it writes a roster with xlsxwriter (bench/out/roster-N.xlsx), then measures, each in
+its own process (wall time and peak RSS from getrusage(RUSAGE_CHILDREN) of that child alone):
+
+- cli:   ``flask --app wsgi outlets batch roster.xlsx -o result.xlsx --region 360100``
+- floor: read the same file with python-calamine and write a workbook of the same size
+  (one row per roster row, ten columns, constant_memory) with xlsxwriter: what any
+  implementation has to pay for reading and writing, without parsing, checking or pricing.
+
+Target: cli <= 1.5 x floor at 100,000 rows. A benchmark, not a test: nothing asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+DOCS = ROOT / "docs" / "benchmarks.md"
+SECTION = "## Outlet batch (issue 3)"
+PYTHON = sys.executable
+
+FLOOR = r"""
+import sys, xlsxwriter
+from python_calamine import CalamineWorkbook
+rows = CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0).to_python(skip_empty_area=False)
+book = xlsxwriter.Workbook(sys.argv[2], {"constant_memory": True})
+sheet = book.add_worksheet("明细")
+money = book.add_format({"num_format": "#,##0.00"})
+for r, cells in enumerate(rows):
+    # ten columns like the result's 明细: row number, four texts, two months, two numbers, money
+    sheet.write_number(r, 0, r + 1)
+    sheet.write_string(r, 1, str(cells[0]))
+    sheet.write_string(r, 2, str(cells[2]))
+    sheet.write_string(r, 3, str(cells[3]))
+    sheet.write_string(r, 4, str(cells[4]))
+    sheet.write_string(r, 5, str(cells[5]))
+    sheet.write_number(r, 6, 12)
+    sheet.write_number(r, 7, 65.25, money)
+    sheet.write_string(r, 8, "1")
+    sheet.write_number(r, 9, 783.0, money)
+book.close()
+"""
+
+
+def _id(rng: random.Random) -> str:
+    from stdnum.cn import ric
+
+    body = f"{rng.choice(['360102', '360103', '360104', '360111', '110105'])}{rng.randint(1960, 2004)}"
+    body += f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def make_roster(path: Path, rows: int, seed: int = 3) -> None:
+    """A realistic roster: 200 outlets, title row, text IDs, months in the common forms, a few bad rows."""
+    import xlsxwriter
+
+    rng = random.Random(seed)
+    book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    sheet = book.add_worksheet("花名册")
+    date = book.add_format({"num_format": "yyyy-mm"})
+    sheet.write_string(0, 0, f"快递员参保花名册（{rows} 行）")
+    headers = ["网点名称", "统一社会信用代码", "姓名", "公民身份号码", "参保起始月", "参保终止月", "浮动费率", "备注"]
+    for column, title in enumerate(headers):
+        sheet.write_string(1, column, title)
+    outlets = [f"南昌第{i:03d}快递网点" for i in range(200)]
+    for r in range(2, rows + 2):
+        start = rng.randint(0, 11)
+        end = rng.randint(start, 11)
+        sheet.write_string(r, 0, rng.choice(outlets))
+        sheet.write_string(r, 2, f"快递员{r:06d}")
+        sheet.write_string(r, 3, _id(rng) if rng.random() > 0.002 else "360102199001011234")  # a few bad checksums
+        if rng.random() < 0.5:
+            sheet.write_datetime(r, 4, dt.datetime(2025, start + 1, 1), date)
+        else:
+            sheet.write_string(r, 4, f"2025-{start + 1:02d}")
+        sheet.write_string(r, 5, rng.choice([f"2025-{end + 1:02d}", f"2025年{end + 1}月", f"2025/{end + 1}"]))
+        if rng.random() < 0.1:
+            sheet.write_number(r, 6, 1.2)
+    book.close()
+
+
+def measure(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one child process (run alone, so RUSAGE_CHILDREN is its own)."""
+    wrapper = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter(); code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+        "wall = time.perf_counter() - t\n"
+        "print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)\n"
+    )
+    output = subprocess.run([PYTHON, "-c", wrapper, *command], capture_output=True, text=True, check=True, cwd=ROOT)
+    wall, rss, code = output.stdout.split()
+    if code != "0":
+        raise SystemExit(f"failed ({code}): {' '.join(command)}")
+    return float(wall), int(rss) / 1024
+
+
+def machine() -> str:
+    pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    python = f"Python {platform.python_version()}"
+    return f"{os.cpu_count()} cores, {pages / 2**30:.0f} GiB RAM, {python}, {platform.machine()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each; the best is reported")
+    parser.add_argument("--write-docs", action="store_true", help=f"write the table into {DOCS.relative_to(ROOT)}")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{OUT / 'bench.sqlite3'}"  # its own parameter store, bundled files
+    flask = str(Path(PYTHON).with_name("flask"))
+    lines = [
+        "| rows | file | CLI time | CLI peak RSS | floor time | floor peak RSS | CLI / floor (time) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for rows in args.rows:
+        roster = OUT / f"roster-{rows}.xlsx"
+        if not roster.exists():
+            make_roster(roster, rows)
+        cli = [flask, "--app", "wsgi", "outlets", "batch", str(roster), "-o", str(OUT / f"result-{rows}.xlsx")]
+        cli += ["--region", "360100"]
+        floor = [PYTHON, "-c", FLOOR, str(roster), str(OUT / f"floor-{rows}.xlsx")]
+        cli_runs = [measure(cli) for _ in range(args.repeat)]
+        floor_runs = [measure(floor) for _ in range(args.repeat)]
+        cli_time, cli_rss = min(t for t, _ in cli_runs), max(m for _, m in cli_runs)
+        floor_time, floor_rss = min(t for t, _ in floor_runs), max(m for _, m in floor_runs)
+        lines.append(
+            f"| {rows:,} | {roster.stat().st_size / 2**20:.1f} MiB | {cli_time:.2f} s | {cli_rss:.0f} MiB "
+            f"| {floor_time:.2f} s | {floor_rss:.0f} MiB | {cli_time / floor_time:.2f} |"
+        )
+        print(lines[-1], flush=True)
+    table = "\n".join(lines)
+    print(table)
+    if args.write_docs:
+        write_docs(table, " ".join(["bench/outlets_batch.py", *sys.argv[1:]]))
+
+
+def write_docs(table: str, command: str) -> None:
+    section = f"""{SECTION}
+
+Measured by `.venv/bin/python {command}` on {dt.date.today()} ({machine()}; the machine is shared,
+so times vary by a few tenths of a second between runs; the best of the runs is reported, peak RSS is the largest).
+
+- **CLI**: `flask --app wsgi outlets batch roster.xlsx -o result.xlsx --region 360100`, end to end in a fresh
+  process (start-up, parameter store, reading, checking every row, pricing, writing the four-sheet workbook).
+- **Floor**: reading the same file with python-calamine plus writing a workbook of the same size (one row per
+  roster row, ten columns, xlsxwriter `constant_memory`), in a fresh process, with no checks and no pricing.
+- Rosters: generated by the script: 200 outlets, a title row, text IDs, months as date cells and text in three
+  forms, 10% with a floating factor, 0.2% with a wrong ID check digit.
+
+{table}
+
+Target: CLI within 1.5 x the floor at 100,000 rows.
+"""
+    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
+    if SECTION in text:
+        start = text.index(SECTION)
+        following = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    DOCS.write_text(text, encoding="utf-8")
+    print(f"written to {DOCS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    t0 = time.perf_counter()
+    main()
+    print(f"benchmark took {time.perf_counter() - t0:.0f} s", file=sys.stderr)
