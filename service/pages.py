@@ -11,12 +11,12 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from calc.quote import SCHEMES, QuoteError, QuoteRequest, price, tier_ratios, tiers
+from calc.quote import SCHEMES, QuoteError, QuoteRequest, tier_ratios, tiers
 from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS
 from rates.model import NATIONAL
 from rates.months import Month
@@ -25,7 +25,15 @@ from service import quotes, schemas
 from service.api import current_month
 from service.db import snapshot, store
 from service.errors import translate
-from service.present import PART_LABELS, PROVISIONAL_LABEL, percent, quote_data, tier_data, used_versions, version_data
+from service.present import (
+    PART_LABELS,
+    PROVISIONAL_LABEL,
+    percent,
+    quote_answer,
+    tier_data,
+    used_versions,
+    version_data,
+)
 
 bp = Blueprint("pages", __name__)
 
@@ -33,6 +41,12 @@ TIERED = ("flexible_pension", "flexible_medical")  # the schemes whose base is c
 FORM_FIELDS = ("region", "scheme", "start", "end", "basis", "base_ratio", "base", "headcount", "factor")
 HEADCOUNT_RE = re.compile(r"^[0-9]{1,7}$")
 CHART = {"width": 340, "label": 44, "value": 80, "row": 22, "bar": 14, "top": 6}
+
+
+@bp.app_template_filter("pct")
+def pct(ratio: str) -> str:
+    """A ratio as the API writes it ("0.2") shown as a percentage ("20%")."""
+    return percent(Decimal(ratio))
 
 
 # ---------------------------------------------------------------- forms
@@ -126,8 +140,12 @@ def defaults() -> dict[str, str]:
 
 def priced(snap: Snapshot, body: dict[str, Any]) -> dict[str, Any]:
     """The quote as the API returns it (amounts as strings), plus what the page needs to show it."""
-    quote = schemas.QuoteSchema().dump(quote_data(snap, price(snap, QuoteRequest(**body))))
-    return decorate(quote)
+    return decorate(answer(snap, body))
+
+
+def answer(snap: Snapshot, body: dict[str, Any]) -> dict[str, Any]:
+    """The API's answer, through the API's cache when the API is there (the answer is shared: never mutate it)."""
+    return current_app.extensions.get("calc_cache", quote_answer)(snap, QuoteRequest(**body))
 
 
 def decorate(quote: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +229,7 @@ def window_issue() -> Response | tuple[str, int]:
     body, errors = load_request(values)
     if body is not None:
         try:
-            result = schemas.QuoteSchema().dump(quote_data(snap, price(snap, QuoteRequest(**body))))
+            result = answer(snap, body)
         except QuoteError as error:
             errors = {error.field: error.message}
     if errors or body is None:

@@ -23,7 +23,7 @@ BACKENDS = ("sqlite", "postgres")
 def postgres_base_url() -> str:
     url = os.environ.get("TEST_POSTGRES_URL")
     if not url:
-        message = "TEST_POSTGRES_URL is not set: start a server with eval \"$(scripts/pg-test-server start)\""
+        message = 'TEST_POSTGRES_URL is not set: start a server with eval "$(scripts/pg-test-server start)"'
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
