@@ -42,9 +42,7 @@ def main() -> None:
     price_us = min(timeit.repeat(lambda: price(snapshot, request), number=rounds, repeat=5)) / rounds * 1e6
     floor_us = min(timeit.repeat(floor, number=rounds, repeat=5)) / rounds * 1e6
     tiers_us = min(timeit.repeat(lambda: tiers(snapshot, "360100", Month(2025, 6)), number=50, repeat=3)) / 50 * 1e6
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    )
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print("| what | µs per call | ratio to floor |")
     print("|---|---:|---:|")
     print(f"| floor: bare Decimal arithmetic of 12 months | {floor_us:.1f} | 1.0 |")

@@ -37,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config is not None:
         app.config.from_mapping(test_config)
 
-    from service import api, cli, db, errors, logs, security
+    from service import api, auth, cli, db, errors, logs, security
 
     logs.install()
 
@@ -47,5 +47,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     errors.init_app(app)  # after the API: flask-smorest registers error handlers of its own
     cli.init_app(app)
+    auth.init_app(app)
     security.init_app(app)
     return app

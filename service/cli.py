@@ -12,6 +12,7 @@ from rates.loader import ParameterFileError, load_tree
 from service.db import rates_dir, store
 
 rates_cli = AppGroup("rates", help="参数库：载入与校验参数文件。")
+db_cli = AppGroup("db", help="数据库结构迁移（Alembic）。")
 
 
 @rates_cli.command("load")
@@ -45,8 +46,32 @@ def check_command(directory: Path | None) -> None:
     click.echo(f"参数文件无误：{len(regions)} 个地区，{len(versions)} 个版本。")
 
 
+@db_cli.command("upgrade")
+def upgrade_command() -> None:
+    """把数据库结构升级到最新版本（应用启动时也会自动执行）。"""
+    from service import migrate
+
+    migrate.upgrade(store().engine)
+    with store().engine.connect() as connection:
+        click.echo(f"数据库结构已是最新版本：{migrate.current_revision(connection)}。")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="这次结构变更的说明（英文）。")
+def revision_command(message: str) -> None:
+    """按模型与数据库的差异生成新的迁移脚本（生成后须人工检查再提交）。"""
+    from alembic import command
+
+    from service import migrate
+
+    migrate.metadata()
+    with store().engine.begin() as connection:
+        command.revision(migrate.alembic_config(connection), message=message, autogenerate=True)
+
+
 def init_app(app: Flask) -> None:
     from service.outlets.cli import outlets_cli
 
     app.cli.add_command(rates_cli)
+    app.cli.add_command(db_cli)
     app.cli.add_command(outlets_cli)

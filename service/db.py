@@ -35,11 +35,14 @@ def rates_dir(app: Flask) -> Path:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     store = ParameterStore(engine)
-    from service import quotes  # noqa: F401  (registers the issued-quote table on Base before create_schema)
+    from service import migrate
 
-    store.create_schema()
-    if store.is_empty():
-        store.load(*load_tree(rates_dir(app)))
+    def seed() -> None:
+        if store.is_empty():
+            store.load(*load_tree(rates_dir(app)))
+
+    # Every start brings the schema up to date; processes starting together take turns.
+    migrate.upgrade(engine, then=seed)
     app.extensions["rates"] = store
 
 
