@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask
+
+from service import config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,14 +29,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("SECRET_KEY", "dev"),
-        DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'shebao.sqlite3'}"),
+        **config.from_environment(Path(app.instance_path)),
         RATES_DIR=None,  # None: the bundled files under rates/params
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in JSON
     if test_config is not None:
         app.config.from_mapping(test_config)
+    config.finish(app)
 
     from service import api, auth, cli, db, errors, logs, security
 

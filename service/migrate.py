@@ -1,8 +1,9 @@
 """Schema migrations with Alembic (scripts in migrations/ at the repository root).
 
-``flask --app wsgi db upgrade`` applies them, and so does every start of the app. On PostgreSQL an
-advisory lock makes processes that start together migrate (and load the bundled files into an
-empty database) one after the other.
+``flask --app wsgi db upgrade`` applies them, and so does every start of the app. Processes that
+start together (the workers of one server) migrate, and load the bundled files into an empty
+database, one after the other: on PostgreSQL under an advisory lock, on an SQLite file under a
+lock file beside it (without it two workers both create the tables, and one of them dies).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from filelock import FileLock
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
 
 import rates
@@ -43,8 +45,18 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 @contextmanager
+def _file_locked(engine: Engine) -> Iterator[None]:
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with FileLock(f"{database}.migrate-lock", timeout=120):
+        yield
+
+
+@contextmanager
 def _serialised(engine: Engine) -> Iterator[Connection]:
-    with engine.connect() as connection:
+    with _file_locked(engine), engine.connect() as connection:
         postgres = connection.dialect.name == "postgresql"
         if postgres:
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask.testing import FlaskCliRunner
@@ -11,6 +16,8 @@ from rates.loader import load_tree
 from rates.store import Base, ParameterStore
 from service import create_app, migrate
 from service.db import make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_migrations_match_the_models(db_url: str) -> None:
@@ -49,3 +56,17 @@ def test_db_upgrade_command(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     assert "数据库结构已是最新版本" in result.output
+
+
+def test_workers_starting_together_on_one_sqlite_file_all_start(tmp_path: Path) -> None:
+    """The workers of one server start at the same moment: each migrates in turn, the files load once."""
+    url = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    env = {**os.environ, "DATABASE_URL": url}
+    env.pop("SHEBAO_ENV", None)
+    starters = [
+        subprocess.Popen([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    failures = [p.communicate(timeout=120)[1] for p in starters if p.wait(timeout=120) != 0]
+    assert failures == []
+    assert ParameterStore(make_engine(url)).snapshot().revision == len(load_tree()[1])
