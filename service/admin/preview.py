@@ -1,0 +1,105 @@
+"""What a publication would change, shown before anything is saved.
+
+Two views of the same plan (``rates.publish.plan``): the figures (old value, new value, effective
+month) and what they mean for sample people, priced by the engine on the snapshot as it is and as
+it would be (``preview_snapshot``): a flexible worker's pension at 60%, 100% and 300%, and an
+express outlet's work-injury premium per courier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from calc.quote import QuoteError, QuoteRequest, price
+from rates.families import FAMILIES
+from rates.model import NATIONAL
+from rates.months import Month
+from rates.publish import Planned, preview_snapshot
+from rates.store import Snapshot
+
+# (scheme, base ratio, what the row is called): sample people, not parameters
+SAMPLES: tuple[tuple[str, Decimal | None, str], ...] = (
+    ("flexible_pension", Decimal("0.6"), "灵活就业养老保险 60%档 月缴费"),
+    ("flexible_pension", Decimal("1"), "灵活就业养老保险 100%档 月缴费"),
+    ("flexible_pension", Decimal("3"), "灵活就业养老保险 300%档 月缴费"),
+    ("outlet_injury", None, "快递网点工伤保险 每名快递员每月"),
+)
+NOT_PRICED = "无法测算"
+
+
+@dataclass(frozen=True)
+class Effect:
+    region: str
+    region_name: str
+    month: str
+    label: str
+    old: str
+    new: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class Row:
+    """One version of the plan, with the figures it changes, for the template."""
+
+    region_name: str
+    family_label: str
+    effective_from: str
+    replaces: int | None
+    in_force: int | None
+    unchanged: bool
+    changes: list[tuple[str, str, str]]  # label, old, new
+
+
+def rows(snapshot: Snapshot, planned: Sequence[Planned]) -> list[Row]:
+    result = []
+    for p in planned:
+        region = snapshot.regions.get(p.version.region)
+        result.append(
+            Row(
+                region_name=region.name if region else p.version.region,
+                family_label=FAMILIES[p.version.family].label,
+                effective_from=str(p.version.effective_from),
+                replaces=p.replaces.id if p.replaces else None,
+                in_force=p.in_force.id if p.in_force else None,
+                unchanged=p.unchanged,
+                changes=[(c.label, c.old or "—", c.new or "—") for c in p.changes],
+            )
+        )
+    return result
+
+
+def affected_regions(snapshot: Snapshot, region: str) -> list[str]:
+    """The region and every region inheriting from it (the national level itself prices nothing)."""
+    return [code for code in sorted(snapshot.regions) if code != NATIONAL and region in snapshot.chain(code)]
+
+
+def _amount(snapshot: Snapshot, request: QuoteRequest) -> str:
+    try:
+        return str(price(snapshot, request).total)
+    except QuoteError:
+        return NOT_PRICED  # not configured, or the sample tier outside that month's range
+
+
+def effects(snapshot: Snapshot, planned: Sequence[Planned]) -> list[Effect]:
+    """Old and new amounts for the sample people, in each affected region, at each effective month."""
+    after = preview_snapshot(snapshot, planned)
+    seen: set[tuple[str, Month]] = set()
+    result = []
+    for p in planned:
+        if p.unchanged:
+            continue
+        months = sorted({p.version.effective_from, *p.version.effective_by_scheme.values()})
+        for code in affected_regions(snapshot, p.version.region):
+            for month in months:
+                if (code, month) in seen:
+                    continue
+                seen.add((code, month))
+                for scheme, ratio, label in SAMPLES:
+                    request = QuoteRequest(code, scheme, month, month, base_ratio=ratio)
+                    old, new = _amount(snapshot, request), _amount(after, request)
+                    name = snapshot.regions[code].name
+                    result.append(Effect(code, name, str(month), label, old, new, old != new))
+    return result
