@@ -31,7 +31,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY", "dev"),
         DATABASE_URL=os.environ.get("DATABASE_URL", f"sqlite:///{Path(app.instance_path) / 'shebao.sqlite3'}"),
-        RATES_DIR=None,  # None: the bundled files under rates/params
+        # the tree a new, empty database is seeded from (an export, say); unset: the bundled rates/params
+        RATES_DIR=os.environ.get("RATES_DIR") or None,
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in JSON
