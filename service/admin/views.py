@@ -20,22 +20,11 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from rates import audit, transfer
+from rates import publish as publishing
 from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS, Family, Kind
 from rates.model import Version
 from rates.months import Month
-from rates.publish import (
-    STALE_MESSAGE,
-    Planned,
-    Problem,
-    PublishError,
-    StaleError,
-    family_revision,
-    parse_proposal,
-    parse_reference,
-    plan,
-    publish,
-    withdraw,
-)
+from rates.publish import Planned, Problem, PublishError, StaleError
 from rates.store import NotConfigured, Snapshot
 from service.admin import preview
 from service.api import current_month
@@ -145,13 +134,13 @@ def _check_form(region: str, family: Family, values: dict[str, str]) -> tuple[Ve
     if family.yearly and not values["contribution_year"].isdigit():
         errors["contribution_year"] = "缴费年度：请填写四位年份，如2026。"
     try:
-        parse_reference(family.name, {k: values[k] for k in REFERENCE_INPUTS if values[k]}, need_doc_no=True)
+        publishing.parse_reference(family.name, {k: values[k] for k in REFERENCE_INPUTS if values[k]}, need_doc_no=True)
     except PublishError as error:
         errors.update({_field_of(p): p.message for p in error.problems})
     version = None
     if not errors:
         try:
-            version = parse_proposal(region, family.name, _proposal(region, family, values), "admin form")
+            version = publishing.parse_proposal(region, family.name, _proposal(region, family, values), "admin form")
         except PublishError as error:
             errors.update({_field_of(p): p.message for p in error.problems})
     return version, errors
@@ -188,7 +177,7 @@ def publish_form() -> str:
     if target is None:
         return render_template("admin/choose.html", **_common(snap))
     region, family = target
-    revision = family_revision(snap, region, family.name)
+    revision = publishing.family_revision(snap, region, family.name)
     return _form_page(snap, region, family, _prefill(snap, region, family), {}, revision)
 
 
@@ -232,7 +221,7 @@ def upload() -> str | tuple[str, int]:
     except PublishError as error:
         context = _common(snap)
         return render_template("admin/upload.html", problems=error.problems, values=values, **context), 422
-    revisions = {(v.region, v.family): family_revision(snap, v.region, v.family) for v in versions}
+    revisions = {(v.region, v.family): publishing.family_revision(snap, v.region, v.family) for v in versions}
     return _preview(snap, versions, revisions, "upload")
 
 
@@ -267,7 +256,7 @@ def _missing_doc_no(planned: list[Planned]) -> list[Problem]:
 def _preview(
     snap: Snapshot, versions: list[Version], revisions: dict[tuple[str, str], int], source: str
 ) -> str | tuple[str, int]:
-    planned = plan(snap, versions)
+    planned = publishing.plan(snap, versions)
     problems = _missing_doc_no(planned)
     if all(p.unchanged for p in planned):
         problems.append(Problem("file", "与在用版本完全相同，没有需要发布的内容。"))
@@ -296,7 +285,7 @@ def _confirmed() -> tuple[list[Version], dict[tuple[str, str], int]]:
     except (ValueError, TypeError, KeyError, AttributeError):
         raise PublishError([Problem("payload", "提交的内容不完整，请重新填写或上传。")]) from None
     origin = request.form.get("origin", "")[:200] or None
-    versions = [parse_proposal(region, family, body, origin) for region, family, body in items]
+    versions = [publishing.parse_proposal(region, family, body, origin) for region, family, body in items]
     touched = {(v.region, v.family) for v in versions}
     if not touched <= set(based_on):
         raise StaleError()
@@ -309,10 +298,10 @@ def confirm() -> Response | tuple[str, int]:
     source = "upload" if request.form.get("source") == "upload" else "form"
     try:
         versions, based_on = _confirmed()
-        problems = _missing_doc_no(plan(snapshot(), versions))
+        problems = _missing_doc_no(publishing.plan(snapshot(), versions))
         if problems:
             raise PublishError(problems)
-        report = publish(
+        report = publishing.publish(
             store(),
             versions,
             _actor(),
@@ -322,7 +311,9 @@ def confirm() -> Response | tuple[str, int]:
             allow_unchanged=source == "upload",
         )
     except StaleError:
-        return render_template("admin/refused.html", problems=[Problem("revision", STALE_MESSAGE)], stale=True), 409
+        return render_template(
+            "admin/refused.html", problems=[Problem("revision", publishing.STALE_MESSAGE)], stale=True
+        ), 409
     except PublishError as error:
         return render_template("admin/refused.html", problems=error.problems, stale=False), 422
     flash(
@@ -352,8 +343,8 @@ def withdraw_version(version_id: int) -> str | Response | tuple[str, int]:
         return render_template("admin/withdraw.html", errors={}, **context)
     try:
         raw = {k: values[k] for k in ("title", "doc_no") if values[k]}
-        reference = parse_reference(version.family, raw, need_doc_no=True)
-        new = withdraw(store(), version_id, reference, values["note"] or None, _actor(), remote_address())
+        reference = publishing.parse_reference(version.family, raw, need_doc_no=True)
+        new = publishing.withdraw(store(), version_id, reference, values["note"] or None, _actor(), remote_address())
     except PublishError as error:
         errors = {_field_of(p): p.message for p in error.problems}
         return render_template("admin/withdraw.html", errors=errors, **context), 409 if errors.get("revision") else 422

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.admin_support import PASSWORD, add_user
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, serving
 
 pytestmark = pytest.mark.browser
 
@@ -19,22 +18,14 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def admin_server(browser_ready: None, tmp_path: Path) -> Iterator[str]:
     """A server of its own (publishing changes figures: the shared live server must keep the bundled ones)."""
-    from werkzeug.serving import make_server
-
     from service import create_app
 
     app = create_app(
         {"TESTING": True, "WTF_CSRF_ENABLED": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'admin.sqlite3'}"}
     )
     add_user(app, "alice")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="admin-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serving(app) as url:
+        yield url
 
 
 def no_horizontal_scroll(page: Any) -> None:
