@@ -35,10 +35,9 @@ def load_command(directory: Path | None, workbook: Path | None) -> None:
     from flask import current_app
 
     try:
-        if workbook is not None:
-            report = store().load(*transfer.read_workbook(workbook.read_bytes()))
-        else:
-            report = store().load(*load_tree(directory or rates_dir(current_app)))
+        source = workbook or directory or rates_dir(current_app)
+        regions, versions = transfer.read_workbook(source.read_bytes()) if workbook else load_tree(source)
+        report = store().load(regions, versions, recorded_by=f"命令行 rates load {source.name}"[:80], audited=True)
     except ParameterFileError as error:
         raise click.ClickException(str(error)) from None
     except PublishError as error:

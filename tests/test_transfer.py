@@ -16,9 +16,11 @@ from typing import Any
 
 import openpyxl
 import pytest
+from flask import Flask
 from flask.testing import FlaskCliRunner
+from sqlalchemy.orm import Session
 
-from rates import transfer
+from rates import audit, transfer
 from rates.families import FAMILIES
 from rates.loader import load_tree
 from rates.model import Reference
@@ -129,6 +131,19 @@ def test_cli_export_seeds_an_empty_database_with_the_same_store(tmp_path: Path) 
     assert loaded.exit_code == 0, loaded.output
     assert "新增 0 个版本，更正 0 个" in loaded.output  # the workbook holds the same store
     assert in_force(copy.extensions["rates"].snapshot()) == expected
+
+
+def test_cli_load_is_audited(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    folder = tmp_path / "tree"
+    assert runner.invoke(args=["rates", "export", str(folder)]).exit_code == 0
+    wage = folder / "360000" / "avg_wage.yaml"
+    wage.write_text(wage.read_text(encoding="utf-8").replace("'6525'", "'6526'"), encoding="utf-8")
+    result = runner.invoke(args=["rates", "load", "--dir", str(folder)])
+    assert result.exit_code == 0 and "更正 1 个" in result.output, result.output
+    with Session(app.extensions["rates"].engine) as session:
+        (entry,) = audit.entries(session)
+    assert (entry.action, entry.target, entry.actor) == ("import", "360000/avg_wage/2025-01", "命令行 rates load tree")
+    assert entry.before["values"]["avg_wage_monthly"] == "6525" and entry.after["values"]["avg_wage_monthly"] == "6526"
 
 
 def bad_workbook(snapshot: Snapshot) -> bytes:
