@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask.blueprints import BlueprintSetupState
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
@@ -244,22 +245,23 @@ def _read_upload(snap: Snapshot, file: FileStorage | None, values: dict[str, str
 # ---------------------------------------------------------------- preview and confirm
 
 
-def _missing_doc_no(planned: list[Planned]) -> list[Problem]:
-    """A publication rests on a document with a 文号; versions that change nothing are not published."""
-    return [
+def refusals(planned: list[Planned]) -> list[Problem]:
+    """Why a planned publication cannot go ahead: a version without a 文号, or nothing to publish at all."""
+    problems = [
         Problem("doc_no", f"{p.version.region}/{p.version.family}/{p.version.effective_from}：须填写依据文件的文号。")
         for p in planned
         if not p.unchanged and not any(r.doc_no for r in p.version.references)
     ]
+    if all(p.unchanged for p in planned):
+        problems.append(Problem("file", "与在用版本完全相同，没有需要发布的内容。"))
+    return problems
 
 
 def _preview(
     snap: Snapshot, versions: list[Version], revisions: dict[tuple[str, str], int], source: str
 ) -> str | tuple[str, int]:
     planned = publishing.plan(snap, versions)
-    problems = _missing_doc_no(planned)
-    if all(p.unchanged for p in planned):
-        problems.append(Problem("file", "与在用版本完全相同，没有需要发布的内容。"))
+    problems = refusals(planned)
     payload = [
         {"region": v.region, "family": v.family, "effective_from": str(v.effective_from), **transfer.version_body(v)}
         for v in versions
@@ -298,7 +300,7 @@ def confirm() -> Response | tuple[str, int]:
     source = "upload" if request.form.get("source") == "upload" else "form"
     try:
         versions, based_on = _confirmed()
-        problems = _missing_doc_no(publishing.plan(snapshot(), versions))
+        problems = refusals(publishing.plan(snapshot(), versions))
         if problems:
             raise PublishError(problems)
         report = publishing.publish(
@@ -467,3 +469,12 @@ def export_zip() -> Response:
 @login_required("clerk")
 def template_xlsx() -> Response:
     return _xlsx(transfer.template_workbook(snapshot()), "参数导入模板.xlsx")
+
+
+def _register_api(state: BlueprintSetupState) -> None:
+    from service.admin import api  # the JSON routes build on these views' rules
+
+    api.register(state.app)
+
+
+bp.record_once(_register_api)
