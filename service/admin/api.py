@@ -65,11 +65,14 @@ class PublishRequestSchema(Schema):
     dry_run = fields.Boolean(load_default=False, metadata={"description": "true：只预览差异与影响，不保存"})
 
 
-class ChangeSchema(Schema):
-    field = fields.String()
+class _Difference(Schema):
     label = fields.String()
     old = fields.String(allow_none=True)
     new = fields.String(allow_none=True)
+
+
+class ChangeSchema(_Difference):
+    field = fields.String()
 
 
 class PlannedSchema(Schema):
@@ -82,13 +85,12 @@ class PlannedSchema(Schema):
     changes = fields.List(fields.Nested(ChangeSchema))
 
 
-class EffectSchema(Schema):
+class EffectSchema(_Difference):
+    """A sample person's amount before and after (无法测算 where the month cannot be priced)."""
+
     region = fields.String()
     region_name = fields.String()
     month = fields.String()
-    label = fields.String()
-    old = fields.String()
-    new = fields.String()
     changed = fields.Boolean()
 
 
