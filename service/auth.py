@@ -213,6 +213,10 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    user = current_user()
+    if user is not None:
+        with Session(store().engine) as db, db.begin():
+            audit.record(db, user.username, "logout", f"user/{user.username}", address=remote_address())
     session.clear()
     return redirect(url_for("pages.calculate") if "pages.calculate" in current_app.view_functions else "/")
 

@@ -242,6 +242,18 @@ def test_uploaded_workbook_previews_then_publishes_all_rows_in_one_go(app: Flask
     assert resolved.level == "360100"
 
 
+def test_a_set_refused_inside_the_transaction_leaves_nothing_behind(app: Flask, admin: FlaskClient) -> None:
+    """Each row is fine alone; together the years run backwards, which only the transaction sees: all or nothing."""
+    later = {**WAGE_ROW, "effective_from": "2027-01", "contribution_year": "2025", "avg_wage_monthly": "6900"}
+    status, html = upload(admin, workbook_with(app, [WAGE_ROW, later]), "参数.xlsx")
+    assert status == 200
+    before = versions(app)
+    refused = admin.post("/admin/publish/confirm", data=confirm_data(html))
+    assert refused.status_code == 422
+    assert "缴费年度：2027-01起的版本年度（2025）须晚于2026-01起的版本（2026）" in refused.get_data(as_text=True)
+    assert versions(app) == before and wage(app) == "6525" and entries(app, "import") == []
+
+
 def test_uploaded_export_with_one_change_publishes_just_that_change(app: Flask, admin: FlaskClient) -> None:
     data = admin.get("/admin/export.xlsx").get_data()
     book = openpyxl.load_workbook(io.BytesIO(data))

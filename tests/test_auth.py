@@ -128,7 +128,7 @@ def test_header_shows_login_link_or_logout_button(app: Flask, client: FlaskClien
     assert 'action="/logout"' in html and "alice" in html and 'href="/login"' not in html
     assert client.post("/logout").status_code == 302
     assert client.get("/admin").status_code == 302
-    assert {"login", "user_create"} <= set(actions(app))
+    assert {"login", "logout", "user_create"} <= set(actions(app))
 
 
 def test_users_cli_creates_accounts(app: Flask) -> None:

@@ -373,9 +373,10 @@ def _changes(entry: audit.AuditEntry) -> list[str]:
         if old_values.get(name) != new_values.get(name):
             spec = family.field(name) if family else None
             lines.append(f"{spec.label if spec else name}：{old_values.get(name, '—')} → {new_values.get(name, '—')}")
-    for name, label in (("trust", "可信度"), ("withdrawn", "已撤回")):
-        if name in after and before.get(name) != after.get(name):
-            lines.append(f"{label}：{before.get(name, '—')} → {after.get(name)}")
+    if "trust" in after and before.get("trust") != after["trust"]:
+        lines.append(f"可信度：{before.get('trust', '—')} → {after['trust']}")
+    if after.get("withdrawn"):
+        lines.append("已撤回")
     return lines
 
 
