@@ -29,6 +29,7 @@ from rates.loader import _Problem, parse_references, parse_version
 from rates.model import Reference, Version
 from rates.months import Month
 from rates.store import (
+    NotConfigured,
     ParameterStore,
     RegionRow,
     Snapshot,
@@ -213,10 +214,18 @@ def plan(snapshot: Snapshot, versions: Sequence[Version]) -> list[Planned]:
         active = snapshot.active(version.region, version.family)
         replaces = next((v for v in active if v.effective_from == version.effective_from), None)
         before = [v for v in active if v.effective_from <= version.effective_from]
-        in_force = max(before, key=lambda v: v.effective_from) if before else None
+        in_force = max(before, key=lambda v: v.effective_from) if before else _inherited(snapshot, version)
         same = replaces is not None and replaces.payload() == version.payload()
         planned.append(Planned(version, replaces, in_force, _changes(in_force, version), same))
     return planned
+
+
+def _inherited(snapshot: Snapshot, version: Version) -> Version | None:
+    """What the region uses from a higher level when it has no version of its own yet (a city's first)."""
+    try:
+        return snapshot.at(version.region, version.family, version.effective_from).version
+    except NotConfigured:
+        return None
 
 
 def preview_snapshot(snapshot: Snapshot, planned: Sequence[Planned]) -> Snapshot:

@@ -49,6 +49,7 @@ class Row:
     effective_from: str
     replaces: int | None
     in_force: int | None
+    inherited_from: str | None  # the higher level whose version is in force, for a region's first version
     unchanged: bool
     changes: list[tuple[str, str, str]]  # label, old, new
 
@@ -64,11 +65,20 @@ def rows(snapshot: Snapshot, planned: Sequence[Planned]) -> list[Row]:
                 effective_from=str(p.version.effective_from),
                 replaces=p.replaces.id if p.replaces else None,
                 in_force=p.in_force.id if p.in_force else None,
+                inherited_from=_inherited_from(snapshot, p),
                 unchanged=p.unchanged,
                 changes=[(c.label, c.old or "—", c.new or "—") for c in p.changes],
             )
         )
     return result
+
+
+def _inherited_from(snapshot: Snapshot, planned: Planned) -> str | None:
+    source = planned.in_force
+    if source is None or source.region == planned.version.region:
+        return None
+    region = snapshot.regions.get(source.region)
+    return region.name if region else source.region
 
 
 def affected_regions(snapshot: Snapshot, region: str) -> list[str]:
