@@ -300,6 +300,9 @@ def test_withdrawal_is_a_new_record_and_needs_a_reference(app: Flask, admin: Fla
     version = app.extensions["rates"].snapshot().at("360000", "outlet_injury", Month(2025, 1)).version
     page = admin.get(f"/admin/withdraw/{version.id}")
     assert page.status_code == 200 and "洪人社发〔2022〕88号" in page.get_data(as_text=True)
+    # nothing is in force before it: the outlet premium of 南昌 in May 2022 would no longer be priced
+    assert "南昌市 2022-05 快递网点工伤保险 每名快递员每月 " in text(page.get_data(as_text=True))
+    assert "无法测算" in page.get_data(as_text=True)
     missing = admin.post(f"/admin/withdraw/{version.id}", data={"title": "测试撤回"})
     assert missing.status_code == 422 and "文号" in missing.get_data(as_text=True)
     data = {"title": "测试撤回", "doc_no": "测试〔2026〕4号", "note": "test only"}

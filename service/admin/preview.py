@@ -8,13 +8,14 @@ express outlet's work-injury premium per courier.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from calc.quote import QuoteError, QuoteRequest, price
 from rates.families import FAMILIES
-from rates.model import NATIONAL
+from rates.model import NATIONAL, Version
 from rates.months import Month
 from rates.publish import Planned, preview_snapshot
 from rates.store import Snapshot
@@ -95,21 +96,32 @@ def _amount(snapshot: Snapshot, request: QuoteRequest) -> str:
 
 def effects(snapshot: Snapshot, planned: Sequence[Planned]) -> list[Effect]:
     """Old and new amounts for the sample people, in each affected region, at each effective month."""
-    after = preview_snapshot(snapshot, planned)
+    targets = [(p.version.region, _months(p.version)) for p in planned if not p.unchanged]
+    return compare(snapshot, preview_snapshot(snapshot, planned), targets)
+
+
+def withdrawal_effects(snapshot: Snapshot, version: Version) -> list[Effect]:
+    """What withdrawing ``version`` would change: its months fall back on the version before it."""
+    withdrawal = dataclasses.replace(version, withdrawn=True, supersedes=version.id, id=None)
+    return compare(snapshot, snapshot.with_versions([withdrawal]), [(version.region, _months(version))])
+
+
+def _months(version: Version) -> list[Month]:
+    return sorted({version.effective_from, *version.effective_by_scheme.values()})
+
+
+def compare(before: Snapshot, after: Snapshot, targets: Iterable[tuple[str, Iterable[Month]]]) -> list[Effect]:
     seen: set[tuple[str, Month]] = set()
     result = []
-    for p in planned:
-        if p.unchanged:
-            continue
-        months = sorted({p.version.effective_from, *p.version.effective_by_scheme.values()})
-        for code in affected_regions(snapshot, p.version.region):
+    for region, months in targets:
+        for code in affected_regions(before, region):
             for month in months:
                 if (code, month) in seen:
                     continue
                 seen.add((code, month))
                 for scheme, ratio, label in SAMPLES:
                     request = QuoteRequest(code, scheme, month, month, base_ratio=ratio)
-                    old, new = _amount(snapshot, request), _amount(after, request)
-                    name = snapshot.regions[code].name
+                    old, new = _amount(before, request), _amount(after, request)
+                    name = before.regions[code].name
                     result.append(Effect(code, name, str(month), label, old, new, old != new))
     return result

@@ -340,7 +340,12 @@ def withdraw_version(version_id: int) -> str | Response | tuple[str, int]:
     if version is None:
         return render_template("admin/refused.html", problems=[Problem("version", "找不到这个参数版本。")]), 404
     values = {name: request.form.get(name, "").strip()[:TEXT_LIMIT] for name in ("title", "doc_no", "note")}
-    context = {"version": version_data(snap, version), "values": values, **_common(snap)}
+    context = {
+        "version": version_data(snap, version),
+        "values": values,
+        "effects": preview.withdrawal_effects(snap, version),
+        **_common(snap),
+    }
     if request.method == "GET":
         return render_template("admin/withdraw.html", errors={}, **context)
     try:
