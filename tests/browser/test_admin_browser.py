@@ -40,6 +40,8 @@ def test_admin_publishes_through_the_form_and_the_calculation_uses_it(
     page = page_at(size)
     page.goto(f"{admin_server}/admin")
     page.wait_for_url(re.compile(r"/login\?next=/admin$"))
+    no_horizontal_scroll(page)
+    screenshot(page, f"admin-login-{name}")
     page.get_by_label("用户名").fill("alice")
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
