@@ -43,7 +43,7 @@ class Effect:
 
 @dataclass(frozen=True)
 class Row:
-    """One version of the plan, with the figures it changes, for the template."""
+    """One version of the plan for the template: every figure (old, new, changed?), then what else changes."""
 
     region_name: str
     family_label: str
@@ -52,7 +52,7 @@ class Row:
     in_force: int | None
     inherited_from: str | None  # the higher level whose version is in force, for a region's first version
     unchanged: bool
-    changes: list[tuple[str, str, str]]  # label, old, new
+    changes: list[tuple[str, str, str, bool]]  # label, old, new, changed
 
 
 def rows(snapshot: Snapshot, planned: Sequence[Planned]) -> list[Row]:
@@ -68,10 +68,27 @@ def rows(snapshot: Snapshot, planned: Sequence[Planned]) -> list[Row]:
                 in_force=p.in_force.id if p.in_force else None,
                 inherited_from=_inherited_from(snapshot, p),
                 unchanged=p.unchanged,
-                changes=[(c.label, c.old or "—", c.new or "—") for c in p.changes],
+                changes=_lines(p),
             )
         )
     return result
+
+
+def _lines(planned: Planned) -> list[tuple[str, str, str, bool]]:
+    """Every figure of the family, unchanged ones too (a figure carried over by mistake must be seen)."""
+    family = FAMILIES[planned.version.family]
+    old = planned.in_force.values if planned.in_force else {}
+    lines = []
+    for spec in family.fields:
+        before, after = old.get(spec.name), planned.version.values.get(spec.name)
+        if before is not None or after is not None:
+            lines.append((spec.label, _text(before), _text(after), str(before) != str(after)))
+    names = {spec.name for spec in family.fields}
+    return lines + [(c.label, c.old or "—", c.new or "—", True) for c in planned.changes if c.field not in names]
+
+
+def _text(value: object) -> str:
+    return "—" if value is None else str(value)
 
 
 def _inherited_from(snapshot: Snapshot, planned: Planned) -> str | None:
