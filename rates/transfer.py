@@ -141,6 +141,35 @@ def read_family_yaml(region: str, family_name: str, data: bytes, origin: str) ->
         raise PublishError([Problem(translated.field, f"“{problem.key}” {translated.message}")]) from None
 
 
+def read_yaml_zip(data: bytes, known_regions: Iterable[str]) -> list[Version]:
+    """An exported tree as a .zip: every ``<region>/<family>.yaml`` (regions.yaml is not read: regions are not
+    created by an upload); problems name the file and the key."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise PublishError([Problem("file", "文件：不是有效的 .zip 压缩包。")]) from None
+    known, versions, problems = set(known_regions), [], []
+    with archive:
+        names = [n for n in archive.namelist() if not n.endswith("/") and n != "regions.yaml"]
+        if len(names) > MAX_ROWS or sum(i.file_size for i in archive.infolist()) > 20 * 1024 * 1024:
+            raise PublishError([Problem("file", "文件：压缩包内容过多，请拆分后分别上传。")])
+        for name in names:
+            region, _, file = name.partition("/")
+            family = file.removesuffix(".yaml")
+            if region not in known or family not in FAMILIES or not file.endswith(".yaml") or "/" in file:
+                problems.append(Problem("file", f"{name}：须为“地区代码/参数类别.yaml”（已知的地区和类别）。"))
+                continue
+            try:
+                versions += read_family_yaml(region, family, archive.read(name), f"upload {name}")
+            except PublishError as error:
+                problems += [Problem(p.field, f"{name}：{p.message}") for p in error.problems]
+    if problems:
+        raise PublishError(problems)
+    if not versions:
+        raise PublishError([Problem("file", "文件：压缩包中没有参数文件。")])
+    return versions
+
+
 # ---------------------------------------------------------------- workbook layout
 
 

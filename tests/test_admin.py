@@ -293,7 +293,35 @@ def test_uploaded_yaml_file_needs_its_region_and_family(app: Flask, admin: Flask
     status, html = upload(admin, b"not a workbook", "x.xlsx")
     assert status == 422 and "不是有效的 .xlsx 工作簿" in html
     status, html = upload(admin, b"a,b", "x.csv")
-    assert status == 422 and "只接受 .xlsx 工作簿或 .yaml 参数文件" in html
+    assert status == 422 and "只接受 .xlsx 工作簿、.yaml 参数文件或导出的 .zip" in html
+
+
+def rezipped(data: bytes, changes: dict[str, str | None]) -> bytes:
+    """The archive with files replaced (a str), left out (None) or added."""
+    source, buffer = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in source.namelist():
+            if name not in changes:
+                archive.writestr(name, source.read(name))
+        for name, content in changes.items():
+            if content is not None:
+                archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def test_uploaded_zip_of_the_export_publishes_only_what_changed(app: Flask, admin: FlaskClient) -> None:
+    exported = admin.get("/admin/export.zip").get_data()
+    status, html = upload(admin, exported, "参数库.zip")
+    assert status == 422 and "没有需要发布的内容" in html  # the store as it is
+    outlet = zipfile.ZipFile(io.BytesIO(exported)).read("360000/outlet_injury.yaml").decode()
+    outlet = outlet.replace("'0.01'", "'0.012'").replace("洪人社发〔2022〕88号", "测试〔2026〕5号")
+    status, html = upload(admin, rezipped(exported, {"999999/avg_wage.yaml": "values: {}\n"}), "参数库.zip")
+    assert status == 422 and "999999/avg_wage.yaml：须为“地区代码/参数类别.yaml”" in html
+    status, html = upload(admin, rezipped(exported, {"360000/outlet_injury.yaml": outlet}), "参数库.zip")
+    assert status == 200 and "每人每月缴费占月平均工资比例 0.01 0.012" in text(html)
+    assert admin.post("/admin/publish/confirm", data=confirm_data(html)).status_code == 303
+    (entry,) = entries(app, "correct")
+    assert entry.target == "360000/outlet_injury/2022-05" and entry.after["values"]["ratio"] == "0.012"
 
 
 def test_withdrawal_is_a_new_record_and_needs_a_reference(app: Flask, admin: FlaskClient) -> None:

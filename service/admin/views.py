@@ -228,18 +228,20 @@ def upload() -> str | tuple[str, int]:
 
 def _read_upload(snap: Snapshot, file: FileStorage | None, values: dict[str, str]) -> list[Version]:
     if file is None or not file.filename:
-        raise PublishError([Problem("file", "文件：请选择要上传的 .xlsx 或 .yaml 文件。")])
+        raise PublishError([Problem("file", "文件：请选择要上传的 .xlsx、.yaml 或 .zip 文件。")])
     name = file.filename.lower()
     data = file.read()
     origin = f"upload {file.filename}"[:200]
     if name.endswith(".xlsx"):
         return transfer.read_workbook(data, known_regions=snap.regions)[1]
+    if name.endswith(".zip"):
+        return transfer.read_yaml_zip(data, snap.regions)
     if name.endswith((".yaml", ".yml")):
         target = _target(snap, values)
         if target is None:
             raise PublishError([Problem("region", "上传 YAML 文件时，请选择它所属的地区和参数类别。")])
         return transfer.read_family_yaml(target[0], target[1].name, data, origin)
-    raise PublishError([Problem("file", "文件：只接受 .xlsx 工作簿或 .yaml 参数文件。")])
+    raise PublishError([Problem("file", "文件：只接受 .xlsx 工作簿、.yaml 参数文件或导出的 .zip。")])
 
 
 # ---------------------------------------------------------------- preview and confirm
