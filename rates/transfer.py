@@ -232,10 +232,18 @@ def _row(version: Version, keys: list[str]) -> list[Any]:
     return [_cell_text(cells.get(key)) for key in keys]
 
 
+def append_text_row(sheet: Worksheet, values: Iterable[Any]) -> None:
+    """Append a row in which text stays text: "=…" would otherwise become a formula (and run in Excel)."""
+    sheet.append(list(values))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.data_type == "f":
+            cell.data_type = "s"
+
+
 def _write_sheet(sheet: Worksheet, headings: list[str], rows: Iterable[list[Any]], text_columns: bool = True) -> None:
-    sheet.append(headings)
+    append_text_row(sheet, headings)
     for row in rows:
-        sheet.append(row)
+        append_text_row(sheet, row)
     for index, heading in enumerate(headings, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = max(12, min(40, len(heading) * 2))

@@ -7,6 +7,7 @@ versions in force, and so every answer, are the same.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from collections.abc import Iterator
@@ -190,3 +191,17 @@ def test_a_version_with_several_references_keeps_them_all() -> None:
     (back,) = transfer.read_workbook(transfer.workbook([pension], regions))[1]
     assert back.references == pension.references
     assert all(isinstance(r, Reference) and r.fields for r in back.references)
+
+
+def test_text_starting_with_an_equals_sign_stays_text_in_the_workbook() -> None:
+    """A note or title like "=HYPERLINK(…)" must not become a formula (it would run when opened in Excel)."""
+    regions, versions = load_tree()
+    outlet = next(v for v in versions if v.family == "outlet_injury")
+    tricky = dataclasses.replace(
+        outlet, note="=1+1", references=(Reference(title='=HYPERLINK("http://example.invalid","x")'),)
+    )
+    data = transfer.workbook([tricky], regions)
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["参数"]
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    (back,) = transfer.read_workbook(data)[1]
+    assert back.note == "=1+1" and back.references == tricky.references

@@ -427,12 +427,14 @@ def audit_xlsx() -> Response:
     sheet = book.active
     assert sheet is not None
     sheet.title = "审计日志"
-    sheet.append(["编号", "时间（北京时间）", "操作人", "操作", "对象", "来源地址", "变更", "变更前", "变更后"])
+    transfer.append_text_row(
+        sheet, ["编号", "时间（北京时间）", "操作人", "操作", "对象", "来源地址", "变更", "变更前", "变更后"]
+    )
     for row in rows:
         e = row["entry"]
         changes = "\n".join(row["changes"])
-        sheet.append(
-            [e.id, row["at"], e.actor, e.action_label, e.target, e.address, changes, row["before"], row["after"]]
+        transfer.append_text_row(
+            sheet, [e.id, row["at"], e.actor, e.action_label, e.target, e.address, changes, row["before"], row["after"]]
         )
     for letter, width in zip("ABCDEFGHI", (8, 20, 14, 18, 32, 16, 40, 60, 60), strict=True):
         sheet.column_dimensions[letter].width = width
