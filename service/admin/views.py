@@ -387,11 +387,11 @@ def _changes(entry: audit.AuditEntry) -> list[str]:
     return lines
 
 
-def _audit_rows() -> tuple[list[dict[str, Any]], str]:
+def _audit_rows(limit: int | None) -> tuple[list[dict[str, Any]], str]:
     action = request.args.get("action", "").strip()
     action = action if action in audit.ACTION_LABELS else ""
     with Session(store().engine) as session:
-        found = audit.entries(session, limit=None if request.path.endswith(".xlsx") else AUDIT_SHOWN, action=action)
+        found = audit.entries(session, limit=limit, action=action)
     rows = [
         {
             "entry": e,
@@ -408,7 +408,7 @@ def _audit_rows() -> tuple[list[dict[str, Any]], str]:
 @bp.get("/audit")
 @login_required("clerk")
 def audit_log() -> str:
-    rows, action = _audit_rows()
+    rows, action = _audit_rows(AUDIT_SHOWN)
     return render_template(
         "admin/audit.html",
         rows=rows,
@@ -422,7 +422,7 @@ def audit_log() -> str:
 @bp.get("/audit.xlsx")
 @login_required("clerk")
 def audit_xlsx() -> Response:
-    rows, action = _audit_rows()
+    rows, action = _audit_rows(None)  # the download holds every entry
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
