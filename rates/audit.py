@@ -77,9 +77,15 @@ def record(
     return row
 
 
-def entries(session: Session, limit: int | None = None) -> list[AuditEntry]:
-    """The newest entries first."""
+def entries(
+    session: Session, limit: int | None = None, action: str | None = None, actor: str | None = None
+) -> list[AuditEntry]:
+    """The newest entries first; only those of ``action`` and ``actor`` when given."""
     query = select(AuditRow).order_by(AuditRow.id.desc())
+    if action:
+        query = query.where(AuditRow.action == action)
+    if actor:
+        query = query.where(AuditRow.actor == actor)
     if limit is not None:
         query = query.limit(limit)
     return [

@@ -29,6 +29,7 @@ from rates.loader import _Problem, parse_references, parse_version
 from rates.model import Reference, Version
 from rates.months import Month
 from rates.store import (
+    NotConfigured,
     ParameterStore,
     RegionRow,
     Snapshot,
@@ -68,6 +69,11 @@ _TRANSLATIONS: tuple[tuple[str, str], ...] = (
     (r"^'(.*)' is not a field of .*$", r"“\1”不是此类参数的项目。"),
     (r"^must map a scheme to a month$", "须为“险种: 月份”的对应关系。"),
     (r"^each version must be a mapping of values$", "每个版本须为一组取值。"),
+    (r"^must be a mapping with a 'values' key$", "文件须以 values: 开头，下列各月份的版本。"),
+    (r"^must map at least one YYYY-MM month to a version$", "values 下须至少有一个“YYYY-MM”月份的版本。"),
+    (r'^write the month as a quoted "YYYY-MM" string$', '月份须写成带引号的“YYYY-MM”（如 "2026-01"）。'),
+    (r"^months must be in ascending order \(after (.*)\)$", r"月份须按先后顺序排列（须晚于\1）。"),
+    (r"^contribution years must ascend$", "缴费年度须随月份递增。"),
 )
 
 _KEY_LABELS = {
@@ -80,6 +86,10 @@ _KEY_LABELS = {
     "region": "地区",
     "family": "参数类别",
     "doc_no": "文号",
+    "title": "依据文件标题",
+    "url": "原文链接",
+    "published": "发布日期",
+    "source": "来源",
 }
 
 
@@ -204,10 +214,18 @@ def plan(snapshot: Snapshot, versions: Sequence[Version]) -> list[Planned]:
         active = snapshot.active(version.region, version.family)
         replaces = next((v for v in active if v.effective_from == version.effective_from), None)
         before = [v for v in active if v.effective_from <= version.effective_from]
-        in_force = max(before, key=lambda v: v.effective_from) if before else None
+        in_force = max(before, key=lambda v: v.effective_from) if before else _inherited(snapshot, version)
         same = replaces is not None and replaces.payload() == version.payload()
         planned.append(Planned(version, replaces, in_force, _changes(in_force, version), same))
     return planned
+
+
+def _inherited(snapshot: Snapshot, version: Version) -> Version | None:
+    """What the region uses from a higher level when it has no version of its own yet (a city's first)."""
+    try:
+        return snapshot.at(version.region, version.family, version.effective_from).version
+    except NotConfigured:
+        return None
 
 
 def preview_snapshot(snapshot: Snapshot, planned: Sequence[Planned]) -> Snapshot:

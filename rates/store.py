@@ -249,9 +249,20 @@ class ParameterStore:
         return self.revision() == (0, 0)
 
     def load(
-        self, regions: dict[str, Region], versions: Iterable[Version], recorded_by: str = "bundled files"
+        self,
+        regions: dict[str, Region],
+        versions: Iterable[Version],
+        recorded_by: str = "bundled files",
+        audited: bool = False,
     ) -> LoadReport:
-        """Store files' versions in one transaction; loading the same content twice changes nothing."""
+        """Store files' versions in one transaction; loading the same content twice changes nothing.
+
+        ``audited``: each stored version also gets an audit entry ("import") in the same transaction
+        (the command line's loads; the first seeding of an empty database is not an administrator's act).
+        """
+        from rates import audit  # here: both build on this module
+        from rates.publish import audit_view
+
         report = LoadReport()
         with Session(self.engine) as session, session.begin():
             known = {r.code: r for r in session.scalars(select(RegionRow))}
@@ -262,12 +273,18 @@ class ParameterStore:
             active = active_rows(session)
             for version in versions:
                 current = active.get((version.region, version.family, _first_day(version.effective_from)))
-                if current is None:
-                    session.add(version_to_row(version, recorded_by))
-                    report.inserted += 1
-                elif same_content(current, version):
+                if current is not None and same_content(current, version):
                     report.unchanged += 1
+                    continue
+                row = version_to_row(version, recorded_by, supersedes=current.id if current else None)
+                session.add(row)
+                if current is None:
+                    report.inserted += 1
                 else:
-                    session.add(version_to_row(version, recorded_by, supersedes=current.id))
                     report.superseded += 1
+                if audited:
+                    session.flush()  # the new row's id, for the entry
+                    target = f"{version.region}/{version.family}/{version.effective_from}"
+                    before = audit_view(row_to_version(current)) if current is not None else None
+                    audit.record(session, recorded_by, "import", target, before, audit_view(row_to_version(row)))
         return report

@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def feature_blueprints() -> list[Blueprint]:
     """The page and feature blueprints (the JSON API registers itself through flask-smorest)."""
     from service import pages
+    from service.admin import views as admin
     from service.outlets import views as outlets
 
-    return [pages.bp, outlets.bp]
+    return [pages.bp, outlets.bp, admin.bp]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -30,7 +31,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(
         **config.from_environment(Path(app.instance_path)),
-        RATES_DIR=None,  # None: the bundled files under rates/params
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in JSON

@@ -10,6 +10,7 @@ shape, a protected page redirects to the login page.
 from __future__ import annotations
 
 import functools
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -181,7 +182,9 @@ def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("admin.index")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    # browsers read "/\\host" as "//host"; control characters can hide either
+    odd = "\\" in target or any(ord(c) < 32 for c in target)
+    if parts.scheme or parts.netloc or odd or not target.startswith("/") or target.startswith("//"):
         return url_for("admin.index")
     return target
 
@@ -210,6 +213,10 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    user = current_user()
+    if user is not None:
+        with Session(store().engine) as db, db.begin():
+            audit.record(db, user.username, "logout", f"user/{user.username}", address=remote_address())
     session.clear()
     return redirect(url_for("pages.calculate") if "pages.calculate" in current_app.view_functions else "/")
 
@@ -242,7 +249,7 @@ def password_command(name: str, password_stdin: bool) -> None:
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
-        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+        return sys.stdin.readline().rstrip("\r\n")  # click.get_text_stream is deprecated (Click 9)
     return click.prompt("密码", hide_input=True, confirmation_prompt="再次输入密码")
 
 

@@ -8,7 +8,9 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from rates import transfer
 from rates.loader import ParameterFileError, load_tree
+from rates.publish import PublishError
 from service.db import rates_dir, store
 
 rates_cli = AppGroup("rates", help="参数库：载入与校验参数文件。")
@@ -22,15 +24,43 @@ db_cli = AppGroup("db", help="数据库结构迁移（Alembic）。")
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="参数文件目录（默认为内置的 rates/params）。",
 )
-def load_command(directory: Path | None) -> None:
-    """载入参数文件（重复载入不会产生重复版本）。"""
+@click.option(
+    "--xlsx",
+    "workbook",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="改为载入导出的参数库工作簿（.xlsx）。",
+)
+def load_command(directory: Path | None, workbook: Path | None) -> None:
+    """载入参数文件或导出的工作簿（重复载入不会产生重复版本）。"""
     from flask import current_app
 
     try:
-        report = store().load(*load_tree(directory or rates_dir(current_app)))
+        source = workbook or directory or rates_dir(current_app)
+        regions, versions = transfer.read_workbook(source.read_bytes()) if workbook else load_tree(source)
+        report = store().load(regions, versions, recorded_by=f"命令行 rates load {source.name}"[:80], audited=True)
     except ParameterFileError as error:
         raise click.ClickException(str(error)) from None
+    except PublishError as error:
+        raise click.ClickException("\n".join(p.message for p in error.problems)) from None
     click.echo(f"新增 {report.inserted} 个版本，更正 {report.superseded} 个，未变 {report.unchanged} 个。")
+
+
+@rates_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--xlsx", "workbook", type=click.Path(dir_okay=False, path_type=Path), help="另存一份工作簿（.xlsx）。")
+def export_command(directory: Path, workbook: Path | None) -> None:
+    """把在用的参数版本导出为参数文件目录（与 rates/params 格式相同；不含历史记录）。"""
+    if directory.exists() and any(directory.iterdir()):
+        raise click.ClickException(f"目录 {directory} 不是空目录：请指定一个新目录，以免混入旧文件。")
+    snap = store().snapshot()
+    files = transfer.yaml_tree(snap)
+    for relative, text in files.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    if workbook is not None:
+        workbook.write_bytes(transfer.export_workbook(snap))
+    click.echo(f"已导出 {len(files) - 1} 个参数文件到 {directory}（{transfer.SCOPE_NOTE}）。")
 
 
 @rates_cli.command("check")

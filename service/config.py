@@ -51,6 +51,8 @@ def from_environment(instance: Path) -> dict[str, Any]:
         # How many reverse proxies stand in front of the app: their X-Forwarded-* headers are then
         # trusted, so that the audit log records the client's address rather than the proxy's.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0") or 0),
+        # the tree a new, empty database is seeded from (an export, say); unset: the bundled rates/params
+        "RATES_DIR": os.environ.get("RATES_DIR") or None,
     }
 
 

@@ -10,10 +10,12 @@ import os
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = [
@@ -52,12 +54,18 @@ def browser_ready() -> None:
 
 @pytest.fixture(scope="session")
 def live_server(browser_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from werkzeug.serving import make_server
-
     from service import create_app
 
     folder = tmp_path_factory.mktemp("browser")
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{folder / 'browser.sqlite3'}"})
+    with serving(create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{folder / 'browser.sqlite3'}"})) as url:
+        yield url
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """``app`` served on 127.0.0.1 in a thread; yields its base URL."""
+    from werkzeug.serving import make_server
+
     server = make_server("127.0.0.1", 0, app, threaded=True)  # port 0: a free port chosen by the system
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()

@@ -1,0 +1,1 @@
+"""Parameter administration: publish, correct and withdraw versions, the audit log, export and import."""

@@ -1,0 +1,203 @@
+"""JSON API of the administration: POST /api/v1/admin/publish, the same rules as the pages.
+
+Logged in with the session of the login page (an admin). The JSON API takes no CSRF token: the
+session cookie is SameSite=Lax (never sent with another site's POST) and the route takes only
+``application/json``, which no plain HTML form can send. ``dry_run`` answers what the page's
+preview shows and the ``based_on`` revisions to send back with the publication, so that two
+clients publishing over the same version get the second refused (409) instead of a lost update.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from flask import Flask
+from flask.views import MethodView
+from marshmallow import Schema, fields, validate
+
+from calc.quote import QuoteError
+from rates import publish as publishing
+from rates.model import Version
+from rates.publish import PublishError, StaleError
+from service.admin import preview
+from service.admin.views import refusals
+from service.api import ApiBlueprint
+from service.auth import current_user, login_required, remote_address
+from service.db import snapshot, store
+from service.schemas import ApiErrorSchema
+
+blp = ApiBlueprint("admin_api", __name__, url_prefix="/api/v1/admin", description="参数管理（须以管理员身份登录）")
+MAX_VERSIONS = 500
+
+
+class BasedOnSchema(Schema):
+    region = fields.String(required=True, validate=validate.Length(max=12))
+    family = fields.String(required=True, validate=validate.Length(max=40))
+    revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+
+
+class PublishRequestSchema(Schema):
+    versions = fields.List(
+        fields.Dict(keys=fields.String()),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_VERSIONS),
+        metadata={
+            "description": (
+                "每项一个版本：region、family、effective_from（YYYY-MM），其余与 rates/params 文件中一个月份的内容相同"
+            ),
+            "example": [
+                {
+                    "region": "360000",
+                    "family": "avg_wage",
+                    "effective_from": "2026-01",
+                    "contribution_year": 2026,
+                    "avg_wage_monthly": "6800",
+                    "reference": {"title": "（依据文件标题）", "doc_no": "（文号）"},
+                    "trust": "official",
+                }
+            ],
+        },
+    )
+    based_on = fields.List(
+        fields.Nested(BasedOnSchema), load_default=None, metadata={"description": "预览时返回的版本号"}
+    )
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "true：只预览差异与影响，不保存"})
+
+
+class _Difference(Schema):
+    label = fields.String()
+    old = fields.String(allow_none=True)
+    new = fields.String(allow_none=True)
+
+
+class ChangeSchema(_Difference):
+    field = fields.String()
+
+
+class PlannedSchema(Schema):
+    region = fields.String()
+    family = fields.String()
+    effective_from = fields.String()
+    replaces = fields.Integer(allow_none=True, metadata={"description": "被更正（取代）的版本号"})
+    in_force = fields.Integer(allow_none=True, metadata={"description": "生效月份之前在用的版本号"})
+    unchanged = fields.Boolean()
+    changes = fields.List(fields.Nested(ChangeSchema))
+
+
+class EffectSchema(_Difference):
+    """A sample person's amount before and after (无法测算 where the month cannot be priced)."""
+
+    region = fields.String()
+    region_name = fields.String()
+    month = fields.String()
+    changed = fields.Boolean()
+
+
+class PublishAnswerSchema(Schema):
+    dry_run = fields.Boolean()
+    planned = fields.List(fields.Nested(PlannedSchema))
+    effects = fields.List(fields.Nested(EffectSchema))
+    based_on = fields.List(fields.Nested(BasedOnSchema))
+    inserted = fields.List(fields.Integer(), metadata={"description": "新写入的版本号"})
+    superseded = fields.Integer()
+    unchanged = fields.Integer()
+
+
+def _refuse(error: PublishError) -> QuoteError:
+    first = error.problems[0]
+    if isinstance(error, StaleError):
+        return QuoteError("based_on", first.message, "stale", 409)
+    return QuoteError(first.field, "；".join(p.message for p in error.problems), "invalid", 422)
+
+
+def _versions(items: list[dict[str, Any]]) -> list[Version]:
+    versions, problems = [], []
+    for index, item in enumerate(items):
+        region, family = item.get("region"), item.get("family")
+        if not isinstance(region, str) or not isinstance(family, str):
+            problems.append(publishing.Problem(f"versions[{index}]", f"第{index + 1}项：须有 region 和 family。"))
+            continue
+        body = {k: v for k, v in item.items() if k not in ("region", "family")}
+        try:
+            versions.append(publishing.parse_proposal(region, family, body, "api"))
+        except PublishError as error:
+            problems += [dataclasses.replace(p, message=f"第{index + 1}项 {p.message}") for p in error.problems]
+    if problems:
+        raise PublishError(problems)
+    return versions
+
+
+@blp.route("/publish")
+class Publish(MethodView):
+    @login_required("admin")
+    @blp.arguments(PublishRequestSchema())
+    @blp.response(200, PublishAnswerSchema, description="dry_run：差异与对示例人员测算结果的影响，不保存")
+    @blp.alt_response(201, schema=PublishAnswerSchema, description="已发布（一个事务，含审计记录）")
+    @blp.alt_response(400, schema=ApiErrorSchema, description="请求格式有误")
+    @blp.alt_response(401, schema=ApiErrorSchema, description="未登录")
+    @blp.alt_response(403, schema=ApiErrorSchema, description="不是管理员")
+    @blp.alt_response(409, schema=ApiErrorSchema, description="有人已发布了同一类参数（based_on 过期）")
+    @blp.alt_response(415, schema=ApiErrorSchema, description="须以 JSON 提交")
+    @blp.alt_response(422, schema=ApiErrorSchema, description="参数有误（中文说明哪一项）；未保存任何内容")
+    def post(self, body: dict[str, Any]) -> Any:
+        """发布参数版本（先以 dry_run 预览，再带上返回的 based_on 发布）"""
+        try:
+            return _publish(body)
+        except PublishError as error:
+            raise _refuse(error) from None
+
+
+def _publish(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
+    snap = snapshot()
+    versions = _versions(body["versions"])
+    planned = publishing.plan(snap, versions)
+    problems = refusals(planned)
+    if problems:
+        raise PublishError(problems)
+    if body["dry_run"]:
+        revisions = sorted({(v.region, v.family) for v in versions})
+        return {
+            "dry_run": True,
+            "planned": [_planned(p) for p in planned],
+            "effects": [dataclasses.asdict(e) for e in preview.effects(snap, planned)],
+            "based_on": [
+                {"region": r, "family": f, "revision": publishing.family_revision(snap, r, f)} for r, f in revisions
+            ],
+        }, 200
+    if body["based_on"] is None:
+        message = "须带上 based_on（先以 dry_run 预览，使用返回的 based_on），以免覆盖他人刚发布的版本。"
+        raise PublishError([publishing.Problem("based_on", message)])
+    based_on = {(b["region"], b["family"]): b["revision"] for b in body["based_on"]}
+    if not {(v.region, v.family) for v in versions} <= set(based_on):
+        raise PublishError([publishing.Problem("based_on", "based_on 须包含每个发布的地区和类别。")])
+    user = current_user()
+    assert user is not None
+    report = publishing.publish(
+        store(), versions, user.username, remote_address(), based_on=based_on, allow_unchanged=True
+    )
+    return {
+        "dry_run": False,
+        "inserted": report.inserted,
+        "superseded": report.superseded,
+        "unchanged": report.unchanged,
+    }, 201
+
+
+def _planned(p: publishing.Planned) -> dict[str, Any]:
+    return {
+        "region": p.version.region,
+        "family": p.version.family,
+        "effective_from": str(p.version.effective_from),
+        "replaces": p.replaces.id if p.replaces else None,
+        "in_force": p.in_force.id if p.in_force else None,
+        "unchanged": p.unchanged,
+        "changes": [dataclasses.asdict(c) for c in p.changes],
+    }
+
+
+def register(app: Flask) -> None:
+    """Add the routes to the API of ``service.api`` (and so to its OpenAPI document)."""
+    api = app.extensions.get("flask-smorest", {}).get("apis", {}).get("", {}).get("ext_obj")
+    if api is not None:
+        api.register_blueprint(blp)
