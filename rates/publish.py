@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from rates import audit
-from rates.families import FAMILIES, Family
+from rates.families import FAMILIES, TRUST_LABELS, Family
 from rates.loader import _Problem, parse_references, parse_version
 from rates.model import Reference, Version
 from rates.months import Month
@@ -192,7 +192,7 @@ def _changes(old: Version | None, new: Version) -> list[Change]:
             changes.append(Change(spec.name, spec.label, before, after))
     meta = (
         ("contribution_year", "缴费年度", lambda v: None if v.contribution_year is None else str(v.contribution_year)),
-        ("trust", "可信度", lambda v: v.trust),
+        ("trust", "可信度", lambda v: f"{TRUST_LABELS[v.trust]}（{v.trust}）"),
         ("doc_no", "文号", lambda v: v.doc_numbers()),
         ("effective_by_scheme", "分险种生效月份", lambda v: _schemes(v) or None),
     )

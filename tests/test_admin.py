@@ -161,7 +161,7 @@ def test_correction_supersedes_and_history_keeps_both(app: Flask, admin: FlaskCl
     form = {**WAGE_2026_FORM, "effective_from": "2025-01", "contribution_year": "2025", "avg_wage_monthly": "6525"}
     form |= {"base_floor_monthly": "3915", "base_ceiling_monthly": "19575", "trust": "official"}
     html = preview(admin, open_form(admin), form).get_data(as_text=True)
-    assert "更正 v" in html and "可信度 medium official" in text(html)
+    assert "更正 v" in html and "可信度 较可靠（medium） 官方原文（official）" in text(html)
     assert admin.post("/admin/publish/confirm", data=confirm_data(html)).status_code == 303
     (entry,) = entries(app, "correct")
     assert entry.before["trust"] == "medium" and entry.after["trust"] == "official"
