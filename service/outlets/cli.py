@@ -53,7 +53,8 @@ def _print_summary(outcome: Outcome, output: Path) -> None:
     for note in summary["notes"]:
         click.echo(f"提示：{note}")
     for error in summary["errors"]:
-        click.echo(f"  第{error['row']}行 {error['column'] or '整行'}：{error['message']}", err=True)
+        place = error["place"] if isinstance(error["place"], str) else f"第{error['place']}行"
+        click.echo(f"  {place} {error['column'] or '整行'}：{error['message']}", err=True)
     if summary["problems"] > ERRORS_PRINTED:
         click.echo(f"  ……共 {summary['problems']} 处问题，完整列表见结果工作簿的“错误”表。", err=True)
     click.echo(f"结果已写入 {output}")

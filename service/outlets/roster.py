@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from rates.months import Month
+from service.outlets.formulas import Unreadable, XmlProblem, sheet_parts, unreadable_cells
 
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_MAGIC = b"PK\x03\x04"
@@ -64,6 +66,9 @@ SPLIT = "请拆分成几个文件分别上传。"
 NUMERIC_ID = (
     "身份证号被 Excel 存成了数字，后几位已经丢失，无法使用：请把这一列设置为“文本”格式，重新输入完整的18位号码。"
 )
+MAX_OUTLET = 100  # characters: longer is not an outlet's name but pasted text
+MAX_NAME = 60  # the longest real names (transliterated, with ·) are about 30
+MAX_RAW = 200  # characters of a cell shown back on the error sheet
 TEMPLATE_EXAMPLE_ID = "11010519491231002X"  # the sample number of GB 11643, used in the template's example row
 
 
@@ -96,15 +101,30 @@ class RowError:
     column: str  # Chinese column label, or "" for the whole row
     raw: str
     message: str
+    sheet: str = ""  # the sheet's name
+
+
+@dataclass
+class SheetPart:
+    """One sheet that holds a roster: where its header is and its cells, for raw values in messages."""
+
+    name: str
+    header_row: int  # the Excel row number of the header
+    columns: dict[str, int]
+    cells: list[list[Any]] = field(repr=False)  # the sheet's rows from row 1 (blank rows: one shared [])
 
 
 @dataclass
 class Roster:
-    """The accepted rows as parallel lists, the rejected ones as errors, and the counts."""
+    """The accepted rows as parallel lists, the rejected ones as errors, and the counts.
 
-    sheet: str
-    header_row: int
+    A workbook may hold several rosters, a sheet per outlet: every visible sheet with a roster header
+    is read (``parts``), and a row is then named by its sheet and row (``label``).
+    """
+
+    parts: list[SheetPart] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
+    row_parts: list[int] = field(default_factory=list)  # index into ``parts``
     outlets: list[str] = field(default_factory=list)
     credit_codes: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
@@ -112,22 +132,41 @@ class Roster:
     starts: list[int] = field(default_factory=list)  # Month.index()
     ends: list[int] = field(default_factory=list)
     factors: list[Decimal] = field(default_factory=list)
-    cells: list[list[Any]] = field(default_factory=list, repr=False)  # the sheet, for raw values in messages
-    columns: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     blank_rows: int = 0
     total_rows: int = 0  # 合计/总计 rows: not couriers, listed on the error sheet
+    skipped: list[str] = field(default_factory=list)  # sheets not read, and why: said to the user
 
-    def raw_value(self, row: int, key: str) -> str:
-        """What the user typed in a column of an Excel row, as text."""
-        column = self.columns.get(key)
-        if column is None or row - 1 >= len(self.cells):
+    @property
+    def sheet(self) -> str:
+        return "、".join(part.name for part in self.parts)
+
+    @property
+    def header_row(self) -> int:
+        return self.parts[0].header_row if self.parts else 0
+
+    def label(self, sheet: str, row: int) -> int | str:
+        """How a row is named: its Excel row number, with its sheet's name when several sheets were read."""
+        return row if len(self.parts) < 2 else f"{sheet} 第{row}行"
+
+    def row_label(self, position: int) -> int | str:
+        return self.label(self.parts[self.row_parts[position]].name, self.rows[position])
+
+    def raw_value(self, position: int, key: str) -> str:
+        """What the user typed in a column of an accepted row, as text."""
+        part = self.parts[self.row_parts[position]]
+        column, row = part.columns.get(key), self.rows[position]
+        if column is None or row - 1 >= len(part.cells) or column >= len(part.cells[row - 1]):
             return ""
-        return _text(self.cells[row - 1][column])
+        return _text(part.cells[row - 1][column])
+
+    def sort_errors(self, errors: list[RowError]) -> None:
+        order = {part.name: i for i, part in enumerate(self.parts)}
+        errors.sort(key=lambda e: (order.get(e.sheet, 0), e.row))
 
     @property
     def rejected_rows(self) -> int:
-        return len({e.row for e in self.errors})
+        return len({(e.sheet, e.row) for e in self.errors})
 
 
 # ---------------------------------------------------------------- the file
@@ -390,94 +429,227 @@ def _open(data: bytes) -> CalamineWorkbook:
         raise RosterFileError(CORRUPT, "corrupt_file") from None
 
 
+def _too_many(limits: Limits) -> RosterFileError:
+    return RosterFileError(f"花名册超过一次最多 {limits.max_rows} 行的上限（空行不计）：" + SPLIT, "too_many_rows", 413)
+
+
+def _with_merged_header(rows: list[list[Any]], merged: list[Any]) -> list[list[Any]]:
+    """The first rows as Excel shows them: a merged header cell's name on every row and column it spans.
+
+    A two-row header (“参保期间” merged over “起始月”“终止月”, the other names merged down over both
+    rows) then has one row that names every column.
+    """
+    filled = [list(cells) for cells in rows]
+    for (top, left), (bottom, right) in merged:
+        if top >= len(filled) or left >= len(filled[top]):
+            continue
+        value = filled[top][left]
+        for row in range(top, min(bottom, len(filled) - 1) + 1):
+            for column in range(left, min(right, len(filled[row]) - 1) + 1):
+                if filled[row][column] == "":
+                    filled[row][column] = value
+    return filled
+
+
+def _rows(sheet: Any, unreadable: dict[tuple[int, int], Unreadable]) -> Iterator[list[Any]]:
+    """The sheet's rows from row 1 and column A, streamed (calamine starts its rows at the first used column),
+    with the cells calamine reads as empty but that hold a formula without result or an error value marked."""
+    pad = [""] * sheet.start[1] if sheet.start and sheet.start[1] else []
+    by_row: dict[int, list[tuple[int, Unreadable]]] = {}
+    for (row, column), marker in unreadable.items():
+        by_row.setdefault(row, []).append((column, marker))
+    for number, cells in enumerate(sheet.iter_rows()):
+        if pad:
+            cells = pad + cells
+        for column, marker in by_row.get(number, ()):
+            if column >= len(cells):
+                cells.extend([""] * (column + 1 - len(cells)))
+            cells[column] = marker
+        yield cells
+
+
 def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None] | None = None) -> Roster:
-    """Check the bytes, find the roster sheet and its header, and classify every row below it."""
+    """Check the bytes, then read every visible sheet that has a roster header.
+
+    Hidden sheets are never read (what the user does not see is not charged); they, and the visible
+    sheets without a roster header (such as the template's 填写说明), are named in the summary. A visible
+    sheet that looks like a roster but lacks a required column refuses the file: its rows would be lost.
+    """
     check_file(data, limits)
     workbook = _open(data)
-    problem = "工作簿中没有工作表。"
-    for index, name in enumerate(workbook.sheet_names):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = sheet_parts(archive)
+    except (XmlProblem, KeyError, zipfile.BadZipFile):
+        raise RosterFileError(CORRUPT, "corrupt_file") from None
+    roster = Roster()
+    problem, hidden, data_rows = "工作簿中没有工作表。", [], 0
+    for index, (name, meta) in enumerate(zip(workbook.sheet_names, workbook.sheets_metadata, strict=False)):
+        if meta.typ != SheetTypeEnum.WorkSheet:
+            continue
         try:
             sheet = workbook.get_sheet_by_index(index)
-            if sheet.total_height - 1 > limits.max_rows:
-                raise RosterFileError(
-                    f"工作表“{name}”有 {sheet.total_height} 行，超过一次最多 {limits.max_rows} 行的上限：" + SPLIT,
-                    "too_many_rows",
-                    413,
-                )
-            rows = sheet.to_python(skip_empty_area=False)
+            if meta.visible != SheetVisibleEnum.Visible:
+                head = list(itertools.islice(sheet.iter_rows(), HEADER_SCAN_ROWS))
+                if not isinstance(_find_header(_with_merged_header(head, sheet.merged_cell_ranges or [])), str):
+                    hidden.append(name)
+                roster.skipped.append(f"隐藏的工作表“{name}”未读取")
+                continue
+            unreadable = unreadable_cells(archive, members.get(name))
+            rows = _rows(sheet, unreadable)
+            head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+            merged = sheet.merged_cell_ranges or []
+            found = _find_header(_with_merged_header(head, merged))
+            if isinstance(found, str):
+                if found.startswith("第"):  # it looks like a roster: refusing beats losing its rows
+                    raise RosterFileError(f"工作表“{name}”{found}", "no_header", 422)
+                if index == 0:
+                    problem = found
+                roster.skipped.append(f"工作表“{name}”没有花名册表头，未读取")
+                continue
+            header, columns = found
+            wanted = {c for k, c in columns.items() if k != "remark"}
+            cells = _body(head, rows, header, wanted, limits, data_rows)
+            data_rows += sum(1 for row in cells[header + 1 :] if row)
+            outlet_merges = [r for r in merged if r[0][1] <= columns["outlet"] <= r[1][1]]
+            roster.parts.append(SheetPart(name, header + 1, columns, cells))
         except (CalamineError, ValueError, OSError, UnicodeDecodeError) as error:
             if isinstance(error, RosterFileError):
                 raise
             raise RosterFileError(CORRUPT, "corrupt_file") from None
-        found = _find_header(rows)
-        if isinstance(found, str):
-            if index == 0:
-                problem = found
-            continue
-        header, columns = found
-        if len(rows) - header - 1 > limits.max_rows:
-            raise RosterFileError(
-                f"花名册有 {len(rows) - header - 1} 行，超过一次最多 {limits.max_rows} 行的上限：" + SPLIT,
-                "too_many_rows",
-                413,
-            )
-        merged = [r for r in (sheet.merged_cell_ranges or []) if r[0][1] <= columns["outlet"] <= r[1][1]]
-        return _classify(rows, name, header, columns, merged, progress)
+        _classify(roster, len(roster.parts) - 1, outlet_merges, progress)
+    if roster.parts:
+        return roster
+    if hidden:
+        names = "、".join(f"“{n}”" for n in hidden)
+        problem = (
+            f"花名册所在的工作表{names}是隐藏的，不会读取：请在 Excel 中取消隐藏（右键工作表标签 → 取消隐藏）后再上传。"
+        )
     raise RosterFileError(problem, "no_header", 422)
+
+
+_BLANK: list[Any] = []
+
+
+def _body(
+    head: list[list[Any]],
+    rows: Iterator[list[Any]],
+    header: int,
+    wanted: set[int],
+    limits: Limits,
+    counted: int,
+) -> list[list[Any]]:
+    """Every row of the sheet, blank ones as one shared empty list; trailing blank rows are dropped.
+
+    A sheet formatted down to row 1,048,576 (styled but empty rows) costs neither time nor memory here:
+    calamine does not even return rows whose cells hold no value, and empty ones are not kept. Unreadable
+    cells outside the roster's columns (a 备注 formula) are what calamine read: empty.
+    """
+    cells: list[list[Any]] = []
+    last = 0
+    for number, row in enumerate(itertools.chain(head, rows)):
+        if any(isinstance(c, Unreadable) for c in row):
+            row = [c if not isinstance(c, Unreadable) or i in wanted else "" for i, c in enumerate(row)]
+        if row.count("") == len(row):
+            cells.append(_BLANK)
+            continue
+        cells.append(row)
+        last = number + 1
+        if number > header:
+            counted += 1
+            if counted > limits.max_rows:
+                raise _too_many(limits)
+    del cells[max(last, header + 1) :]
+    return cells
 
 
 def _merged_value(rows: list[list[Any]], merged: list[Any], row: int, column: int) -> Any:
     """The value a merged outlet cell shows on this row (Excel keeps it in the top-left cell only)."""
     for (top, left), (bottom, right) in merged:
         if top <= row <= bottom and left <= column <= right:
-            return rows[top][left]
+            return rows[top][left] if left < len(rows[top]) else ""
     return ""
 
 
+def _clean_text(value: Any, label: str, limit: int) -> str:
+    """A name as text; refused when it is too long to be one or holds control characters."""
+    text = _text(value)
+    if len(text) > limit:
+        raise CellError(f"{label}有 {len(text)} 个字符，超过 {limit} 个字符的上限：请核对是否把别的内容粘贴进来了。")
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise CellError(f"{label}里有换行符或其他看不见的控制字符（常见于从别的系统复制）：请删除后重新输入。")
+    return text
+
+
+def _raw(value: Any) -> str:
+    """What a cell held, for the error sheet: cut when very long (a whole pasted document)."""
+    if value is None:
+        return ""
+    text = _text(value)
+    return text if len(text) <= MAX_RAW else f"{text[:MAX_RAW]}…（共 {len(text)} 个字符）"
+
+
 def _classify(
-    rows: list[list[Any]],
-    sheet: str,
-    header: int,
-    columns: dict[str, int],
+    roster: Roster,
+    part_index: int,
     merged: list[Any],
     progress: Callable[[int, int], None] | None,
-) -> Roster:
-    roster = Roster(sheet, header + 1, cells=rows, columns=columns)
+) -> None:
+    part = roster.parts[part_index]
+    rows, header, columns, sheet = part.cells, part.header_row - 1, part.columns, part.name
     c_outlet, c_name, c_id, c_start, c_end = (columns[k] for k in REQUIRED)
     c_credit, c_factor = columns.get("credit_code"), columns.get("factor")
+    width = max(columns.values()) + 1
     labels = COLUMNS
     body = rows[header + 1 :]
     for offset, cells in enumerate(body):
         if progress is not None and offset % PROGRESS_CHUNK == 0 and offset:
             progress(PROGRESS_CHUNK, len(body))
         number = header + 2 + offset  # the Excel row number
-        if cells.count("") == len(cells):
+        if cells is _BLANK:
             roster.blank_rows += 1
             continue
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
         if "计" in repr(cells) and _is_total(cells):  # a cheap look first: the repr is built in C
             roster.total_rows += 1
-            roster.errors.append(RowError(number, "", "", "合计行：不是快递员，未计费（无需修改）。"))
+            roster.errors.append(RowError(number, "", "", "合计行：不是快递员，未计费（无需修改）。", sheet))
             continue
         problems: list[RowError] = []
 
         def fail(key: str, raw: Any, message: str, number: int = number, problems: list[RowError] = problems) -> None:
-            problems.append(RowError(number, labels[key], "" if raw is None else _text(raw), message))
+            problems.append(RowError(number, labels[key], _raw(raw), message, sheet))
+
+        def usable(key: str, value: Any) -> bool:
+            if isinstance(value, Unreadable):
+                fail(key, value, value.message)
+                return False
+            return True
 
         outlet_raw = cells[c_outlet]
         if outlet_raw == "" and merged:
             outlet_raw = _merged_value(rows, merged, header + 1 + offset, c_outlet)
-        outlet = _text(outlet_raw)
-        if not outlet:
-            fail("outlet", outlet_raw, "网点名称为空，请填写快递网点名称。")
-        name = _text(cells[c_name])
-        if not name:
-            fail("name", cells[c_name], "姓名为空，请填写快递员姓名。")
-        try:
-            id_number = parse_id(cells[c_id])
-        except CellError as error:
-            fail("id", cells[c_id], str(error))
-        credit = ""
-        if c_credit is not None and cells[c_credit] != "":
+        outlet = name = id_number = credit = ""
+        if usable("outlet", outlet_raw):
+            try:
+                outlet = _clean_text(outlet_raw, "网点名称", MAX_OUTLET)
+                if not outlet:
+                    fail("outlet", outlet_raw, "网点名称为空，请填写快递网点名称。")
+            except CellError as error:
+                fail("outlet", outlet_raw, str(error))
+        if usable("name", cells[c_name]):
+            try:
+                name = _clean_text(cells[c_name], "姓名", MAX_NAME)
+                if not name:
+                    fail("name", cells[c_name], "姓名为空，请填写快递员姓名。")
+            except CellError as error:
+                fail("name", cells[c_name], str(error))
+        if usable("id", cells[c_id]):
+            try:
+                id_number = parse_id(cells[c_id])
+            except CellError as error:
+                fail("id", cells[c_id], str(error))
+        if c_credit is not None and cells[c_credit] != "" and usable("credit_code", cells[c_credit]):
             try:
                 credit = parse_credit_code(cells[c_credit])
             except CellError as error:
@@ -487,12 +659,14 @@ def _classify(
             if cells[column] == "":
                 fail(key, "", f"{labels[key]}为空，{MONTH_HELP}。")
                 continue
+            if not usable(key, cells[column]):
+                continue
             try:
                 months.append(parse_month(cells[column]))
             except CellError as error:
                 fail(key, cells[column], str(error))
         factor = Decimal(1)
-        if c_factor is not None:
+        if c_factor is not None and usable("factor", cells[c_factor]):
             try:
                 factor = parse_factor(cells[c_factor])
             except CellError as error:
@@ -503,6 +677,7 @@ def _classify(
             roster.errors.extend(problems)
             continue
         roster.rows.append(number)
+        roster.row_parts.append(part_index)
         roster.outlets.append(outlet)
         roster.credit_codes.append(credit)
         roster.names.append(name)
@@ -512,4 +687,3 @@ def _classify(
         roster.factors.append(factor)
     if progress is not None and body:
         progress(len(body) % PROGRESS_CHUNK or PROGRESS_CHUNK, len(body))
-    return roster
