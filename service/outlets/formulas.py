@@ -18,8 +18,9 @@ from xml.parsers import expat
 
 CHUNK = 1 << 20
 # <f>, <f t="shared" .../>, <x:f>, and error cells t="e": any of these makes the sheet worth reading
-MARKERS = (b"<f>", b"<f ", b"<f/", b":f>", b":f ", b":f/", b't="e"', b"t='e'")
-OVERLAP = 8
+# (a false alarm, such as <font, only costs a closer look)
+MARKERS = (b"<f", b":f", b't="e"', b"t='e'")
+OVERLAP = 5
 
 
 @dataclass(frozen=True)
@@ -108,15 +109,19 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def _may_hold_formulas(archive: zipfile.ZipFile, member: str) -> bool:
-    tail = b""
-    with archive.open(member) as stream:
-        while chunk := stream.read(CHUNK):
-            window = tail + chunk
-            if any(marker in window for marker in MARKERS):
-                return True
-            tail = window[-OVERLAP:]
-    return False
+class MarkerSearch:
+    """Fed a member's bytes chunk by chunk (by the size check, which reads them anyway): any formula in it?"""
+
+    def __init__(self) -> None:
+        self.found = False
+        self.tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if self.found:
+            return
+        seam = self.tail + chunk[:OVERLAP]  # a marker cut in two by the chunking
+        self.found = any(marker in chunk or marker in seam for marker in MARKERS)
+        self.tail = chunk[-OVERLAP:]
 
 
 def _column(ref: str) -> int:
@@ -129,43 +134,55 @@ def _column(ref: str) -> int:
 
 
 def _scan(stream: IO[bytes]) -> dict[tuple[int, int], Unreadable]:
-    """(row, column), both from 0, of every formula without a saved result and every error value."""
+    """(row, column), both from 0, of every formula without a saved result and every error value.
+
+    The handlers run for every element of the sheet: they do as little as they can (the column is
+    worked out only for a cell that is reported).
+    """
     found: dict[tuple[int, int], Unreadable] = {}
-    state: dict[str, Any] = {"row": -1, "col": -1, "in": None}
+    cell: dict[str, Any] = {}
+    last: dict[str, Any] = {"row": -1, "ref": None, "col": -1}  # where the last row and cell were
+    texts: dict[str, list[str]] = {}
+    collecting: list[list[str]] = []
     parser = _parser()
     parser.buffer_text = True
 
     def start(name: str, attrs: dict[str, str]) -> None:
-        local = _local(name)
-        if local == "row":
-            state["row"] = int(attrs["r"]) - 1 if attrs.get("r", "").isdigit() else state["row"] + 1
-            state["col"] = -1
-        elif local == "c":
-            ref = attrs.get("r")
-            state["col"] = _column(ref) if ref else state["col"] + 1
-            state.update(type=attrs.get("t", "n"), f=None, v=None, inline=False)
+        local = name.rpartition(":")[2] if ":" in name else name
+        if local == "c":
+            cell.clear()
+            cell["t"], cell["r"] = attrs.get("t", "n"), attrs.get("r")
+            if cell["r"]:
+                last["ref"] = cell["r"]
+            else:  # a cell without a reference is the one after the last (rare: worked out only then)
+                last["col"] = (_column(last["ref"]) if last["ref"] else last["col"]) + 1
+                last["ref"] = None
+                cell["col"] = last["col"]
+            texts.clear()
+        elif local == "row":
+            number = attrs.get("r", "")
+            last.update(row=int(number) - 1 if number.isdigit() else last["row"] + 1, ref=None, col=-1)
         elif local in ("f", "v"):
-            state[local] = ""
-            state["in"] = local
+            texts[local] = []
+            collecting.append(texts[local])
         elif local == "is":
-            state["inline"] = True
+            cell["inline"] = True
 
     def text(data: str) -> None:
-        if state["in"]:
-            state[state["in"]] += data
+        if collecting:
+            collecting[-1].append(data)
 
     def end(name: str) -> None:
-        local = _local(name)
+        local = name.rpartition(":")[2] if ":" in name else name
         if local in ("f", "v"):
-            state["in"] = None
-        elif local == "c":
-            place = (state["row"], state["col"])
-            if state["type"] == "e":
-                found[place] = error_value((state["v"] or "").strip())
-            elif state["f"] is not None and not state["inline"]:
-                value = state["v"]
-                if value is None or (value == "" and state["type"] != "str"):  # a text result may be ""
-                    found[place] = no_result(state["f"])
+            collecting.pop()
+        elif local == "c" and (cell.get("t") == "e" or "f" in texts):
+            value = "".join(texts["v"]) if "v" in texts else None
+            place = (last["row"], cell["col"] if "col" in cell else _column(cell["r"]))
+            if cell["t"] == "e":
+                found[place] = error_value((value or "").strip())
+            elif not cell.get("inline") and (value is None or (value == "" and cell["t"] != "str")):
+                found[place] = no_result("".join(texts["f"]))  # a text result may be ""
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -174,9 +191,14 @@ def _scan(stream: IO[bytes]) -> dict[tuple[int, int], Unreadable]:
     return found
 
 
-def unreadable_cells(archive: zipfile.ZipFile, member: str | None) -> dict[tuple[int, int], Unreadable]:
-    """The unreadable cells of one sheet's XML member; empty when it holds no formula or error value."""
-    if member is None or member not in archive.namelist() or not _may_hold_formulas(archive, member):
+def unreadable_cells(
+    archive: zipfile.ZipFile, member: str | None, with_markers: set[str]
+) -> dict[tuple[int, int], Unreadable]:
+    """The unreadable cells of one sheet's XML member; empty when it holds no formula or error value.
+
+    ``with_markers``: the members in which ``MarkerSearch`` found something (the others are not read again).
+    """
+    if member is None or member not in with_markers:
         return {}
     with archive.open(member) as stream:
         return _scan(stream)

@@ -16,7 +16,7 @@ import itertools
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -27,7 +27,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from rates.months import Month
-from service.outlets.formulas import Unreadable, XmlProblem, sheet_parts, unreadable_cells
+from service.outlets.formulas import MarkerSearch, Unreadable, XmlProblem, sheet_parts, unreadable_cells
 
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_MAGIC = b"PK\x03\x04"
@@ -172,8 +172,11 @@ class Roster:
 # ---------------------------------------------------------------- the file
 
 
-def check_file(data: bytes, limits: Limits) -> None:
-    """Refuse what is not a usable .xlsx before a spreadsheet reader touches it."""
+def check_file(data: bytes, limits: Limits) -> set[str]:
+    """Refuse what is not a usable .xlsx before a spreadsheet reader touches it.
+
+    Returns the worksheet members that may hold a formula or an error value (see ``formulas``).
+    """
     if not data:
         raise RosterFileError("上传的文件是空的，请选择填好的花名册（.xlsx）。", "empty_file")
     if len(data) > limits.max_bytes:
@@ -209,7 +212,7 @@ def check_file(data: bytes, limits: Limits) -> None:
             raise RosterFileError(_bomb_message(), "zip_bomb", 413)
     if declared > limits.max_uncompressed:
         raise RosterFileError(_too_big_message(limits), "too_much_data", 413)
-    _check_real_sizes(archive, members, limits)
+    return _check_real_sizes(archive, members, limits)
 
 
 def _bomb_message() -> str:
@@ -220,18 +223,25 @@ def _too_big_message(limits: Limits) -> str:
     return f"文件解压后超过 {limits.max_uncompressed / 1048576:.0f} MB，数据过多：请拆分成几个文件分别上传。"
 
 
-def _check_real_sizes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> None:
+def _check_real_sizes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> set[str]:
     """Decompress in bounded chunks: the sizes in a zip header may lie, the data does not."""
     total = 0
+    with_markers = set()
     for member in members:
+        search = MarkerSearch() if member.filename.startswith("xl/worksheets/") else None
         try:
             with archive.open(member) as stream:
                 while chunk := stream.read(1 << 20):
+                    if search is not None:
+                        search.feed(chunk)
                     total += len(chunk)
                     if total > limits.max_uncompressed:
                         raise RosterFileError(_too_big_message(limits), "too_much_data", 413)
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
             raise RosterFileError(CORRUPT, "corrupt_file") from None
+        if search is not None and search.found:
+            with_markers.add(member.filename)
+    return with_markers
 
 
 # ---------------------------------------------------------------- cells
@@ -458,14 +468,20 @@ def _rows(sheet: Any, unreadable: dict[tuple[int, int], Unreadable]) -> Iterator
     by_row: dict[int, list[tuple[int, Unreadable]]] = {}
     for (row, column), marker in unreadable.items():
         by_row.setdefault(row, []).append((column, marker))
+    number = -1
     for number, cells in enumerate(sheet.iter_rows()):
-        if pad:
-            cells = pad + cells
-        for column, marker in by_row.get(number, ()):
-            if column >= len(cells):
-                cells.extend([""] * (column + 1 - len(cells)))
-            cells[column] = marker
-        yield cells
+        yield _marked(pad + cells if pad else cells, by_row.get(number, ()))
+    # calamine's rows end at its last value: rows holding only unreadable cells come after it
+    for extra in range(number + 1, max(by_row, default=-1) + 1):
+        yield _marked([], by_row.get(extra, ()))
+
+
+def _marked(cells: list[Any], markers: Iterable[tuple[int, Unreadable]]) -> list[Any]:
+    for column, marker in markers:
+        if column >= len(cells):
+            cells.extend([""] * (column + 1 - len(cells)))
+        cells[column] = marker
+    return cells
 
 
 def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None] | None = None) -> Roster:
@@ -475,7 +491,7 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
     sheets without a roster header (such as the template's 填写说明), are named in the summary. A visible
     sheet that looks like a roster but lacks a required column refuses the file: its rows would be lost.
     """
-    check_file(data, limits)
+    with_markers = check_file(data, limits)
     workbook = _open(data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -495,7 +511,7 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
                     hidden.append(name)
                 roster.skipped.append(f"隐藏的工作表“{name}”未读取")
                 continue
-            unreadable = unreadable_cells(archive, members.get(name))
+            unreadable = unreadable_cells(archive, members.get(name), with_markers)
             rows = _rows(sheet, unreadable)
             head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
             merged = sheet.merged_cell_ranges or []
@@ -509,7 +525,7 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
                 continue
             header, columns = found
             wanted = {c for k, c in columns.items() if k != "remark"}
-            cells = _body(head, rows, header, wanted, limits, data_rows)
+            cells = _body(head, rows, header, wanted if unreadable else None, limits, data_rows)
             data_rows += sum(1 for row in cells[header + 1 :] if row)
             outlet_merges = [r for r in merged if r[0][1] <= columns["outlet"] <= r[1][1]]
             roster.parts.append(SheetPart(name, header + 1, columns, cells))
@@ -535,7 +551,7 @@ def _body(
     head: list[list[Any]],
     rows: Iterator[list[Any]],
     header: int,
-    wanted: set[int],
+    wanted: set[int] | None,
     limits: Limits,
     counted: int,
 ) -> list[list[Any]]:
@@ -543,12 +559,12 @@ def _body(
 
     A sheet formatted down to row 1,048,576 (styled but empty rows) costs neither time nor memory here:
     calamine does not even return rows whose cells hold no value, and empty ones are not kept. Unreadable
-    cells outside the roster's columns (a 备注 formula) are what calamine read: empty.
+    cells outside the roster's columns ``wanted`` (a 备注 formula) are what calamine read: empty.
     """
     cells: list[list[Any]] = []
     last = 0
     for number, row in enumerate(itertools.chain(head, rows)):
-        if any(isinstance(c, Unreadable) for c in row):
+        if wanted is not None and any(isinstance(c, Unreadable) for c in row):
             row = [c if not isinstance(c, Unreadable) or i in wanted else "" for i, c in enumerate(row)]
         if row.count("") == len(row):
             cells.append(_BLANK)
@@ -571,12 +587,15 @@ def _merged_value(rows: list[list[Any]], merged: list[Any], row: int, column: in
     return ""
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (category Cc)
+
+
 def _clean_text(value: Any, label: str, limit: int) -> str:
     """A name as text; refused when it is too long to be one or holds control characters."""
     text = _text(value)
     if len(text) > limit:
         raise CellError(f"{label}有 {len(text)} 个字符，超过 {limit} 个字符的上限：请核对是否把别的内容粘贴进来了。")
-    if any(unicodedata.category(char) == "Cc" for char in text):
+    if _CONTROL.search(text):
         raise CellError(f"{label}里有换行符或其他看不见的控制字符（常见于从别的系统复制）：请删除后重新输入。")
     return text
 
