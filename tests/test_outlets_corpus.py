@@ -280,11 +280,18 @@ def test_a_sheet_per_outlet_is_read_sheet_by_sheet(app: Flask, client: FlaskClie
     detail_total = sum(Decimal(str(r[9])).quantize(Decimal("0.01")) for r in rows_of(book, "明细"))
     assert detail_total == 2 * amount(app, "2025-01", "2025-03") + amount(app, "2025-01", "2025-02")
 
+    page = client.post("/outlets", data={"file": (io.BytesIO(per_outlet_workbook()), "r.xlsx")})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "工作表“网点甲”表头在第2行、工作表“网点乙”表头在第1行" in html
+    assert "<td>网点乙 第3行</td>" in html
+
 
 def test_a_visible_sheet_with_a_broken_header_refuses_the_file(client: FlaskClient) -> None:
     broken = sheet_xml([["网点名称", "姓名", "身份证号", "起始月份"], ["网点乙", "赵六", make_id(4), "2025-01"]])
     data = xml_workbook({"网点甲": sheet_xml([HEADERS, courier(1)]), "网点乙": broken})
-    assert_error(post(client, data), 422, "no_header", "工作表“网点乙”第1行像是表头，但缺少这些列：参保终止月")
+    answer = post(client, data)
+    assert_error(answer, 422, "no_header", "工作表“网点乙”第1行像是表头，但缺少这些列：参保终止月")
+    assert "如果这张表不是花名册，请删除或隐藏它" in answer[1]["error"]["message"]
 
 
 def test_the_row_limit_counts_every_sheet(small_app: Flask) -> None:
@@ -359,3 +366,15 @@ def test_months_before_1900_and_the_1900_leap_day_are_row_errors(client: FlaskCl
     assert status == 200 and body["accepted"] == 1 and body["rejected"] == 1, body
     error = body["errors"][0]
     assert error["row"] == 2 and error["column"] == "参保起始月" and words in error["message"], error
+
+
+def test_progress_counts_the_rows_of_every_sheet() -> None:
+    from service.outlets.roster import PROGRESS_CHUNK, Limits, read_roster
+
+    rows = [HEADERS, *(courier(i) for i in range(PROGRESS_CHUNK + 10))]
+    reports: list[tuple[int, int]] = []
+    read_roster(
+        xml_workbook({"甲": sheet_xml(rows), "乙": sheet_xml(rows[:4])}), Limits(), lambda *r: reports.append(r)
+    )
+    assert {total for _, total in reports} == {PROGRESS_CHUNK + 13}
+    assert sum(step for step, _ in reports) == PROGRESS_CHUNK + 13

@@ -11,6 +11,7 @@ counted), accepted (to be priced) or an error with a Chinese message telling the
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 import itertools
 import re
@@ -500,6 +501,7 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
         raise RosterFileError(CORRUPT, "corrupt_file") from None
     roster = Roster()
     problem, hidden, data_rows = "工作簿中没有工作表。", [], 0
+    outlet_merges: list[list[Any]] = []  # per sheet read: the merged cells of its outlet column
     for index, (name, meta) in enumerate(zip(workbook.sheet_names, workbook.sheets_metadata, strict=False)):
         if meta.typ != SheetTypeEnum.WorkSheet:
             continue
@@ -518,7 +520,8 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
             found = _find_header(_with_merged_header(head, merged))
             if isinstance(found, str):
                 if found.startswith("第"):  # it looks like a roster: refusing beats losing its rows
-                    raise RosterFileError(f"工作表“{name}”{found}", "no_header", 422)
+                    hint = "（如果这张表不是花名册，请删除或隐藏它）" if len(workbook.sheet_names) > 1 else ""
+                    raise RosterFileError(f"工作表“{name}”{found}{hint}", "no_header", 422)
                 if index == 0:
                     problem = found
                 roster.skipped.append(f"工作表“{name}”没有花名册表头，未读取")
@@ -527,14 +530,16 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
             wanted = {c for k, c in columns.items() if k != "remark"}
             cells = _body(head, rows, header, wanted if unreadable else None, limits, data_rows)
             data_rows += sum(1 for row in cells[header + 1 :] if row)
-            outlet_merges = [r for r in merged if r[0][1] <= columns["outlet"] <= r[1][1]]
+            outlet_merges.append([r for r in merged if r[0][1] <= columns["outlet"] <= r[1][1]])
             roster.parts.append(SheetPart(name, header + 1, columns, cells))
         except (CalamineError, ValueError, OSError, UnicodeDecodeError) as error:
             if isinstance(error, RosterFileError):
                 raise
             raise RosterFileError(CORRUPT, "corrupt_file") from None
-        _classify(roster, len(roster.parts) - 1, outlet_merges, progress)
     if roster.parts:
+        total = sum(len(part.cells) - part.header_row for part in roster.parts)
+        for index, merges in enumerate(outlet_merges):
+            _classify(roster, index, merges, None if progress is None else functools.partial(_step, progress, total))
         return roster
     if hidden:
         names = "、".join(f"“{n}”" for n in hidden)
@@ -545,6 +550,10 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
 
 
 _BLANK: list[Any] = []
+
+
+def _step(progress: Callable[[int, int], None], total: int, rows: int) -> None:
+    progress(rows, total)  # rows done since the last report, out of the rows of every sheet read
 
 
 def _body(
@@ -612,7 +621,7 @@ def _classify(
     roster: Roster,
     part_index: int,
     merged: list[Any],
-    progress: Callable[[int, int], None] | None,
+    progress: Callable[[int], None] | None,
 ) -> None:
     part = roster.parts[part_index]
     rows, header, columns, sheet = part.cells, part.header_row - 1, part.columns, part.name
@@ -623,7 +632,7 @@ def _classify(
     body = rows[header + 1 :]
     for offset, cells in enumerate(body):
         if progress is not None and offset % PROGRESS_CHUNK == 0 and offset:
-            progress(PROGRESS_CHUNK, len(body))
+            progress(PROGRESS_CHUNK)
         number = header + 2 + offset  # the Excel row number
         if cells is _BLANK:
             roster.blank_rows += 1
@@ -705,4 +714,4 @@ def _classify(
         roster.ends.append(months[1])
         roster.factors.append(factor)
     if progress is not None and body:
-        progress(len(body) % PROGRESS_CHUNK or PROGRESS_CHUNK, len(body))
+        progress(len(body) % PROGRESS_CHUNK or PROGRESS_CHUNK)
