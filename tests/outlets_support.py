@@ -81,6 +81,12 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def excel_escape(text: str) -> str:
+    """Text for the XML the way Excel writes it: a control character XML cannot hold as _xHHHH_, CR as &#13;."""
+    text = escape(text).replace("\r", "&#13;")
+    return "".join(f"_x{ord(c):04X}_" if ord(c) < 32 and c not in "\t\n\r" else c for c in text)
+
+
 def cell_xml(ref: str, value: Any) -> str:
     """A cell: text as an inline string, a number as a number; a value starting with "<c" is used as it is."""
     if isinstance(value, str) and value.startswith("<c"):
@@ -88,7 +94,7 @@ def cell_xml(ref: str, value: Any) -> str:
     if value is None or value == "":
         return ""
     if isinstance(value, str):
-        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{excel_escape(value)}</t></is></c>'
     return f'<c r="{ref}"><v>{value}</v></c>'
 
 
