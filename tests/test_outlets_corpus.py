@@ -248,6 +248,11 @@ def test_a_roster_only_on_a_hidden_sheet_says_to_unhide_it(client: FlaskClient) 
     assert_error(post(client, data), 422, "no_header", "工作表“花名册”是隐藏的")
 
 
+def test_no_header_on_any_visible_sheet_says_what_a_header_needs(client: FlaskClient) -> None:
+    data = xml_workbook({"旧": sheet_xml([["x"]]), "说明": sheet_xml([["请填写"]])}, {"旧": "hidden"})
+    assert_error(post(client, data), 422, "no_header", "找不到表头")
+
+
 def per_outlet_workbook() -> bytes:
     jia = [["网点甲 花名册"], HEADERS, courier(1), courier(2, "", "网点甲"), courier(3, "王五")]
     # 网点乙 has its columns in another order, and a courier registered at 网点甲 for overlapping months

@@ -522,7 +522,7 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
                 if found.startswith("第"):  # it looks like a roster: refusing beats losing its rows
                     hint = "（如果这张表不是花名册，请删除或隐藏它）" if len(workbook.sheet_names) > 1 else ""
                     raise RosterFileError(f"工作表“{name}”{found}{hint}", "no_header", 422)
-                if index == 0:
+                if not any(s.startswith("工作表") for s in roster.skipped):  # the first visible sheet's reason
                     problem = found
                 roster.skipped.append(f"工作表“{name}”没有花名册表头，未读取")
                 continue
