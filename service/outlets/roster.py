@@ -113,6 +113,7 @@ class SheetPart:
     header_row: int  # the Excel row number of the header
     columns: dict[str, int]
     cells: list[list[Any]] = field(repr=False)  # the sheet's rows from row 1 (blank rows: one shared [])
+    unreadable: bool = False  # whether any cell holds a formula without result or an error value
 
 
 @dataclass
@@ -466,6 +467,12 @@ def _rows(sheet: Any, unreadable: dict[tuple[int, int], Unreadable]) -> Iterator
     """The sheet's rows from row 1 and column A, streamed (calamine starts its rows at the first used column),
     with the cells calamine reads as empty but that hold a formula without result or an error value marked."""
     pad = [""] * sheet.start[1] if sheet.start and sheet.start[1] else []
+    if not unreadable:  # the common case: calamine's own iterator, nothing in between
+        return map(pad.__add__, sheet.iter_rows()) if pad else sheet.iter_rows()
+    return _marked_rows(sheet, pad, unreadable)
+
+
+def _marked_rows(sheet: Any, pad: list[Any], unreadable: dict[tuple[int, int], Unreadable]) -> Iterator[list[Any]]:
     by_row: dict[int, list[tuple[int, Unreadable]]] = {}
     for (row, column), marker in unreadable.items():
         by_row.setdefault(row, []).append((column, marker))
@@ -531,7 +538,7 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
             cells = _body(head, rows, header, wanted if unreadable else None, limits, data_rows)
             data_rows += sum(1 for row in cells[header + 1 :] if row)
             outlet_merges.append([r for r in merged if r[0][1] <= columns["outlet"] <= r[1][1]])
-            roster.parts.append(SheetPart(name, header + 1, columns, cells))
+            roster.parts.append(SheetPart(name, header + 1, columns, cells, bool(unreadable)))
         except (CalamineError, ValueError, OSError, UnicodeDecodeError) as error:
             if isinstance(error, RosterFileError):
                 raise
@@ -599,14 +606,15 @@ def _merged_value(rows: list[list[Any]], merged: list[Any], row: int, column: in
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (category Cc)
 
 
-def _clean_text(value: Any, label: str, limit: int) -> str:
-    """A name as text; refused when it is too long to be one or holds control characters."""
-    text = _text(value)
+def _text_problem(text: str, label: str, limit: int) -> str | None:
+    """Why a name cannot be used (empty, too long to be one, control characters), or None."""
+    if not text:
+        return f"{label}为空，请填写{'快递网点名称' if label == '网点名称' else '快递员姓名'}。"
     if len(text) > limit:
-        raise CellError(f"{label}有 {len(text)} 个字符，超过 {limit} 个字符的上限：请核对是否把别的内容粘贴进来了。")
+        return f"{label}有 {len(text)} 个字符，超过 {limit} 个字符的上限：请核对是否把别的内容粘贴进来了。"
     if _CONTROL.search(text):
-        raise CellError(f"{label}里有换行符或其他看不见的控制字符（常见于从别的系统复制）：请删除后重新输入。")
-    return text
+        return f"{label}里有换行符或其他看不见的控制字符（常见于从别的系统复制）：请删除后重新输入。"
+    return None
 
 
 def _raw(value: Any) -> str:
@@ -628,6 +636,7 @@ def _classify(
     c_outlet, c_name, c_id, c_start, c_end = (columns[k] for k in REQUIRED)
     c_credit, c_factor = columns.get("credit_code"), columns.get("factor")
     width = max(columns.values()) + 1
+    look = part.unreadable  # without such cells (most sheets) no cell needs the look
     labels = COLUMNS
     body = rows[header + 1 :]
     for offset, cells in enumerate(body):
@@ -658,26 +667,20 @@ def _classify(
         if outlet_raw == "" and merged:
             outlet_raw = _merged_value(rows, merged, header + 1 + offset, c_outlet)
         outlet = name = id_number = credit = ""
-        if usable("outlet", outlet_raw):
-            try:
-                outlet = _clean_text(outlet_raw, "网点名称", MAX_OUTLET)
-                if not outlet:
-                    fail("outlet", outlet_raw, "网点名称为空，请填写快递网点名称。")
-            except CellError as error:
-                fail("outlet", outlet_raw, str(error))
-        if usable("name", cells[c_name]):
-            try:
-                name = _clean_text(cells[c_name], "姓名", MAX_NAME)
-                if not name:
-                    fail("name", cells[c_name], "姓名为空，请填写快递员姓名。")
-            except CellError as error:
-                fail("name", cells[c_name], str(error))
-        if usable("id", cells[c_id]):
+        if not look or usable("outlet", outlet_raw):
+            outlet = _text(outlet_raw)
+            if not outlet or len(outlet) > MAX_OUTLET or _CONTROL.search(outlet):  # one cheap look first
+                fail("outlet", outlet_raw, _text_problem(outlet, "网点名称", MAX_OUTLET) or "")
+        if not look or usable("name", cells[c_name]):
+            name = _text(cells[c_name])
+            if not name or len(name) > MAX_NAME or _CONTROL.search(name):
+                fail("name", cells[c_name], _text_problem(name, "姓名", MAX_NAME) or "")
+        if not look or usable("id", cells[c_id]):
             try:
                 id_number = parse_id(cells[c_id])
             except CellError as error:
                 fail("id", cells[c_id], str(error))
-        if c_credit is not None and cells[c_credit] != "" and usable("credit_code", cells[c_credit]):
+        if c_credit is not None and cells[c_credit] != "" and (not look or usable("credit_code", cells[c_credit])):
             try:
                 credit = parse_credit_code(cells[c_credit])
             except CellError as error:
@@ -687,14 +690,14 @@ def _classify(
             if cells[column] == "":
                 fail(key, "", f"{labels[key]}为空，{MONTH_HELP}。")
                 continue
-            if not usable(key, cells[column]):
+            if look and not usable(key, cells[column]):
                 continue
             try:
                 months.append(parse_month(cells[column]))
             except CellError as error:
                 fail(key, cells[column], str(error))
         factor = Decimal(1)
-        if c_factor is not None and usable("factor", cells[c_factor]):
+        if c_factor is not None and (not look or usable("factor", cells[c_factor])):
             try:
                 factor = parse_factor(cells[c_factor])
             except CellError as error:
