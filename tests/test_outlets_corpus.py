@@ -11,11 +11,12 @@ import time
 import tracemalloc
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
 from calc.quote import QuoteRequest, price
 from rates.months import Month
@@ -289,6 +290,14 @@ def test_a_sheet_per_outlet_is_read_sheet_by_sheet(app: Flask, client: FlaskClie
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "工作表“网点甲”表头在第2行、工作表“网点乙”表头在第1行" in html
     assert "<td>网点乙 第3行</td>" in html
+
+
+def test_the_cli_names_sheet_and_row(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    source, target = tmp_path / "in.xlsx", tmp_path / "out.xlsx"
+    source.write_bytes(per_outlet_workbook())
+    result = runner.invoke(args=["outlets", "batch", str(source), "-o", str(target), "--region", "360100"])
+    assert result.exit_code == 0, result.output
+    assert "网点甲 第4行 姓名：姓名为空" in result.output and "读取了 2 个工作表" in result.output
 
 
 def test_a_visible_sheet_with_a_broken_header_refuses_the_file(client: FlaskClient) -> None:
