@@ -1,11 +1,12 @@
 """Reading an outlet's courier roster (.xlsx) as people really fill it in.
 
 Two stages. ``check_file`` looks at the bytes before any spreadsheet reader does: size, zip
-structure, encryption, declared and real uncompressed size (zip bombs). ``read_roster`` then reads
-the first sheet that has a recognisable header with python-calamine (the fastest xlsx reader pandas
-supports; it returns ID-as-text cells as text, numeric cells as numbers, date cells as dates, which
-is all we need), finds the header row, and classifies each row below it: blank (skipped and
-counted), accepted (to be priced) or an error with a Chinese message telling the user how to fix it.
+structure, encryption, declared and real uncompressed size (zip bombs), and which sheets hold a
+formula. ``read_roster`` then reads every visible sheet that has a recognisable header with
+python-calamine (the fastest xlsx reader pandas supports; it returns ID-as-text cells as text, numeric
+cells as numbers, date cells as dates, which is all we need; ``formulas`` finds the cells it cannot
+give), finds the header row, and classifies each row below it: blank (skipped and counted), accepted
+(to be priced) or an error with a Chinese message telling the user how to fix it.
 """
 
 from __future__ import annotations
