@@ -204,6 +204,18 @@ def test_a_formula_without_a_result_is_a_row_error_never_a_silent_value(
     assert words in error["message"] and "Excel" in error["message"]
 
 
+def test_a_formula_on_a_sheet_kept_outside_xl_worksheets_is_found(client: FlaskClient) -> None:
+    rows = [FORMULA_HEADERS, formula_row(2, '<c r="F2"><f>0.6*2</f></c>')]
+    moved = io.BytesIO()
+    original = io.BytesIO(xml_workbook({"花名册": sheet_xml(rows)}))
+    with zipfile.ZipFile(original) as source, zipfile.ZipFile(moved, "w") as target:
+        for item in source.infolist():
+            content = source.read(item).replace(b"worksheets/sheet1.xml", b"sheets/roster.xml")
+            target.writestr(item.filename.replace("worksheets/sheet1.xml", "sheets/roster.xml"), content)
+    status, body = post(client, moved.getvalue())
+    assert status == 200 and body["rejected"] == 1 and body["errors"][0]["column"] == "浮动费率", body
+
+
 def test_formulas_written_by_a_program_are_errors_in_every_column(client: FlaskClient) -> None:
     # openpyxl, like most programs, writes formulas without results: nothing may be guessed from them
     data = workbook_bytes(

@@ -21,6 +21,7 @@ CHUNK = 1 << 20
 # (a false alarm, such as <font, only costs a closer look)
 MARKERS = (b"<f", b":f", b't="e"', b"t='e'")
 OVERLAP = 5
+SHEETS = "xl/worksheets/"  # where Excel and nearly every program keep the sheets
 
 
 @dataclass(frozen=True)
@@ -196,9 +197,19 @@ def unreadable_cells(
 ) -> dict[tuple[int, int], Unreadable]:
     """The unreadable cells of one sheet's XML member; empty when it holds no formula or error value.
 
-    ``with_markers``: the members in which ``MarkerSearch`` found something (the others are not read again).
+    ``with_markers``: the members under xl/worksheets/ in which the size check's ``MarkerSearch`` found
+    something (the others there are not read again); a sheet kept elsewhere is searched here.
     """
-    if member is None or member not in with_markers:
+    if member is None or member not in archive.namelist():
         return {}
+    if member.startswith(SHEETS) and member not in with_markers:
+        return {}
+    if not member.startswith(SHEETS):
+        search = MarkerSearch()
+        with archive.open(member) as stream:
+            while (chunk := stream.read(CHUNK)) and not search.found:
+                search.feed(chunk)
+        if not search.found:
+            return {}
     with archive.open(member) as stream:
         return _scan(stream)

@@ -29,7 +29,7 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from rates.months import Month
-from service.outlets.formulas import MarkerSearch, Unreadable, XmlProblem, sheet_parts, unreadable_cells
+from service.outlets.formulas import SHEETS, MarkerSearch, Unreadable, XmlProblem, sheet_parts, unreadable_cells
 
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_MAGIC = b"PK\x03\x04"
@@ -231,7 +231,7 @@ def _check_real_sizes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], 
     total = 0
     with_markers = set()
     for member in members:
-        search = MarkerSearch() if member.filename.startswith("xl/worksheets/") else None
+        search = MarkerSearch() if member.filename.startswith(SHEETS) else None
         try:
             with archive.open(member) as stream:
                 while chunk := stream.read(1 << 20):
