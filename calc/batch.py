@@ -139,8 +139,13 @@ def _coverage(start: np.ndarray, end: np.ndarray, low: int, high: int) -> np.nda
     return np.cumsum(steps[:-1]) > 0
 
 
+def _row_name(label: int | str) -> str:
+    """An Excel row number as 第N行; a label that is text (a sheet and row) as it is."""
+    return f"第{label}行" if isinstance(label, int) else label
+
+
 def _overlapping_duplicates(
-    ids: np.ndarray, start: np.ndarray, end: np.ndarray, accepted: np.ndarray, labels: Sequence[int]
+    ids: np.ndarray, start: np.ndarray, end: np.ndarray, accepted: np.ndarray, labels: Sequence[int | str]
 ) -> dict[int, tuple[str, str]]:
     """The first registration of an ID is kept; every later one overlapping a kept one is an error."""
     candidates = np.flatnonzero(accepted)
@@ -156,7 +161,7 @@ def _overlapping_duplicates(
             continue
         errors[int(position)] = (
             "id",
-            f"与第{labels[clash]}行是同一身份证号，参保月份重叠（{month_at(int(start[clash]))}至"
+            f"与{_row_name(labels[clash])}是同一身份证号，参保月份重叠（{month_at(int(start[clash]))}至"
             f"{month_at(int(end[clash]))}），同一人同一月不能重复缴费：请删除本行或把月份改为不重叠。",
         )
     return errors
@@ -169,11 +174,12 @@ def price_roster(
     start: Sequence[int],
     end: Sequence[int],
     factors: Sequence[Decimal],
-    labels: Sequence[int] | None = None,
+    labels: Sequence[int | str] | None = None,
 ) -> BatchResult:
     """Price every row (an ID, a range of month indices and a factor) of a roster for ``region``.
 
-    ``labels`` name the rows in messages (the Excel row numbers); by default their positions + 1.
+    ``labels`` name the rows in messages (the Excel row numbers, or text such as “网点甲 第5行”); by default
+    their positions + 1.
     Raises ``QuoteError`` only for what concerns the whole roster (an unknown region).
     """
     _check_region(params, region)

@@ -50,6 +50,20 @@ def app(tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
+def small_app(tmp_path: Path) -> Iterator[Flask]:
+    yield create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'small.sqlite3'}",
+            "OUTLET_MAX_ROWS": 5,
+            "OUTLET_MAX_UPLOAD_BYTES": 200_000,
+            "OUTLET_MAX_UNCOMPRESSED_BYTES": 2_000_000,
+            "MAX_CONTENT_LENGTH": 400_000,
+        }
+    )
+
+
+@pytest.fixture
 def medical_app(tmp_path: Path, rates_with_medical: Path) -> Iterator[Flask]:
     yield create_app(
         {

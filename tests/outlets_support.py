@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterable
 from typing import Any
+from xml.sax.saxutils import escape
 
 import openpyxl
+from flask.testing import FlaskClient
 from stdnum.cn import ric, uscc
 
 HEADERS = ["网点名称", "统一社会信用代码", "姓名", "公民身份号码", "参保起始月", "参保终止月", "浮动费率", "备注"]
@@ -34,4 +37,120 @@ def workbook_bytes(rows: Iterable[Iterable[Any]], text_cells: Iterable[str] = ()
         sheet[ref].data_type = "s"
     buffer = io.BytesIO()
     book.save(buffer)
+    return buffer.getvalue()
+
+
+def post(client: FlaskClient, data: bytes, **form: str) -> tuple[int, dict]:
+    answer = client.post("/api/v1/outlets/batch?format=json", data={"file": (io.BytesIO(data), "r.xlsx"), **form})
+    return answer.status_code, answer.get_json()
+
+
+def assert_error(answer: tuple[int, dict], status: int, code: str, words: str) -> None:
+    got_status, body = answer
+    assert got_status == status, body
+    error = body["error"]
+    assert (error["status"], error["code"], error["field"]) == (
+        status,
+        code,
+        "file" if code != "unknown_region" else "region",
+    )
+    assert words in error["message"]
+
+
+# ---------------------------------------------------------------- workbooks written as XML
+# For what openpyxl will not write (a million styled rows, formulas without results, error values, hidden
+# sheets, control characters) and for big files made cheaply: the sheet XML goes straight into a zip.
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+DOC_RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+# style 1: a month format (yyyy-mm), so a number in it is a date cell; style 2: a fill, for styled empty cells
+STYLES = (
+    f'<styleSheet xmlns="{MAIN}"><numFmts count="1"><numFmt numFmtId="164" formatCode="yyyy-mm"/></numFmts>'
+    '<fonts count="1"><font/></fonts><fills count="1"><fill/></fills><borders count="1"><border/></borders>'
+    '<cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="3"><xf numFmtId="0"/>'
+    '<xf numFmtId="164" applyNumberFormat="1"/><xf numFmtId="0" applyFill="1"/></cellXfs></styleSheet>'
+)
+
+
+def column_letter(index: int) -> str:
+    letters, index = "", index + 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def excel_escape(text: str) -> str:
+    """Text for the XML the way Excel writes it: a control character XML cannot hold as _xHHHH_, CR as &#13;."""
+    text = escape(text).replace("\r", "&#13;")
+    return "".join(f"_x{ord(c):04X}_" if ord(c) < 32 and c not in "\t\n\r" else c for c in text)
+
+
+def cell_xml(ref: str, value: Any) -> str:
+    """A cell: text as an inline string, a number as a number; a value starting with "<c" is used as it is."""
+    if isinstance(value, str) and value.startswith("<c"):
+        return value
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{excel_escape(value)}</t></is></c>'
+    return f'<c r="{ref}"><v>{value}</v></c>'
+
+
+def row_xml(number: int, values: Iterable[Any]) -> str:
+    cells = "".join(cell_xml(f"{column_letter(i)}{number}", value) for i, value in enumerate(values))
+    return f'<row r="{number}">{cells}</row>'
+
+
+def sheet_xml(rows: Iterable[Iterable[Any]], more_rows: bytes = b"", merged: Iterable[str] = ()) -> bytes:
+    """A worksheet's XML: ``rows`` from row 1, then ``more_rows`` (ready-made ``<row>`` elements)."""
+    parts = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="{MAIN}"><sheetData>']
+    parts += [row_xml(number, row) for number, row in enumerate(rows, start=1)]
+    merges = list(merged)
+    tail = "</sheetData>"
+    if merges:
+        tail += f'<mergeCells count="{len(merges)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in merges)
+        tail += "</mergeCells>"
+    return "".join(parts).encode() + more_rows + (tail + "</worksheet>").encode()
+
+
+def xml_workbook(sheets: dict[str, bytes], states: dict[str, str] | None = None) -> bytes:
+    """An .xlsx of sheets given as XML, in order; ``states`` hides some ({"名": "hidden" or "veryHidden"})."""
+    states = states or {}
+    types = [
+        f'<Types xmlns="{RELS.replace("relationships", "content-types")}">'
+        f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    ]
+    book = [f'<workbook xmlns="{MAIN}" xmlns:r="{DOC_RELS}"><sheets>']
+    links = [f'<Relationships xmlns="{RELS}">']
+    members = {}
+    for number, (name, xml) in enumerate(sheets.items(), start=1):
+        types.append(
+            f'<Override PartName="/xl/worksheets/sheet{number}.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        )
+        state = f' state="{states[name]}"' if name in states else ""
+        book.append(f'<sheet name="{escape(name)}" sheetId="{number}"{state} r:id="rId{number}"/>')
+        links.append(
+            f'<Relationship Id="rId{number}" Type="{DOC_RELS}/worksheet" Target="worksheets/sheet{number}.xml"/>'
+        )
+        members[f"xl/worksheets/sheet{number}.xml"] = xml
+    links.append(f'<Relationship Id="rId{len(sheets) + 1}" Type="{DOC_RELS}/styles" Target="styles.xml"/>')
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "".join(types) + "</Types>")
+        archive.writestr(
+            "_rels/.rels",
+            f'<Relationships xmlns="{RELS}"><Relationship Id="rId1" Type="{DOC_RELS}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>',
+        )
+        archive.writestr("xl/workbook.xml", "".join(book) + "</sheets></workbook>")
+        archive.writestr("xl/_rels/workbook.xml.rels", "".join(links) + "</Relationships>")
+        archive.writestr("xl/styles.xml", STYLES)
+        for name, xml in members.items():
+            archive.writestr(name, xml)
     return buffer.getvalue()

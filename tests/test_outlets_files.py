@@ -4,53 +4,18 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service import create_app
 from service.outlets.roster import OLE2_MAGIC
-from tests.outlets_support import HEADERS, make_id, workbook_bytes
+from tests.outlets_support import HEADERS, assert_error, make_id, post, workbook_bytes
 
 GOOD_ROW = ["网点甲", "", "张三", make_id(1), "2025-01", "2025-03", None, ""]
 
 
 def good_roster(rows: int = 1) -> bytes:
     return workbook_bytes([HEADERS, *([*GOOD_ROW[:3], make_id(i), *GOOD_ROW[4:]] for i in range(rows))])
-
-
-@pytest.fixture
-def small_app(tmp_path: Path) -> Iterator[Flask]:
-    yield create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": f"sqlite:///{tmp_path / 'small.sqlite3'}",
-            "OUTLET_MAX_ROWS": 5,
-            "OUTLET_MAX_UPLOAD_BYTES": 200_000,
-            "OUTLET_MAX_UNCOMPRESSED_BYTES": 2_000_000,
-            "MAX_CONTENT_LENGTH": 400_000,
-        }
-    )
-
-
-def post(client: FlaskClient, data: bytes, **form: str) -> tuple[int, dict]:
-    answer = client.post("/api/v1/outlets/batch?format=json", data={"file": (io.BytesIO(data), "r.xlsx"), **form})
-    return answer.status_code, answer.get_json()
-
-
-def assert_error(answer: tuple[int, dict], status: int, code: str, words: str) -> None:
-    got_status, body = answer
-    assert got_status == status, body
-    error = body["error"]
-    assert (error["status"], error["code"], error["field"]) == (
-        status,
-        code,
-        "file" if code != "unknown_region" else "region",
-    )
-    assert words in error["message"]
 
 
 def zip_of(members: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:

@@ -1,15 +1,16 @@
-"""Month parsing and header matching of the roster reader, on generated input (hypothesis)."""
+"""Month parsing, header matching and name cleaning of the roster reader, on generated input (hypothesis)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rates.months import Month
-from service.outlets.roster import SYNONYMS, CellError, _header_key, parse_month
+from service.outlets.roster import MAX_NAME, SYNONYMS, CellError, Limits, _header_key, parse_month, read_roster
+from tests.outlets_support import HEADERS, make_id, sheet_xml, xml_workbook
 
 years = st.integers(1900, 9999)
 months = st.integers(1, 12)
@@ -92,3 +93,25 @@ def test_every_header_name_matches_with_spaces_and_full_width(data: st.DataObjec
 @given(st.one_of(st.text(max_size=30), cells))
 def test_header_matching_never_fails_on_odd_cells(value: Any) -> None:
     assert _header_key(value) in (None, *SYNONYMS)
+
+
+# names as they arrive: any printable text, emoji, invisible and control characters, very long; not the
+# literal _xHHHH_ (Excel itself would have escaped its underscore) nor the two non-characters XML refuses
+names = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\ufffe\uffff"), max_size=80).filter(
+    lambda text: "_x" not in text.lower()
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(name=names)
+def test_every_name_is_kept_exactly_or_refused_never_changed(name: str) -> None:
+    """A row is accepted with its name as typed (trimmed) or is one 姓名 error; no name is altered or lost."""
+    row = ["网点甲", "", name, make_id(1), "2025-01", "2025-03", None, ""]
+    roster = read_roster(xml_workbook({"花名册": sheet_xml([HEADERS, row])}), Limits())
+    trimmed = name.strip()
+    if roster.rows:
+        assert roster.names == [trimmed] and not roster.errors
+        assert 0 < len(trimmed) <= MAX_NAME and all(ord(c) >= 32 and not 0x7F <= ord(c) <= 0x9F for c in trimmed)
+    else:
+        assert [(e.row, e.column) for e in roster.errors] == [(2, "姓名")], roster.errors
+        assert not trimmed or len(trimmed) > MAX_NAME or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in trimmed)

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 from calc.batch import yuan
 from calc.quote import QuoteError
 from service.db import snapshot
+from service.logs import mask_ids
 from service.outlets.job import Outcome, run
 from service.outlets.report import write_result
 from service.outlets.roster import Limits, RosterFileError
@@ -39,24 +40,33 @@ class _Bar:
             self.bar.__exit__(None, None, None)
 
 
+def echo(text: str, err: bool = False) -> None:
+    """What the CLI prints goes to terminals and job logs: ID numbers in it are masked like in the logs.
+
+    (A message may quote a cell, and a user may have typed an ID number into any column.)
+    """
+    click.echo(mask_ids(text), err=err)
+
+
 def _print_summary(outcome: Outcome, output: Path) -> None:
     summary = outcome.summary(ERRORS_PRINTED)
-    click.echo(f"地区：{summary['region_name']}（{summary['region']}），{summary['region_source']}")
-    click.echo(
+    echo(f"地区：{summary['region_name']}（{summary['region']}），{summary['region_source']}")
+    echo(
         f"读取 {summary['rows']} 行：计费 {summary['accepted']} 行，错误 {summary['rejected']} 行"
         f"（{summary['problems']} 处问题），空行 {summary['blank_rows']} 行已跳过。"
     )
     for total in outcome.outlets:
-        click.echo(f"  {total.outlet}：{total.headcount} 人，{total.courier_months} 人月，{yuan(total.amount_fen)} 元")
+        echo(f"  {total.outlet}：{total.headcount} 人，{total.courier_months} 人月，{yuan(total.amount_fen)} 元")
     grand = outcome.total
-    click.echo(f"合计：{grand.headcount} 人，{grand.courier_months} 人月，应缴 {yuan(grand.amount_fen)} 元")
+    echo(f"合计：{grand.headcount} 人，{grand.courier_months} 人月，应缴 {yuan(grand.amount_fen)} 元")
     for note in summary["notes"]:
-        click.echo(f"提示：{note}")
+        echo(f"提示：{note}")
     for error in summary["errors"]:
-        click.echo(f"  第{error['row']}行 {error['column'] or '整行'}：{error['message']}", err=True)
+        place = error["place"] if isinstance(error["place"], str) else f"第{error['place']}行"
+        echo(f"  {place} {error['column'] or '整行'}：{error['message']}", err=True)
     if summary["problems"] > ERRORS_PRINTED:
-        click.echo(f"  ……共 {summary['problems']} 处问题，完整列表见结果工作簿的“错误”表。", err=True)
-    click.echo(f"结果已写入 {output}")
+        echo(f"  ……共 {summary['problems']} 处问题，完整列表见结果工作簿的“错误”表。", err=True)
+    echo(f"结果已写入 {output}")
 
 
 @outlets_cli.command("batch")
@@ -76,7 +86,7 @@ def batch_command(source: Path, output: Path, region: str | None) -> None:
     try:
         outcome = run(data, snapshot(), limits, region, progress=reading)
     except (RosterFileError, QuoteError) as error:
-        raise click.ClickException(error.message) from None
+        raise click.ClickException(mask_ids(error.message)) from None
     finally:
         reading.close()
     partial = output.with_name(output.name + ".part")

@@ -40,7 +40,7 @@ class Outcome:
 
     @property
     def rejected(self) -> int:
-        return len({e.row for e in self.errors})
+        return len({(e.sheet, e.row) for e in self.errors})
 
     @property
     def provisional(self) -> bool:
@@ -54,6 +54,9 @@ class Outcome:
             notes.append("部分参数未取自官方原文（可信度见“参数”表），仅供测算参考，以经办机构核定为准。")
         if self.total_rows:
             notes.append(f"有 {self.total_rows} 个合计行，不是快递员，未计费，已列在“错误”表中。")
+        if len(self.roster.parts) > 1:
+            notes.append(f"读取了 {len(self.roster.parts)} 个工作表：{self.roster.sheet}；原行号前写有工作表名。")
+        notes.extend(f"{skipped}。" for skipped in self.roster.skipped)
         return notes
 
     @property
@@ -81,7 +84,18 @@ class Outcome:
             "total": _total_data(self.total),
             "provisional": self.provisional,
             "notes": self.notes(),
-            "errors": [{"row": e.row, "column": e.column, "value": e.raw, "message": e.message} for e in errors],
+            "sheets": [{"name": p.name, "header_row": p.header_row} for p in self.roster.parts],
+            "errors": [
+                {
+                    "sheet": e.sheet,
+                    "row": e.row,
+                    "place": self.roster.label(e.sheet, e.row),
+                    "column": e.column,
+                    "value": e.raw,
+                    "message": e.message,
+                }
+                for e in errors
+            ],
             "errors_shown": len(errors),
             "references": self.references,
         }
@@ -135,13 +149,14 @@ def run(
     source = "按指定地区测算"
     if not region:
         region, source = region_from_rows(snapshot, roster)
-    result = price_roster(snapshot, region, roster.ids, roster.starts, roster.ends, roster.factors, roster.rows)
+    labels = roster.rows if len(roster.parts) < 2 else [roster.row_label(i) for i in range(len(roster.rows))]
+    result = price_roster(snapshot, region, roster.ids, roster.starts, roster.ends, roster.factors, labels)
     errors = list(roster.errors)
     for position, (field, message) in result.errors.items():
         key = FIELD_COLUMNS.get(field, "start")
-        row = roster.rows[position]
-        errors.append(RowError(row, COLUMNS[key], roster.raw_value(row, key), message))
-    errors.sort(key=lambda e: e.row)
+        sheet = roster.parts[roster.row_parts[position]].name
+        errors.append(RowError(roster.rows[position], COLUMNS[key], roster.raw_value(position, key), message, sheet))
+    roster.sort_errors(errors)
     outlets, total = outlet_totals(roster.outlets, roster.ids, result)
     return Outcome(
         region,

@@ -81,13 +81,17 @@ def _detail(
     factor_text: dict[Any, str] = {}
     month_text: dict[int, str] = {}
     row = 1
+    several = len(roster.parts) > 1  # then 原行号 names the sheet too: 网点甲 第5行
     for position, ok in enumerate(accepted):
         if progress is not None and position % PROGRESS_CHUNK == 0 and position:
             progress(PROGRESS_CHUNK, len(accepted))
         if not ok:
             continue
         start, end, factor = roster.starts[position], roster.ends[position], roster.factors[position]
-        write_number(row, 0, roster.rows[position])
+        if several:
+            write_string(row, 0, str(roster.row_label(position)))
+        else:
+            write_number(row, 0, roster.rows[position])
         write_string(row, 1, roster.outlets[position])
         write_string(row, 2, roster.names[position])
         write_string(row, 3, roster.ids[position])
@@ -159,7 +163,11 @@ def _errors(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any]
     sheet = book.add_worksheet("错误")
     _header(sheet, ["原行号", "列", "原值", "说明"], (8, 16, 24, 80), formats["head"])
     for row, error in enumerate(outcome.errors, start=1):
-        sheet.write_number(row, 0, error.row)
+        place = outcome.roster.label(error.sheet, error.row)
+        if isinstance(place, int):
+            sheet.write_number(row, 0, place)
+        else:
+            sheet.write_string(row, 0, place)
         sheet.write_string(row, 1, error.column or "整行")
         sheet.write_string(row, 2, error.raw)
         sheet.write_string(row, 3, error.message)

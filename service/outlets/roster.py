@@ -1,31 +1,35 @@
 """Reading an outlet's courier roster (.xlsx) as people really fill it in.
 
 Two stages. ``check_file`` looks at the bytes before any spreadsheet reader does: size, zip
-structure, encryption, declared and real uncompressed size (zip bombs). ``read_roster`` then reads
-the first sheet that has a recognisable header with python-calamine (the fastest xlsx reader pandas
-supports; it returns ID-as-text cells as text, numeric cells as numbers, date cells as dates, which
-is all we need), finds the header row, and classifies each row below it: blank (skipped and
-counted), accepted (to be priced) or an error with a Chinese message telling the user how to fix it.
+structure, encryption, declared and real uncompressed size (zip bombs), and which sheets hold a
+formula. ``read_roster`` then reads every visible sheet that has a recognisable header with
+python-calamine (the fastest xlsx reader pandas supports; it returns ID-as-text cells as text, numeric
+cells as numbers, date cells as dates, which is all we need; ``formulas`` finds the cells it cannot
+give), finds the header row, and classifies each row below it: blank (skipped and counted), accepted
+(to be priced) or an error with a Chinese message telling the user how to fix it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
+import itertools
 import re
 import unicodedata
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
 from rates.months import Month
+from service.outlets.formulas import SHEETS, MarkerSearch, Unreadable, XmlProblem, sheet_parts, unreadable_cells
 
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_MAGIC = b"PK\x03\x04"
@@ -64,6 +68,9 @@ SPLIT = "请拆分成几个文件分别上传。"
 NUMERIC_ID = (
     "身份证号被 Excel 存成了数字，后几位已经丢失，无法使用：请把这一列设置为“文本”格式，重新输入完整的18位号码。"
 )
+MAX_OUTLET = 100  # characters: longer is not an outlet's name but pasted text
+MAX_NAME = 60  # the longest real names (transliterated, with ·) are about 30
+MAX_RAW = 200  # characters of a cell shown back on the error sheet
 TEMPLATE_EXAMPLE_ID = "11010519491231002X"  # the sample number of GB 11643, used in the template's example row
 
 
@@ -96,15 +103,31 @@ class RowError:
     column: str  # Chinese column label, or "" for the whole row
     raw: str
     message: str
+    sheet: str = ""  # the sheet's name
+
+
+@dataclass
+class SheetPart:
+    """One sheet that holds a roster: where its header is and its cells, for raw values in messages."""
+
+    name: str
+    header_row: int  # the Excel row number of the header
+    columns: dict[str, int]
+    cells: list[list[Any]] = field(repr=False)  # the sheet's rows from row 1 (blank rows: one shared [])
+    unreadable: bool = False  # whether any cell holds a formula without result or an error value
 
 
 @dataclass
 class Roster:
-    """The accepted rows as parallel lists, the rejected ones as errors, and the counts."""
+    """The accepted rows as parallel lists, the rejected ones as errors, and the counts.
 
-    sheet: str
-    header_row: int
+    A workbook may hold several rosters, a sheet per outlet: every visible sheet with a roster header
+    is read (``parts``), and a row is then named by its sheet and row (``label``).
+    """
+
+    parts: list[SheetPart] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
+    row_parts: list[int] = field(default_factory=list)  # index into ``parts``
     outlets: list[str] = field(default_factory=list)
     credit_codes: list[str] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
@@ -112,29 +135,51 @@ class Roster:
     starts: list[int] = field(default_factory=list)  # Month.index()
     ends: list[int] = field(default_factory=list)
     factors: list[Decimal] = field(default_factory=list)
-    cells: list[list[Any]] = field(default_factory=list, repr=False)  # the sheet, for raw values in messages
-    columns: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     blank_rows: int = 0
     total_rows: int = 0  # 合计/总计 rows: not couriers, listed on the error sheet
+    skipped: list[str] = field(default_factory=list)  # sheets not read, and why: said to the user
 
-    def raw_value(self, row: int, key: str) -> str:
-        """What the user typed in a column of an Excel row, as text."""
-        column = self.columns.get(key)
-        if column is None or row - 1 >= len(self.cells):
+    @property
+    def sheet(self) -> str:
+        return "、".join(part.name for part in self.parts)
+
+    @property
+    def header_row(self) -> int:
+        return self.parts[0].header_row if self.parts else 0
+
+    def label(self, sheet: str, row: int) -> int | str:
+        """How a row is named: its Excel row number, with its sheet's name when several sheets were read."""
+        return row if len(self.parts) < 2 else f"{sheet} 第{row}行"
+
+    def row_label(self, position: int) -> int | str:
+        return self.label(self.parts[self.row_parts[position]].name, self.rows[position])
+
+    def raw_value(self, position: int, key: str) -> str:
+        """What the user typed in a column of an accepted row, as text."""
+        part = self.parts[self.row_parts[position]]
+        column, row = part.columns.get(key), self.rows[position]
+        if column is None or row - 1 >= len(part.cells) or column >= len(part.cells[row - 1]):
             return ""
-        return _text(self.cells[row - 1][column])
+        return _text(part.cells[row - 1][column])
+
+    def sort_errors(self, errors: list[RowError]) -> None:
+        order = {part.name: i for i, part in enumerate(self.parts)}
+        errors.sort(key=lambda e: (order.get(e.sheet, 0), e.row))
 
     @property
     def rejected_rows(self) -> int:
-        return len({e.row for e in self.errors})
+        return len({(e.sheet, e.row) for e in self.errors})
 
 
 # ---------------------------------------------------------------- the file
 
 
-def check_file(data: bytes, limits: Limits) -> None:
-    """Refuse what is not a usable .xlsx before a spreadsheet reader touches it."""
+def check_file(data: bytes, limits: Limits) -> set[str]:
+    """Refuse what is not a usable .xlsx before a spreadsheet reader touches it.
+
+    Returns the worksheet members that may hold a formula or an error value (see ``formulas``).
+    """
     if not data:
         raise RosterFileError("上传的文件是空的，请选择填好的花名册（.xlsx）。", "empty_file")
     if len(data) > limits.max_bytes:
@@ -170,7 +215,7 @@ def check_file(data: bytes, limits: Limits) -> None:
             raise RosterFileError(_bomb_message(), "zip_bomb", 413)
     if declared > limits.max_uncompressed:
         raise RosterFileError(_too_big_message(limits), "too_much_data", 413)
-    _check_real_sizes(archive, members, limits)
+    return _check_real_sizes(archive, members, limits)
 
 
 def _bomb_message() -> str:
@@ -181,18 +226,25 @@ def _too_big_message(limits: Limits) -> str:
     return f"文件解压后超过 {limits.max_uncompressed / 1048576:.0f} MB，数据过多：请拆分成几个文件分别上传。"
 
 
-def _check_real_sizes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> None:
+def _check_real_sizes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> set[str]:
     """Decompress in bounded chunks: the sizes in a zip header may lie, the data does not."""
     total = 0
+    with_markers = set()
     for member in members:
+        search = MarkerSearch() if member.filename.startswith(SHEETS) else None
         try:
             with archive.open(member) as stream:
                 while chunk := stream.read(1 << 20):
+                    if search is not None:
+                        search.feed(chunk)
                     total += len(chunk)
                     if total > limits.max_uncompressed:
                         raise RosterFileError(_too_big_message(limits), "too_much_data", 413)
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
             raise RosterFileError(CORRUPT, "corrupt_file") from None
+        if search is not None and search.found:
+            with_markers.add(member.filename)
+    return with_markers
 
 
 # ---------------------------------------------------------------- cells
@@ -390,94 +442,246 @@ def _open(data: bytes) -> CalamineWorkbook:
         raise RosterFileError(CORRUPT, "corrupt_file") from None
 
 
+def _too_many(limits: Limits) -> RosterFileError:
+    return RosterFileError(f"花名册超过一次最多 {limits.max_rows} 行的上限（空行不计）：" + SPLIT, "too_many_rows", 413)
+
+
+def _with_merged_header(rows: list[list[Any]], merged: list[Any]) -> list[list[Any]]:
+    """The first rows as Excel shows them: a merged header cell's name on every row and column it spans.
+
+    A two-row header (“参保期间” merged over “起始月”“终止月”, the other names merged down over both
+    rows) then has one row that names every column.
+    """
+    filled = [list(cells) for cells in rows]
+    for (top, left), (bottom, right) in merged:
+        if top >= len(filled) or left >= len(filled[top]):
+            continue
+        value = filled[top][left]
+        for row in range(top, min(bottom, len(filled) - 1) + 1):
+            for column in range(left, min(right, len(filled[row]) - 1) + 1):
+                if filled[row][column] == "":
+                    filled[row][column] = value
+    return filled
+
+
+def _rows(sheet: Any, unreadable: dict[tuple[int, int], Unreadable]) -> Iterator[list[Any]]:
+    """The sheet's rows from row 1 and column A, streamed (calamine starts its rows at the first used column),
+    with the cells calamine reads as empty but that hold a formula without result or an error value marked."""
+    pad = [""] * sheet.start[1] if sheet.start and sheet.start[1] else []
+    if not unreadable:  # the common case: calamine's own iterator, nothing in between
+        return map(pad.__add__, sheet.iter_rows()) if pad else sheet.iter_rows()
+    return _marked_rows(sheet, pad, unreadable)
+
+
+def _marked_rows(sheet: Any, pad: list[Any], unreadable: dict[tuple[int, int], Unreadable]) -> Iterator[list[Any]]:
+    by_row: dict[int, list[tuple[int, Unreadable]]] = {}
+    for (row, column), marker in unreadable.items():
+        by_row.setdefault(row, []).append((column, marker))
+    number = -1
+    for number, cells in enumerate(sheet.iter_rows()):
+        yield _marked(pad + cells if pad else cells, by_row.get(number, ()))
+    # calamine's rows end at its last value: rows holding only unreadable cells come after it
+    for extra in range(number + 1, max(by_row, default=-1) + 1):
+        yield _marked([], by_row.get(extra, ()))
+
+
+def _marked(cells: list[Any], markers: Iterable[tuple[int, Unreadable]]) -> list[Any]:
+    for column, marker in markers:
+        if column >= len(cells):
+            cells.extend([""] * (column + 1 - len(cells)))
+        cells[column] = marker
+    return cells
+
+
 def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None] | None = None) -> Roster:
-    """Check the bytes, find the roster sheet and its header, and classify every row below it."""
-    check_file(data, limits)
+    """Check the bytes, then read every visible sheet that has a roster header.
+
+    Hidden sheets are never read (what the user does not see is not charged); they, and the visible
+    sheets without a roster header (such as the template's 填写说明), are named in the summary. A visible
+    sheet that looks like a roster but lacks a required column refuses the file: its rows would be lost.
+    """
+    with_markers = check_file(data, limits)
     workbook = _open(data)
-    problem = "工作簿中没有工作表。"
-    for index, name in enumerate(workbook.sheet_names):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = sheet_parts(archive)
+    except (XmlProblem, KeyError, zipfile.BadZipFile):
+        raise RosterFileError(CORRUPT, "corrupt_file") from None
+    roster = Roster()
+    problem, hidden, data_rows = "工作簿中没有工作表。", [], 0
+    outlet_merges: list[list[Any]] = []  # per sheet read: the merged cells of its outlet column
+    for index, (name, meta) in enumerate(zip(workbook.sheet_names, workbook.sheets_metadata, strict=False)):
+        if meta.typ != SheetTypeEnum.WorkSheet:
+            continue
         try:
             sheet = workbook.get_sheet_by_index(index)
-            if sheet.total_height - 1 > limits.max_rows:
-                raise RosterFileError(
-                    f"工作表“{name}”有 {sheet.total_height} 行，超过一次最多 {limits.max_rows} 行的上限：" + SPLIT,
-                    "too_many_rows",
-                    413,
-                )
-            rows = sheet.to_python(skip_empty_area=False)
+            if meta.visible != SheetVisibleEnum.Visible:
+                head = list(itertools.islice(sheet.iter_rows(), HEADER_SCAN_ROWS))
+                if not isinstance(_find_header(_with_merged_header(head, sheet.merged_cell_ranges or [])), str):
+                    hidden.append(name)
+                roster.skipped.append(f"隐藏的工作表“{name}”未读取")
+                continue
+            unreadable = unreadable_cells(archive, members.get(name), with_markers)
+            rows = _rows(sheet, unreadable)
+            head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
+            merged = sheet.merged_cell_ranges or []
+            found = _find_header(_with_merged_header(head, merged))
+            if isinstance(found, str):
+                if found.startswith("第"):  # it looks like a roster: refusing beats losing its rows
+                    hint = "（如果这张表不是花名册，请删除或隐藏它）" if len(workbook.sheet_names) > 1 else ""
+                    raise RosterFileError(f"工作表“{name}”{found}{hint}", "no_header", 422)
+                if not any(s.startswith("工作表") for s in roster.skipped):  # the first visible sheet's reason
+                    problem = found
+                roster.skipped.append(f"工作表“{name}”没有花名册表头，未读取")
+                continue
+            header, columns = found
+            wanted = {c for k, c in columns.items() if k != "remark"}
+            cells = _body(head, rows, header, wanted if unreadable else None, limits, data_rows)
+            data_rows += sum(1 for row in cells[header + 1 :] if row)
+            outlet_merges.append([r for r in merged if r[0][1] <= columns["outlet"] <= r[1][1]])
+            roster.parts.append(SheetPart(name, header + 1, columns, cells, bool(unreadable)))
         except (CalamineError, ValueError, OSError, UnicodeDecodeError) as error:
             if isinstance(error, RosterFileError):
                 raise
             raise RosterFileError(CORRUPT, "corrupt_file") from None
-        found = _find_header(rows)
-        if isinstance(found, str):
-            if index == 0:
-                problem = found
-            continue
-        header, columns = found
-        if len(rows) - header - 1 > limits.max_rows:
-            raise RosterFileError(
-                f"花名册有 {len(rows) - header - 1} 行，超过一次最多 {limits.max_rows} 行的上限：" + SPLIT,
-                "too_many_rows",
-                413,
-            )
-        merged = [r for r in (sheet.merged_cell_ranges or []) if r[0][1] <= columns["outlet"] <= r[1][1]]
-        return _classify(rows, name, header, columns, merged, progress)
+    if roster.parts:
+        total = sum(len(part.cells) - part.header_row for part in roster.parts)
+        for index, merges in enumerate(outlet_merges):
+            _classify(roster, index, merges, None if progress is None else functools.partial(_step, progress, total))
+        return roster
+    if hidden:
+        names = "、".join(f"“{n}”" for n in hidden)
+        problem = (
+            f"花名册所在的工作表{names}是隐藏的，不会读取：请在 Excel 中取消隐藏（右键工作表标签 → 取消隐藏）后再上传。"
+        )
     raise RosterFileError(problem, "no_header", 422)
+
+
+_BLANK: list[Any] = []
+
+
+def _step(progress: Callable[[int, int], None], total: int, rows: int) -> None:
+    progress(rows, total)  # rows done since the last report, out of the rows of every sheet read
+
+
+def _body(
+    head: list[list[Any]],
+    rows: Iterator[list[Any]],
+    header: int,
+    wanted: set[int] | None,
+    limits: Limits,
+    counted: int,
+) -> list[list[Any]]:
+    """Every row of the sheet, blank ones as one shared empty list; trailing blank rows are dropped.
+
+    A sheet formatted down to row 1,048,576 (styled but empty rows) costs neither time nor memory here:
+    calamine does not even return rows whose cells hold no value, and empty ones are not kept. Unreadable
+    cells outside the roster's columns ``wanted`` (a 备注 formula) are what calamine read: empty.
+    """
+    cells: list[list[Any]] = []
+    last = 0
+    for number, row in enumerate(itertools.chain(head, rows)):
+        if wanted is not None and any(isinstance(c, Unreadable) for c in row):
+            row = [c if not isinstance(c, Unreadable) or i in wanted else "" for i, c in enumerate(row)]
+        if row.count("") == len(row):
+            cells.append(_BLANK)
+            continue
+        cells.append(row)
+        last = number + 1
+        if number > header:
+            counted += 1
+            if counted > limits.max_rows:
+                raise _too_many(limits)
+    del cells[max(last, header + 1) :]
+    return cells
 
 
 def _merged_value(rows: list[list[Any]], merged: list[Any], row: int, column: int) -> Any:
     """The value a merged outlet cell shows on this row (Excel keeps it in the top-left cell only)."""
     for (top, left), (bottom, right) in merged:
         if top <= row <= bottom and left <= column <= right:
-            return rows[top][left]
+            return rows[top][left] if left < len(rows[top]) else ""
     return ""
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode's control characters (category Cc)
+
+
+def _text_problem(text: str, label: str, limit: int) -> str | None:
+    """Why a name cannot be used (empty, too long to be one, control characters), or None."""
+    if not text:
+        return f"{label}为空，请填写{'快递网点名称' if label == '网点名称' else '快递员姓名'}。"
+    if len(text) > limit:
+        return f"{label}有 {len(text)} 个字符，超过 {limit} 个字符的上限：请核对是否把别的内容粘贴进来了。"
+    if _CONTROL.search(text):
+        return f"{label}里有换行符或其他看不见的控制字符（常见于从别的系统复制）：请删除后重新输入。"
+    return None
+
+
+def _raw(value: Any) -> str:
+    """What a cell held, for the error sheet: cut when very long (a whole pasted document)."""
+    if value is None:
+        return ""
+    text = _text(value)
+    return text if len(text) <= MAX_RAW else f"{text[:MAX_RAW]}…（共 {len(text)} 个字符）"
+
+
 def _classify(
-    rows: list[list[Any]],
-    sheet: str,
-    header: int,
-    columns: dict[str, int],
+    roster: Roster,
+    part_index: int,
     merged: list[Any],
-    progress: Callable[[int, int], None] | None,
-) -> Roster:
-    roster = Roster(sheet, header + 1, cells=rows, columns=columns)
+    progress: Callable[[int], None] | None,
+) -> None:
+    part = roster.parts[part_index]
+    rows, header, columns, sheet = part.cells, part.header_row - 1, part.columns, part.name
     c_outlet, c_name, c_id, c_start, c_end = (columns[k] for k in REQUIRED)
     c_credit, c_factor = columns.get("credit_code"), columns.get("factor")
+    width = max(columns.values()) + 1
+    look = part.unreadable  # without such cells (most sheets) no cell needs the look
     labels = COLUMNS
     body = rows[header + 1 :]
     for offset, cells in enumerate(body):
         if progress is not None and offset % PROGRESS_CHUNK == 0 and offset:
-            progress(PROGRESS_CHUNK, len(body))
+            progress(PROGRESS_CHUNK)
         number = header + 2 + offset  # the Excel row number
-        if cells.count("") == len(cells):
+        if cells is _BLANK:
             roster.blank_rows += 1
             continue
+        if len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
         if "计" in repr(cells) and _is_total(cells):  # a cheap look first: the repr is built in C
             roster.total_rows += 1
-            roster.errors.append(RowError(number, "", "", "合计行：不是快递员，未计费（无需修改）。"))
+            roster.errors.append(RowError(number, "", "", "合计行：不是快递员，未计费（无需修改）。", sheet))
             continue
         problems: list[RowError] = []
 
         def fail(key: str, raw: Any, message: str, number: int = number, problems: list[RowError] = problems) -> None:
-            problems.append(RowError(number, labels[key], "" if raw is None else _text(raw), message))
+            problems.append(RowError(number, labels[key], _raw(raw), message, sheet))
+
+        def usable(key: str, value: Any) -> bool:
+            if isinstance(value, Unreadable):
+                fail(key, value, value.message)
+                return False
+            return True
 
         outlet_raw = cells[c_outlet]
         if outlet_raw == "" and merged:
             outlet_raw = _merged_value(rows, merged, header + 1 + offset, c_outlet)
-        outlet = _text(outlet_raw)
-        if not outlet:
-            fail("outlet", outlet_raw, "网点名称为空，请填写快递网点名称。")
-        name = _text(cells[c_name])
-        if not name:
-            fail("name", cells[c_name], "姓名为空，请填写快递员姓名。")
-        try:
-            id_number = parse_id(cells[c_id])
-        except CellError as error:
-            fail("id", cells[c_id], str(error))
-        credit = ""
-        if c_credit is not None and cells[c_credit] != "":
+        outlet = name = id_number = credit = ""
+        if not look or usable("outlet", outlet_raw):
+            outlet = _text(outlet_raw)
+            if not outlet or len(outlet) > MAX_OUTLET or _CONTROL.search(outlet):  # one cheap look first
+                fail("outlet", outlet_raw, _text_problem(outlet, "网点名称", MAX_OUTLET) or "")
+        if not look or usable("name", cells[c_name]):
+            name = _text(cells[c_name])
+            if not name or len(name) > MAX_NAME or _CONTROL.search(name):
+                fail("name", cells[c_name], _text_problem(name, "姓名", MAX_NAME) or "")
+        if not look or usable("id", cells[c_id]):
+            try:
+                id_number = parse_id(cells[c_id])
+            except CellError as error:
+                fail("id", cells[c_id], str(error))
+        if c_credit is not None and cells[c_credit] != "" and (not look or usable("credit_code", cells[c_credit])):
             try:
                 credit = parse_credit_code(cells[c_credit])
             except CellError as error:
@@ -487,12 +691,14 @@ def _classify(
             if cells[column] == "":
                 fail(key, "", f"{labels[key]}为空，{MONTH_HELP}。")
                 continue
+            if look and not usable(key, cells[column]):
+                continue
             try:
                 months.append(parse_month(cells[column]))
             except CellError as error:
                 fail(key, cells[column], str(error))
         factor = Decimal(1)
-        if c_factor is not None:
+        if c_factor is not None and (not look or usable("factor", cells[c_factor])):
             try:
                 factor = parse_factor(cells[c_factor])
             except CellError as error:
@@ -503,6 +709,7 @@ def _classify(
             roster.errors.extend(problems)
             continue
         roster.rows.append(number)
+        roster.row_parts.append(part_index)
         roster.outlets.append(outlet)
         roster.credit_codes.append(credit)
         roster.names.append(name)
@@ -511,5 +718,4 @@ def _classify(
         roster.ends.append(months[1])
         roster.factors.append(factor)
     if progress is not None and body:
-        progress(len(body) % PROGRESS_CHUNK or PROGRESS_CHUNK, len(body))
-    return roster
+        progress(len(body) % PROGRESS_CHUNK or PROGRESS_CHUNK)
