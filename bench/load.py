@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/load.py [--seconds 60] [--levels 1,8,32] [--workers 2]
 
-Needs wrk (Debian package `wrk`) and gunicorn (`pip install gunicorn`, Linux). Starts gunicorn on
-127.0.0.1 with a fresh SQLite database, then for each concurrency level runs wrk against
+Needs wrk (Debian package `wrk`) and gunicorn (`.venv/bin/pip install -e ".[production]"`, Linux).
+Starts gunicorn on 127.0.0.1 with a fresh SQLite database, then for each concurrency level runs wrk against
   - GET /healthz (the floor: the same app, no work),
   - POST /api/v1/calculate, one 12-month body (answered from the result cache after the first),
   - POST /api/v1/calculate, bodies varied per request by a Lua script (region, tier, months),

@@ -26,7 +26,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    func,
     select,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
@@ -209,10 +208,9 @@ class LoadReport:
     unchanged: int = 0
 
 
-_REVISION = select(
-    select(func.coalesce(func.max(VersionRow.id), 0)).scalar_subquery(),
-    select(func.count()).select_from(RegionRow).scalar_subquery(),
-)
+# Plain SQL through the pool's DBAPI connection: a third of the cost of a Core statement, and this
+# runs before every calculation.
+_REVISION = "SELECT (SELECT coalesce(max(id), 0) FROM parameter_version), (SELECT count(*) FROM region)"
 
 
 class ParameterStore:
@@ -228,9 +226,15 @@ class ParameterStore:
 
     def revision(self) -> tuple[int, int]:
         """(newest version id, number of regions): asked before every calculation, so kept cheap."""
-        with self.engine.connect() as connection:
-            row = connection.execute(_REVISION).one()
-        return int(row[0]), int(row[1])
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(_REVISION)
+            newest, regions = cursor.fetchone()
+            cursor.close()
+        finally:
+            connection.close()  # back to the pool, which rolls the read transaction back
+        return int(newest), int(regions)
 
     def snapshot(self) -> Snapshot:
         revision = self.revision()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import json
 import os
+import threading
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,7 +14,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import flask_swagger_ui
-from flask import Flask, Response, current_app, jsonify, send_from_directory
+from cachetools import LRUCache
+from flask import Flask, Response, current_app, jsonify, request, send_from_directory
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint, abort
 from webargs import core
@@ -122,8 +125,48 @@ class History(MethodView):
         }
 
 
+class BodyCache:
+    """Answers already given to the same request body under the same parameter snapshot.
+
+    Many people send the very same question; this answers it again without parsing it again. Only
+    successful answers are kept, and a publication makes a new snapshot, so none is ever stale.
+    """
+
+    def __init__(self, size: int):
+        self._answers: LRUCache[tuple[Any, bytes], str] = LRUCache(maxsize=size)
+        self._lock = threading.Lock()  # LRUCache reorders itself on every read
+
+    def respond(self, view: Callable[[], Response]) -> Response:
+        if not is_json_request(request):
+            return view()  # refused by the parser, in the one error shape
+        key = (snapshot(), request.get_data(cache=True))
+        with self._lock:
+            text = self._answers.get(key)
+        if text is not None:
+            return current_app.response_class(text, mimetype="application/json")
+        response = view()
+        if response.status_code == 200:
+            with self._lock:
+                self._answers[key] = response.get_data(as_text=True)
+        return response
+
+
+def _answered_again(view: Callable[..., Response]) -> Callable[..., Response]:
+    """The app's BodyCache in front of the view (none when CALC_CACHE_SIZE is 0)."""
+
+    @functools.wraps(view)
+    def answer(*args: Any, **kwargs: Any) -> Response:
+        cache: BodyCache | None = current_app.extensions["calc_bodies"]
+        if cache is None:
+            return view(*args, **kwargs)
+        return cache.respond(functools.partial(view, *args, **kwargs))
+
+    return answer
+
+
 @blp.route("/calculate")
 class Calculate(MethodView):
+    @_answered_again
     @blp.arguments(schemas.CalculateRequestSchema())
     @blp.response(200, schemas.QuoteSchema)
     @_document_errors(*ERRORS)
@@ -183,6 +226,7 @@ def init_app(app: Flask) -> None:
     app.extensions["calc_json"] = functools.lru_cache(maxsize=size)(
         lambda snap, request: app.json.dumps(answers(snap, request)) + "\n"
     )
+    app.extensions["calc_bodies"] = BodyCache(size) if size else None
     api = Api(app)
     api.register_blueprint(blp)
     app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)

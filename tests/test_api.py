@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+
+from service import create_app
 
 
 def test_regions(client: FlaskClient) -> None:
@@ -129,3 +134,32 @@ def test_unknown_path_and_method_use_the_error_shape(client: FlaskClient) -> Non
 def test_form_body_is_refused_with_415(client: FlaskClient) -> None:
     response = client.post("/api/v1/calculate", data={"region": "360100"})
     assert response.status_code == 415 and "JSON" in response.get_json()["error"]["message"]
+
+
+def test_repeated_questions_are_answered_again_and_never_stale(app: Flask, client: FlaskClient) -> None:
+    """The answer cache keyed by the request body gives the same answer, until a publication."""
+    from rates.publish import parse_proposal, publish
+    from tests.test_publish import WAGE_2026
+
+    body = '{"region": "360100", "scheme": "flexible_pension", "start": "2026-01", "end": "2026-01", "base_ratio": "1"}'
+    first = client.post("/api/v1/calculate", data=body, content_type="application/json")
+    again = client.post("/api/v1/calculate", data=body, content_type="application/json")
+    assert first.status_code == again.status_code == 200 and first.data == again.data
+    assert first.get_json()["total"] == "1305.00" and first.get_json()["provisional"] is True
+    publish(app.extensions["rates"], [parse_proposal("360000", "avg_wage", WAGE_2026)], "alice")
+    after = client.post("/api/v1/calculate", data=body, content_type="application/json").get_json()
+    assert after["total"] == "1360.00" and after["provisional"] is False
+
+
+@pytest.mark.parametrize("size", [0, 1])
+def test_refusals_are_never_remembered(tmp_path: Path, size: int) -> None:
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'c.sqlite3'}", "CALC_CACHE_SIZE": size})
+    client = app.test_client()
+    bad = (
+        '{"region": "360100", "scheme": "flexible_pension", "start": "2025-01", "end": "2025-01", "base_ratio": "0.5"}'
+    )
+    for _ in range(2):
+        answer = client.post("/api/v1/calculate", data=bad, content_type="application/json")
+        assert answer.status_code == 400 and answer.get_json()["error"]["field"] == "base_ratio"
+    as_text = client.post("/api/v1/calculate", data=bad, content_type="text/plain")
+    assert as_text.status_code == 415
