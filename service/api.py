@@ -11,7 +11,6 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import flask_swagger_ui
 from cachetools import LRUCache
@@ -27,10 +26,9 @@ from rates.months import Month
 from rates.store import NotConfigured
 from service import schemas
 from service.db import snapshot
-from service.present import quote_answer, tier_data, used_versions, version_data
+from service.present import CHINA, quote_answer, tier_data, used_versions, version_data
 
 SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
-CHINA = ZoneInfo("Asia/Shanghai")
 
 
 def current_month() -> Month:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import weakref
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from calc.quote import SCHEMES, Quote, QuoteRequest, Tier, price
 from rates.families import FAMILIES, TRUST_LABELS
@@ -11,6 +12,8 @@ from rates.model import Version
 from rates.store import Resolved, Snapshot
 from service.schemas import QuoteSchema, VersionSchema
 
+CHINA = ZoneInfo("Asia/Shanghai")  # dates and times are shown as users read them
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROVISIONAL_LABEL = "暂按上年度标准"
 PART_LABELS = {
     "personal_account": "计入个人账户",

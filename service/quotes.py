@@ -12,7 +12,6 @@ import json
 import re
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import xlsxwriter
 from sqlalchemy import DateTime, Integer, String, Text, select
@@ -20,8 +19,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from rates.months import Month
 from rates.store import Base
+from service.present import CHINA
 
-CHINA = ZoneInfo("Asia/Shanghai")
 SERIAL_RE = re.compile(r"^\d{8}-\d{6,}$")
 MAX_CLERK = 40
 

@@ -12,7 +12,6 @@ import io
 import json
 from datetime import UTC
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import openpyxl
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
@@ -31,12 +30,10 @@ from service.admin import preview
 from service.api import current_month
 from service.auth import current_user, login_required, remote_address
 from service.db import snapshot, store
-from service.present import version_data
+from service.present import CHINA, XLSX, version_data
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CHINA = ZoneInfo("Asia/Shanghai")
 REFERENCE_INPUTS = ("title", "doc_no", "source", "url", "published")
 AUDIT_SHOWN = 200
 TEXT_LIMIT = 500  # a sane length for any typed text (titles, notes)

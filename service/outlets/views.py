@@ -26,9 +26,9 @@ from service.db import snapshot
 from service.outlets.job import DEFAULT_REGION, Outcome, run
 from service.outlets.report import write_result, write_template
 from service.outlets.roster import Limits, RosterFileError
+from service.present import XLSX
 
 bp = Blueprint("outlets", __name__)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 JSON_ERRORS_SHOWN = 1000
 PAGE_ERRORS_SHOWN = 20
 RESULT_NAME = "快递网点工伤保险测算结果.xlsx"
