@@ -68,6 +68,8 @@ def test_overview_lists_every_region_and_family_with_the_version_in_force(admin:
     assert "赣人社字〔2025〕150号" in html and "沿用江西省" in html
     assert 'href="/admin/publish?region=360100&amp;family=outlet_injury"' in html
     assert html.count("未配置") >= 2  # flexible_medical: no sourced figure anywhere
+    for code in ("000000", "360000", "360100", "530000", "530100"):  # a long page: every region one tap away
+        assert f'<a href="#r-{code}">' in html and f'id="r-{code}"' in html
 
 
 def test_form_is_generated_from_the_family_and_prefilled_with_the_figures_in_force(admin: FlaskClient) -> None:
