@@ -72,6 +72,27 @@ class Money(fields.String):
         return f"{value:.2f}"
 
 
+class MoneyMap(fields.Dict):
+    """Named amounts (a breakdown): the same two-decimal strings as Money, without a field per key."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(keys=fields.String(), values=Money(), **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> dict[str, str] | None:
+        money = self.value_field._serialize
+        return None if value is None else {str(k): money(v, None, None) for k, v in value.items()}
+
+
+class IdMap(fields.Dict):
+    """Family name to version id: what each month was priced with."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(keys=fields.String(), values=fields.Integer(), **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> dict[str, int] | None:
+        return None if value is None else {str(k): int(v) for k, v in value.items()}
+
+
 class Ratio(fields.String):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else format(value.normalize(), "f")
@@ -178,9 +199,9 @@ class LineSchema(Schema):
     base = Money(allow_none=True)
     rate = Ratio(allow_none=True)
     amount = Money()
-    breakdown = fields.Dict(keys=fields.String(), values=Money())
+    breakdown = MoneyMap()
     provisional = fields.Boolean()
-    version = fields.Dict(keys=fields.String(), values=fields.Integer())
+    version = IdMap()
 
 
 class QuoteSchema(Schema):
@@ -195,7 +216,7 @@ class QuoteSchema(Schema):
     factor = Ratio()
     months = fields.List(fields.Nested(LineSchema))
     total = Money()
-    breakdown = fields.Dict(keys=fields.String(), values=Money())
+    breakdown = MoneyMap()
     provisional = fields.Boolean()
     notes = fields.List(fields.String())
     references = fields.List(fields.Nested(VersionSchema))
