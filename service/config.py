@@ -60,8 +60,18 @@ def local_secret(instance: Path) -> str:
     """The secret key of a non-production installation, made on first use and kept private."""
     path = instance / "secret_key"
     if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32), encoding="ascii")
+        # Workers starting together must all end up with the same key: each writes a complete file
+        # of its own, and only the first to link it under the final name wins.
+        draft = instance / f".secret_key.{os.getpid()}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text(encoding="ascii").strip()
 
 

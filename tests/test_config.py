@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,18 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path
 
     app.test_client().get("/_address", headers={"X-Forwarded-For": "203.0.113.7"})
     assert seen == ["203.0.113.7"]
+
+
+def test_workers_starting_together_share_one_secret_key(tmp_path: Path) -> None:
+    code = (
+        "import sys; from pathlib import Path; from service.config import local_secret; "
+        "print(local_secret(Path(sys.argv[1])))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    workers = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], cwd=root, stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    keys = {worker.communicate(timeout=60)[0].strip() for worker in workers}
+    assert keys == {local_secret(tmp_path)} and len(keys.pop()) == 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret_key"]  # no drafts left behind
