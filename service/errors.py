@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
@@ -28,6 +29,8 @@ FIELD_LABELS = {
     "headcount": "参保人数",
     "factor": "浮动费率",
     "file": "文件",
+    "versions": "参数版本",
+    "based_on": "所依据的版本",
     "_schema": "请求体",
 }
 
@@ -59,8 +62,25 @@ STATUS_MESSAGES = {
 }
 
 
+# marshmallow's validators put their limits into the message
+_PATTERNS = (
+    (re.compile(r"^Length must be between (\d+) and (\d+)\.$"), r"长度须在\1至\2之间。"),
+    (re.compile(r"^Longer than maximum length (\d+)\.$"), r"不能超过\1个字符。"),
+    (re.compile(r"^Shorter than minimum length (\d+)\.$"), r"至少\1个字符。"),
+    (re.compile(r"^Must be greater than or equal to (.+) and less than or equal to (.+)\.$"), r"须在\1至\2之间。"),
+    (re.compile(r"^Must be greater than or equal to (.+)\.$"), r"须不小于\1。"),
+    (re.compile(r"^Must be less than or equal to (.+)\.$"), r"须不大于\1。"),
+    (re.compile(r"^Not a valid (list|mapping type)\.$"), "格式不对，请按接口文档填写。"),
+)
+
+
 def translate(message: str) -> str:
-    return _MESSAGES.get(message, message)
+    if message in _MESSAGES:
+        return _MESSAGES[message]
+    for pattern, chinese in _PATTERNS:
+        if pattern.match(message):
+            return pattern.sub(chinese, message)
+    return message
 
 
 def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -80,5 +80,14 @@ def test_bad_versions_are_refused_whole_with_chinese_messages(client: FlaskClien
     refused = error(client.post(URL, json={"versions": [no_doc_no], "dry_run": True}), 422)
     assert "须填写依据文件的文号" in refused["message"]
     assert error(client.post(URL, json={"versions": []}), 400)["field"] == "versions"
+
+
+def test_schema_limits_are_explained_in_chinese(client: FlaskClient) -> None:
+    login(client, "alice")
+    empty = error(client.post(URL, json={"versions": []}), 400)
+    assert empty["message"] == "参数版本（versions）：长度须在1至500之间。"
+    based_on = [{"region": "3" * 13, "family": "avg_wage", "revision": -1}]
+    messages = error(client.post(URL, json={"versions": [WAGE_2026], "based_on": based_on}), 400)["fields"]
+    assert sorted(messages.values()) == [["不能超过12个字符。"], ["须不小于0。"]]
     assert error(client.post(URL, data="versions", content_type="text/plain"), 415)
     assert client.post("/api/v1/calculate", json=CALC).get_json()["total"] == "783.00"
