@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import threading
@@ -14,7 +15,7 @@ from typing import Any
 
 import flask_swagger_ui
 from cachetools import LRUCache
-from flask import Flask, Response, current_app, jsonify, request, send_from_directory
+from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint, abort
 from webargs import core
@@ -127,17 +128,22 @@ class BodyCache:
     """Answers already given to the same request body under the same parameter snapshot.
 
     Many people send the very same question; this answers it again without parsing it again. Only
-    successful answers are kept, and a publication makes a new snapshot, so none is ever stale.
+    successful answers are kept, and a publication makes a new snapshot, so none is ever stale. A
+    question is a few hundred bytes: larger bodies are not remembered, and bodies are kept as digests.
     """
+
+    MAX_BODY = 4096
 
     def __init__(self, size: int):
         self._answers: LRUCache[tuple[Any, bytes], str] = LRUCache(maxsize=size)
         self._lock = threading.Lock()  # LRUCache reorders itself on every read
 
     def respond(self, view: Callable[[], Response]) -> Response:
-        if not is_json_request(request):
-            return view()  # refused by the parser, in the one error shape
-        key = (snapshot(), request.get_data(cache=True))
+        length = request.content_length
+        if not is_json_request(request) or length is None or length > self.MAX_BODY:
+            return view()  # refused by the parser in the one error shape, or too unusual to keep
+        g.calc_snapshot = snap = snapshot()  # the view prices on this one: one revision query per request
+        key = (snap, hashlib.blake2b(request.get_data(cache=True), digest_size=16).digest())
         with self._lock:
             text = self._answers.get(key)
         if text is not None:
@@ -170,8 +176,8 @@ class Calculate(MethodView):
     @_document_errors(*ERRORS)
     def post(self, body: dict[str, Any]) -> Response:
         """按月测算缴费金额（每月使用当月在用的参数版本）"""
-        text = current_app.extensions["calc_json"](snapshot(), QuoteRequest(**body))
-        return current_app.response_class(text, mimetype="application/json")
+        answer = current_app.extensions["calc_cache"](g.get("calc_snapshot") or snapshot(), QuoteRequest(**body))
+        return current_app.response_class(current_app.json.dumps(answer) + "\n", mimetype="application/json")
 
 
 @blp.route("/tiers")
@@ -219,11 +225,7 @@ def init_app(app: Flask) -> None:
     # An answer depends only on the snapshot and the request, and a publication makes a new
     # snapshot, so a remembered answer is never stale; many people ask the same few questions.
     size = app.config["CALC_CACHE_SIZE"]
-    answers = app.extensions["calc_cache"] = functools.lru_cache(maxsize=size)(quote_answer)
-    # The API's answer is text: keep it encoded too, encoding took as long as all the rest.
-    app.extensions["calc_json"] = functools.lru_cache(maxsize=size)(
-        lambda snap, request: app.json.dumps(answers(snap, request)) + "\n"
-    )
+    app.extensions["calc_cache"] = functools.lru_cache(maxsize=size)(quote_answer)
     app.extensions["calc_bodies"] = BodyCache(size) if size else None
     api = Api(app)
     api.register_blueprint(blp)

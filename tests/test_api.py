@@ -163,3 +163,12 @@ def test_refusals_are_never_remembered(tmp_path: Path, size: int) -> None:
         assert answer.status_code == 400 and answer.get_json()["error"]["field"] == "base_ratio"
     as_text = client.post("/api/v1/calculate", data=bad, content_type="text/plain")
     assert as_text.status_code == 415
+
+
+def test_a_body_padded_beyond_any_question_is_answered_but_not_remembered(app: Flask, client: FlaskClient) -> None:
+    body = '{"region": "360100", "scheme": "flexible_pension", "start": "2025-01", "end": "2025-01", "base_ratio": "1"}'
+    padded = body[:-1] + " " * 10_000 + "}"
+    for _ in range(2):
+        answer = client.post("/api/v1/calculate", data=padded, content_type="application/json")
+        assert answer.status_code == 200 and answer.get_json()["total"] == "1305.00"
+    assert len(app.extensions["calc_bodies"]._answers) == 0
