@@ -343,6 +343,16 @@ def test_very_long_strings_are_row_errors_and_are_cut_in_the_answer(client: Flas
     assert all(len(r[2]) < 300 for r in errors)
 
 
+def test_a_long_value_refused_by_the_engine_is_cut_too(client: FlaskClient) -> None:
+    """A factor the roster accepts as a number but the engine refuses (here 0.000…5) is reported cut."""
+    factor = "0." + "0" * 300 + "5"
+    rows = [HEADERS, courier(1), [*courier(2)[:6], factor, ""]]
+    status, body = post(client, xml_workbook({"花名册": sheet_xml(rows)}))
+    assert status == 200 and body["accepted"] == 1 and body["rejected"] == 1, body
+    (error,) = body["errors"]
+    assert error["column"] == "浮动费率" and error["value"].endswith("（共 303 个字符）") and len(error["value"]) < 300
+
+
 def test_emoji_survive_and_control_characters_are_refused(client: FlaskClient) -> None:
     rows = [
         HEADERS,

@@ -156,20 +156,16 @@ class Roster:
         return self.label(self.parts[self.row_parts[position]].name, self.rows[position])
 
     def raw_value(self, position: int, key: str) -> str:
-        """What the user typed in a column of an accepted row, as text."""
+        """What the user typed in a column of an accepted row, for an error found later (cut like any raw value)."""
         part = self.parts[self.row_parts[position]]
         column, row = part.columns.get(key), self.rows[position]
         if column is None or row - 1 >= len(part.cells) or column >= len(part.cells[row - 1]):
             return ""
-        return _text(part.cells[row - 1][column])
+        return _raw(part.cells[row - 1][column])
 
     def sort_errors(self, errors: list[RowError]) -> None:
         order = {part.name: i for i, part in enumerate(self.parts)}
         errors.sort(key=lambda e: (order.get(e.sheet, 0), e.row))
-
-    @property
-    def rejected_rows(self) -> int:
-        return len({(e.sheet, e.row) for e in self.errors})
 
 
 # ---------------------------------------------------------------- the file
