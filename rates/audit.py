@@ -23,6 +23,8 @@ ACTION_LABELS = {
     "import": "导入参数",
     "user_create": "创建账号",
     "user_password": "修改密码",
+    "user_disable": "停用账号",
+    "user_enable": "启用账号",
     "login_failed": "登录失败",
     "login": "登录",
     "logout": "退出登录",

@@ -10,6 +10,7 @@ shape, a protected page redirects to the login page.
 from __future__ import annotations
 
 import functools
+import secrets
 import sys
 import time
 from collections.abc import Callable
@@ -117,6 +118,23 @@ def set_password(username: str, password: str, actor: str = "cli") -> None:
         audit.record(db, actor, "user_password", f"user/{username}", None, {"username": username})
 
 
+def set_active(username: str, active: bool, actor: str = "cli") -> None:
+    """Disable an account (someone left) or enable it again; a disabled account's sessions end at once."""
+    with Session(store().engine) as db, db.begin():
+        row = db.scalar(select(UserRow).where(UserRow.username == username))
+        if row is None:
+            raise AccountError(f"没有名为“{username}”的账号。")
+        before = {"username": username, "active": row.active}
+        row.active = active
+        action = "user_enable" if active else "user_disable"
+        audit.record(db, actor, action, f"user/{username}", before, {"username": username, "active": active})
+
+
+@functools.cache
+def _no_such_user_hash() -> str:
+    return generate_password_hash(secrets.token_hex(16))
+
+
 def _failures(db: Session, username: str, address: str) -> tuple[int, int]:
     since = datetime.now(UTC) - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
     failed = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since, ~LoginAttempt.success)
@@ -136,12 +154,15 @@ def authenticate(username: str, password: str, address: str) -> User | None:
     """The user if the password is right; every attempt is recorded for the failure limit."""
     with Session(store().engine) as db, db.begin():
         row = db.scalar(select(UserRow).where(UserRow.username == username))
-        ok = row is not None and row.active and check_password_hash(row.password_hash, password)
+        # An unknown name costs the same hash check as a known one: timing does not tell names apart.
+        matches = check_password_hash(row.password_hash if row else _no_such_user_hash(), password)
+        ok = row is not None and row.active and matches
         db.add(LoginAttempt(username=username[:80], address=address, at=datetime.now(UTC), success=ok))
         if ok:
             assert row is not None
             audit.record(db, row.username, "login", f"user/{row.username}", address=address)
             return User(row.id, row.username, row.role)
+        audit.record(db, username[:80] or "（空）", "login_failed", f"user/{username[:80]}", address=address)
     return None
 
 
@@ -245,6 +266,28 @@ def password_command(name: str, password_stdin: bool) -> None:
     except AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"已修改 {name} 的密码。")
+
+
+@users_cli.command("disable")
+@click.argument("name")
+def disable_command(name: str) -> None:
+    """停用账号（人员离岗）：立即失效，已登录的会话也随即失效。"""
+    _switch(name, active=False)
+
+
+@users_cli.command("enable")
+@click.argument("name")
+def enable_command(name: str) -> None:
+    """重新启用已停用的账号。"""
+    _switch(name, active=True)
+
+
+def _switch(name: str, active: bool) -> None:
+    try:
+        set_active(name, active)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"已{'启用' if active else '停用'} {name}。")
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -150,3 +150,30 @@ def test_users_cli_creates_accounts(app: Flask) -> None:
     assert changed.exit_code == 0, changed.output
     assert login(app.test_client(), "root").status_code == 401
     assert login(app.test_client(), "root", "another long secret").status_code == 302
+
+
+def test_a_disabled_account_is_logged_out_at_once_and_cannot_log_in(app: Flask, client: FlaskClient) -> None:
+    add_user(app, "alice")
+    assert login(client, "alice").status_code == 302 and client.get("/admin").status_code == 200
+    runner = app.test_cli_runner()
+    disabled = runner.invoke(args=["users", "disable", "alice"])
+    assert disabled.exit_code == 0 and "已停用 alice" in disabled.output
+    assert client.get("/admin").status_code == 302  # the open session ends with the account
+    assert login(app.test_client(), "alice").status_code == 401
+    assert runner.invoke(args=["users", "enable", "alice"]).exit_code == 0
+    assert login(app.test_client(), "alice").status_code == 302
+    assert runner.invoke(args=["users", "disable", "nobody"]).exit_code != 0
+    assert {"user_disable", "user_enable"} <= set(actions(app))
+
+
+def test_failed_logins_are_audited_and_unknown_names_cost_the_same_check(app: Flask, client: FlaskClient) -> None:
+    from unittest import mock
+
+    from service import auth
+
+    add_user(app, "alice")
+    with mock.patch.object(auth, "check_password_hash", wraps=auth.check_password_hash) as checked:
+        assert login(client, "nobody", "some password!").status_code == 401
+        assert login(client, "alice", "wrong password!").status_code == 401
+    assert checked.call_count == 2  # a hash is checked for an unknown name too
+    assert actions(app).count("login_failed") == 2
