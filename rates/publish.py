@@ -265,7 +265,7 @@ def _first_day(month: Month) -> date:
     return date(month.year, month.month, 1)
 
 
-def _check_years(session: Session, touched: set[tuple[str, str]]) -> None:
+def check_years(session: Session, touched: set[tuple[str, str]]) -> None:
     """Yearly families: contribution years ascend with the months, as in the bundled files."""
     active = active_rows(session)
     for region, family in sorted(touched):
@@ -349,8 +349,9 @@ def publish(
                 before = audit_view(row_to_version(current)) if current else None
                 kind = "correct" if current is not None else action
                 report.superseded += current is not None
-                audit.record(session, actor, kind, _target(version), before, audit_view(row_to_version(row)), address)
-            _check_years(session, touched)
+                after = audit_view(row_to_version(row))
+                audit.record(session, actor, kind, audit_target(version), before, after, address)
+            check_years(session, touched)
     except IntegrityError:
         raise StaleError() from None
     except OperationalError as error:
@@ -360,7 +361,7 @@ def publish(
     return report
 
 
-def _target(version: Version) -> str:
+def audit_target(version: Version) -> str:
     return f"{version.region}/{version.family}/{version.effective_from}"
 
 
@@ -390,7 +391,7 @@ def withdraw(
             session.add(new)
             session.flush()
             after = audit_view(row_to_version(new))
-            audit.record(session, actor, "withdraw", _target(target), audit_view(target), after, address)
+            audit.record(session, actor, "withdraw", audit_target(target), audit_view(target), after, address)
             return new.id
     except IntegrityError:
         raise StaleError() from None

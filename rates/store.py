@@ -265,7 +265,7 @@ class ParameterStore:
         (the command line's loads; the first seeding of an empty database is not an administrator's act).
         """
         from rates import audit  # here: both build on this module
-        from rates.publish import audit_view
+        from rates.publish import audit_target, audit_view, check_years
 
         report = LoadReport()
         with Session(self.engine) as session, session.begin():
@@ -275,7 +275,9 @@ class ParameterStore:
                     session.add(RegionRow(code=region.code, name=region.name, parent=region.parent))
             session.flush()
             active = active_rows(session)
+            touched: set[tuple[str, str]] = set()
             for version in versions:
+                touched.add((version.region, version.family))
                 current = active.get((version.region, version.family, _first_day(version.effective_from)))
                 if current is not None and same_content(current, version):
                     report.unchanged += 1
@@ -288,7 +290,9 @@ class ParameterStore:
                     report.superseded += 1
                 if audited:
                     session.flush()  # the new row's id, for the entry
-                    target = f"{version.region}/{version.family}/{version.effective_from}"
                     before = audit_view(row_to_version(current)) if current is not None else None
-                    audit.record(session, recorded_by, "import", target, before, audit_view(row_to_version(row)))
+                    after = audit_view(row_to_version(row))
+                    audit.record(session, recorded_by, "import", audit_target(version), before, after)
+            session.flush()
+            check_years(session, touched)  # as publishing does: a file may break the order the store keeps
         return report

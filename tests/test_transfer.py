@@ -205,3 +205,30 @@ def test_text_starting_with_an_equals_sign_stays_text_in_the_workbook() -> None:
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
     (back,) = transfer.read_workbook(data)[1]
     assert back.note == "=1+1" and back.references == tricky.references
+
+
+def test_cli_load_of_a_workbook_keeps_contribution_years_in_order(
+    app: Flask, runner: FlaskCliRunner, tmp_path: Path
+) -> None:
+    """A workbook whose 2026 average wage says contribution year 2024 is refused whole, as publishing refuses it."""
+    workbook = tmp_path / "store.xlsx"
+    assert runner.invoke(args=["rates", "export", str(tmp_path / "tree"), "--xlsx", str(workbook)]).exit_code == 0
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["参数"]
+    header = [str(c.value) for c in sheet[1]]
+    column = {
+        key: next(i for i, h in enumerate(header) if f"（{key}）" in h)
+        for key in ("region", "family", "effective_from", "contribution_year")
+    }
+    wage = next(
+        [c.value for c in row]
+        for row in sheet.iter_rows(min_row=2)
+        if (row[column["region"]].value, row[column["family"]].value) == ("360000", "avg_wage")
+    )
+    wage[column["effective_from"]], wage[column["contribution_year"]] = "2026-01", 2024
+    sheet.append(wage)
+    book.save(workbook)
+    before = len(app.extensions["rates"].snapshot().all_versions)
+    refused = runner.invoke(args=["rates", "load", "--xlsx", str(workbook)])
+    assert refused.exit_code != 0 and "缴费年度" in refused.output and "须晚于" in refused.output, refused.output
+    assert len(app.extensions["rates"].snapshot().all_versions) == before
