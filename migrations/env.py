@@ -5,10 +5,11 @@ from __future__ import annotations
 from alembic import context
 
 from service.db import make_engine
-from service.migrate import metadata
 
 config = context.config
-target = metadata()
+# Only autogenerate compares with the models (flask --app wsgi db revision passes them); an upgrade
+# runs the scripts, so every start is spared importing every module to collect the tables.
+target = config.attributes.get("metadata")
 
 
 def run(connection) -> None:  # type: ignore[no-untyped-def]

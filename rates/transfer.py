@@ -240,16 +240,15 @@ def append_text_row(sheet: Worksheet, values: Iterable[Any]) -> None:
             cell.data_type = "s"
 
 
-def _write_sheet(sheet: Worksheet, headings: list[str], rows: Iterable[list[Any]], text_columns: bool = True) -> None:
+def _write_sheet(sheet: Worksheet, headings: list[str], rows: Iterable[list[Any]]) -> None:
     append_text_row(sheet, headings)
     for row in rows:
         append_text_row(sheet, row)
     for index, heading in enumerate(headings, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = max(12, min(40, len(heading) * 2))
-        if text_columns:  # text cells keep figures exact ("0.20", not 0.2) when someone edits the file
-            for cell in sheet[letter]:
-                cell.number_format = "@"
+        for cell in sheet[letter]:  # text cells keep figures exact ("0.20", not 0.2) when someone edits the file
+            cell.number_format = "@"
     sheet.freeze_panes = "A2"
 
 

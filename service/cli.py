@@ -94,9 +94,10 @@ def revision_command(message: str) -> None:
 
     from service import migrate
 
-    migrate.metadata()
     with store().engine.begin() as connection:
-        command.revision(migrate.alembic_config(connection), message=message, autogenerate=True)
+        config = migrate.alembic_config(connection)
+        config.attributes["metadata"] = migrate.metadata()
+        command.revision(config, message=message, autogenerate=True)
 
 
 def init_app(app: Flask) -> None:

@@ -28,6 +28,7 @@ from service.errors import translate
 from service.present import (
     PART_LABELS,
     PROVISIONAL_LABEL,
+    XLSX,
     percent,
     quote_answer,
     tier_data,
@@ -260,7 +261,7 @@ def quote_xlsx(serial: str) -> Response:
     data = issued(serial)
     return Response(
         quotes.workbook(data, PART_LABELS),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=XLSX,
         headers={"Content-Disposition": f'attachment; filename="quote-{data["serial"]}.xlsx"'},
     )
 

@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 import openpyxl
 from flask.testing import FlaskClient
 from stdnum.cn import ric, uscc
+from xlsxwriter.utility import xl_col_to_name
 
 HEADERS = ["网点名称", "统一社会信用代码", "姓名", "公民身份号码", "参保起始月", "参保终止月", "浮动费率", "备注"]
 
@@ -73,14 +74,6 @@ STYLES = (
 )
 
 
-def column_letter(index: int) -> str:
-    letters, index = "", index + 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def excel_escape(text: str) -> str:
     """Text for the XML the way Excel writes it: a control character XML cannot hold as _xHHHH_, CR as &#13;."""
     text = escape(text).replace("\r", "&#13;")
@@ -99,7 +92,7 @@ def cell_xml(ref: str, value: Any) -> str:
 
 
 def row_xml(number: int, values: Iterable[Any]) -> str:
-    cells = "".join(cell_xml(f"{column_letter(i)}{number}", value) for i, value in enumerate(values))
+    cells = "".join(cell_xml(f"{xl_col_to_name(i)}{number}", value) for i, value in enumerate(values))
     return f'<row r="{number}">{cells}</row>'
 
 

@@ -362,6 +362,9 @@ def test_audit_log_filters_by_action_and_downloads(app: Flask, admin: FlaskClien
     assert rows[0][:6] == ("编号", "时间（北京时间）", "操作人", "操作", "对象", "来源地址")
     assert len(rows) == 2 and rows[1][2:6] == ("alice", "发布新版本", "360000/avg_wage/2026-01", "127.0.0.1")
     assert json.loads(rows[1][8])["values"]["avg_wage_monthly"] == "6800"
+    by_someone_else = admin.get("/admin/audit?actor=bob").get_data(as_text=True)
+    assert "data-action=" not in by_someone_else and 'value="bob"' in by_someone_else
+    assert 'data-action="publish"' in admin.get("/admin/audit?actor=alice").get_data(as_text=True)
 
 
 def test_clerk_downloads_exports_in_both_formats(app: Flask) -> None:

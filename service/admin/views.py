@@ -339,21 +339,19 @@ def withdraw_version(version_id: int) -> str | Response | tuple[str, int]:
     if version is None:
         return render_template("admin/refused.html", problems=[Problem("version", "找不到这个参数版本。")]), 404
     values = {name: request.form.get(name, "").strip()[:TEXT_LIMIT] for name in ("title", "doc_no", "note")}
-    context = {
-        "version": version_data(snap, version),
-        "values": values,
-        "effects": preview.withdrawal_effects(snap, version),
-        **_common(snap),
-    }
+    context = {"version": version_data(snap, version), "values": values, **_common(snap)}
     if request.method == "GET":
-        return render_template("admin/withdraw.html", errors={}, **context)
+        effects = preview.withdrawal_effects(snap, version)
+        return render_template("admin/withdraw.html", errors={}, effects=effects, **context)
     try:
         raw = {k: values[k] for k in ("title", "doc_no") if values[k]}
         reference = publishing.parse_reference(version.family, raw, need_doc_no=True)
         new = publishing.withdraw(store(), version_id, reference, values["note"] or None, _actor(), remote_address())
     except PublishError as error:
         errors = {_field_of(p): p.message for p in error.problems}
-        return render_template("admin/withdraw.html", errors=errors, **context), 409 if errors.get("revision") else 422
+        effects = preview.withdrawal_effects(snap, version)  # only when the page is shown again
+        status = 409 if errors.get("revision") else 422
+        return render_template("admin/withdraw.html", errors=errors, effects=effects, **context), status
     flash(f"已撤回 v{version_id}（撤回记录 v{new}）。")
     return redirect(url_for("admin.index"), 303)
 
@@ -378,17 +376,19 @@ def _changes(entry: audit.AuditEntry) -> list[str]:
             spec = family.field(name) if family else None
             lines.append(f"{spec.label if spec else name}：{old_values.get(name, '—')} → {new_values.get(name, '—')}")
     if "trust" in after and before.get("trust") != after["trust"]:
-        lines.append(f"可信度：{before.get('trust', '—')} → {after['trust']}")
+        old, new = before.get("trust"), after["trust"]
+        lines.append(f"可信度：{TRUST_LABELS.get(old, '—')} → {TRUST_LABELS.get(new, new)}")
     if after.get("withdrawn"):
         lines.append("已撤回")
     return lines
 
 
-def _audit_rows(limit: int | None) -> tuple[list[dict[str, Any]], str]:
+def _audit_rows(limit: int | None) -> tuple[list[dict[str, Any]], str, str]:
     action = request.args.get("action", "").strip()
     action = action if action in audit.ACTION_LABELS else ""
+    actor = request.args.get("actor", "").strip()[:80]
     with Session(store().engine) as session:
-        found = audit.entries(session, limit=limit, action=action)
+        found = audit.entries(session, limit=limit, action=action, actor=actor)
     rows = [
         {
             "entry": e,
@@ -399,17 +399,18 @@ def _audit_rows(limit: int | None) -> tuple[list[dict[str, Any]], str]:
         }
         for e in found
     ]
-    return rows, action
+    return rows, action, actor
 
 
 @bp.get("/audit")
 @login_required("clerk")
 def audit_log() -> str:
-    rows, action = _audit_rows(AUDIT_SHOWN)
+    rows, action, actor = _audit_rows(AUDIT_SHOWN)
     return render_template(
         "admin/audit.html",
         rows=rows,
         action=action,
+        actor=actor,
         actions=audit.ACTION_LABELS,
         shown=AUDIT_SHOWN,
         user=current_user(),
@@ -419,7 +420,7 @@ def audit_log() -> str:
 @bp.get("/audit.xlsx")
 @login_required("clerk")
 def audit_xlsx() -> Response:
-    rows, action = _audit_rows(None)  # the download holds every entry
+    rows, action, _ = _audit_rows(None)  # the download holds every entry the filter lets through
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
