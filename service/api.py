@@ -229,4 +229,7 @@ def init_app(app: Flask) -> None:
     app.extensions["calc_bodies"] = BodyCache(size) if size else None
     api = Api(app)
     api.register_blueprint(blp)
+    from service.admin import api as admin_api  # here: it builds on this module
+
+    api.register_blueprint(admin_api.blp)
     app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)

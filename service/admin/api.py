@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from flask import Flask
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -194,10 +193,3 @@ def _planned(p: publishing.Planned) -> dict[str, Any]:
         "unchanged": p.unchanged,
         "changes": [dataclasses.asdict(c) for c in p.changes],
     }
-
-
-def register(app: Flask) -> None:
-    """Add the routes to the API of ``service.api`` (and so to its OpenAPI document)."""
-    api = app.extensions.get("flask-smorest", {}).get("apis", {}).get("", {}).get("ext_obj")
-    if api is not None:
-        api.register_blueprint(blp)

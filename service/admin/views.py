@@ -15,7 +15,6 @@ from typing import Any
 
 import openpyxl
 from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
-from flask.blueprints import BlueprintSetupState
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
@@ -477,12 +476,3 @@ def export_zip() -> Response:
 @login_required("clerk")
 def template_xlsx() -> Response:
     return _xlsx(transfer.template_workbook(snapshot()), "参数导入模板.xlsx")
-
-
-def _register_api(state: BlueprintSetupState) -> None:
-    from service.admin import api  # the JSON routes build on these views' rules
-
-    api.register(state.app)
-
-
-bp.record_once(_register_api)
