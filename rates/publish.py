@@ -140,6 +140,24 @@ def parse_proposal(region: str, family_name: str, body: Mapping[str, Any], origi
         raise PublishError([translate(family, problem)]) from None
 
 
+def parse_proposals(items: Sequence[Any], origin: str | None = None) -> list[Version]:
+    """Several proposals, each a mapping with region and family; every bad item is named (第N项)."""
+    versions, problems = [], []
+    for index, item in enumerate(items):
+        region, family = (item.get("region"), item.get("family")) if isinstance(item, Mapping) else (None, None)
+        if not isinstance(region, str) or not isinstance(family, str):
+            problems.append(Problem(f"versions[{index}]", f"第{index + 1}项：须有 region 和 family。"))
+            continue
+        body = {k: v for k, v in item.items() if k not in ("region", "family")}
+        try:
+            versions.append(parse_proposal(region, family, body, origin))
+        except PublishError as error:
+            problems += [dataclasses.replace(p, message=f"第{index + 1}项 {p.message}") for p in error.problems]
+    if problems:
+        raise PublishError(problems)
+    return versions
+
+
 def parse_reference(family_name: str, raw: Mapping[str, Any], need_doc_no: bool) -> Reference:
     """The document a publication or withdrawal rests on; 文号 required when ``need_doc_no``."""
     family = FAMILIES[family_name]

@@ -17,7 +17,6 @@ from marshmallow import Schema, fields, validate
 
 from calc.quote import QuoteError
 from rates import publish as publishing
-from rates.model import Version
 from rates.publish import PublishError, StaleError
 from service.admin import preview
 from service.admin.views import refusals
@@ -110,23 +109,6 @@ def _refuse(error: PublishError) -> QuoteError:
     return QuoteError(first.field, "；".join(p.message for p in error.problems), "invalid", 422)
 
 
-def _versions(items: list[dict[str, Any]]) -> list[Version]:
-    versions, problems = [], []
-    for index, item in enumerate(items):
-        region, family = item.get("region"), item.get("family")
-        if not isinstance(region, str) or not isinstance(family, str):
-            problems.append(publishing.Problem(f"versions[{index}]", f"第{index + 1}项：须有 region 和 family。"))
-            continue
-        body = {k: v for k, v in item.items() if k not in ("region", "family")}
-        try:
-            versions.append(publishing.parse_proposal(region, family, body, "api"))
-        except PublishError as error:
-            problems += [dataclasses.replace(p, message=f"第{index + 1}项 {p.message}") for p in error.problems]
-    if problems:
-        raise PublishError(problems)
-    return versions
-
-
 @blp.route("/publish")
 class Publish(MethodView):
     @login_required("admin")
@@ -149,7 +131,7 @@ class Publish(MethodView):
 
 def _publish(body: dict[str, Any]) -> tuple[dict[str, Any], int]:
     snap = snapshot()
-    versions = _versions(body["versions"])
+    versions = publishing.parse_proposals(body["versions"], "api")
     planned = publishing.plan(snap, versions)
     problems = refusals(planned)
     if problems:

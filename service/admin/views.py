@@ -281,11 +281,11 @@ def _confirmed() -> tuple[list[Version], dict[tuple[str, str], int]]:
     try:
         payload = json.loads(request.form.get("payload", ""))
         based_on = {(str(r), str(f)): int(n) for r, f, n in json.loads(request.form.get("based_on", ""))}
-        items = [(str(p.pop("region")), str(p.pop("family")), p) for p in payload]
-    except (ValueError, TypeError, KeyError, AttributeError):
+        if not isinstance(payload, list):
+            raise TypeError(payload)
+    except (ValueError, TypeError):
         raise PublishError([Problem("payload", "提交的内容不完整，请重新填写或上传。")]) from None
-    origin = request.form.get("origin", "")[:200] or None
-    versions = [publishing.parse_proposal(region, family, body, origin) for region, family, body in items]
+    versions = publishing.parse_proposals(payload, request.form.get("origin", "")[:200] or None)
     touched = {(v.region, v.family) for v in versions}
     if not touched <= set(based_on):
         raise StaleError()
