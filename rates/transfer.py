@@ -46,15 +46,7 @@ def _text(value: Decimal | str) -> str:
 
 
 def _reference_body(reference: Reference) -> dict[str, Any]:
-    body: dict[str, Any] = {"title": reference.title}
-    for name in ("doc_no", "url", "source"):
-        if getattr(reference, name):
-            body[name] = getattr(reference, name)
-    if reference.published:
-        body["published"] = reference.published.isoformat()
-    if reference.fields:
-        body["fields"] = list(reference.fields)
-    return body
+    return {key: value for key, value in reference.to_json().items() if value}  # the files omit what is empty
 
 
 def version_body(version: Version) -> dict[str, Any]:
@@ -286,6 +278,11 @@ def workbook(versions: list[Version], regions: Mapping[str, Region]) -> bytes:
     region_rows = ([r.code, r.name, r.parent] for _, r in sorted(regions.items()))
     _write_sheet(book.create_sheet(REGION_SHEET), ["地区代码（code）", "名称（name）", "上级（parent）"], region_rows)
     _guide(book)
+    return saved(book)
+
+
+def saved(book: openpyxl.Workbook) -> bytes:
+    """A workbook as the bytes of an .xlsx file."""
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

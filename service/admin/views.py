@@ -437,13 +437,7 @@ def audit_xlsx() -> Response:
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
     name = f"审计日志-{action}.xlsx" if action else "审计日志.xlsx"
-    return _xlsx(_save(book), name)
-
-
-def _save(book: openpyxl.Workbook) -> bytes:
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return _xlsx(transfer.saved(book), name)
 
 
 def _xlsx(data: bytes, name: str) -> Response:
