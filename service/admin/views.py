@@ -53,7 +53,6 @@ def _common(snap: Snapshot) -> dict[str, Any]:
         "regions": _regions(snap),
         "families": FAMILIES,
         "trust_levels": [(t, TRUST_LABELS[t]) for t in TRUST_LEVELS],
-        "user": current_user(),
     }
 
 
@@ -412,7 +411,6 @@ def audit_log() -> str:
         actor=actor,
         actions=audit.ACTION_LABELS,
         shown=AUDIT_SHOWN,
-        user=current_user(),
     )
 
 
