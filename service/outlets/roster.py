@@ -409,8 +409,16 @@ def _is_total(cells: list[Any]) -> bool:
 # ---------------------------------------------------------------- the sheet
 
 
-def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | str:
-    """The first row naming every required column, or a message saying what is missing."""
+@dataclass(frozen=True)
+class HeaderProblem:
+    """Why a sheet has no usable header; ``partial``: a row looks like one but lacks columns."""
+
+    message: str
+    partial: bool
+
+
+def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | HeaderProblem:
+    """The first row naming every required column, or what is missing."""
     best: tuple[int, dict[str, int]] | None = None
     for number, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
         found: dict[str, int] = {}
@@ -424,10 +432,11 @@ def _find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | str:
             best = (number, found)
     if best is not None:
         missing = "、".join(COLUMNS[k] for k in REQUIRED if k not in best[1])
-        return f"第{best[0] + 1}行像是表头，但缺少这些列：{missing}。请按模板填写列名。"
-    return (
+        return HeaderProblem(f"第{best[0] + 1}行像是表头，但缺少这些列：{missing}。请按模板填写列名。", partial=True)
+    return HeaderProblem(
         f"在前{HEADER_SCAN_ROWS}行中找不到表头（须有“网点名称、姓名、公民身份号码、参保起始月、参保终止月”等列）："
-        "请使用模板，或把列名改成模板中的名称。"
+        "请使用模板，或把列名改成模板中的名称。",
+        partial=False,
     )
 
 
@@ -504,7 +513,9 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
     except (XmlProblem, KeyError, zipfile.BadZipFile):
         raise RosterFileError(CORRUPT, "corrupt_file") from None
     roster = Roster()
-    problem, hidden, data_rows = "工作簿中没有工作表。", [], 0
+    problem: str | None = None  # the first visible sheet's reason for having no roster
+    hidden: list[int] = []  # looked at only if no visible sheet holds a roster
+    data_rows = 0
     outlet_merges: list[list[Any]] = []  # per sheet read: the merged cells of its outlet column
     for index, (name, meta) in enumerate(zip(workbook.sheet_names, workbook.sheets_metadata, strict=False)):
         if meta.typ != SheetTypeEnum.WorkSheet:
@@ -512,9 +523,7 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
         try:
             sheet = workbook.get_sheet_by_index(index)
             if meta.visible != SheetVisibleEnum.Visible:
-                head = list(itertools.islice(sheet.iter_rows(), HEADER_SCAN_ROWS))
-                if not isinstance(_find_header(_with_merged_header(head, sheet.merged_cell_ranges or [])), str):
-                    hidden.append(name)
+                hidden.append(index)
                 roster.skipped.append(f"隐藏的工作表“{name}”未读取")
                 continue
             unreadable = unreadable_cells(archive, members.get(name), with_markers)
@@ -522,18 +531,16 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
             head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
             merged = sheet.merged_cell_ranges or []
             found = _find_header(_with_merged_header(head, merged))
-            if isinstance(found, str):
-                if found.startswith("第"):  # it looks like a roster: refusing beats losing its rows
+            if isinstance(found, HeaderProblem):
+                if found.partial:  # it looks like a roster: refusing beats losing its rows
                     hint = "（如果这张表不是花名册，请删除或隐藏它）" if len(workbook.sheet_names) > 1 else ""
-                    raise RosterFileError(f"工作表“{name}”{found}{hint}", "no_header", 422)
-                if not any(s.startswith("工作表") for s in roster.skipped):  # the first visible sheet's reason
-                    problem = found
+                    raise RosterFileError(f"工作表“{name}”{found.message}{hint}", "no_header", 422)
+                problem = problem or found.message
                 roster.skipped.append(f"工作表“{name}”没有花名册表头，未读取")
                 continue
             header, columns = found
             wanted = {c for k, c in columns.items() if k != "remark"}
-            cells = _body(head, rows, header, wanted if unreadable else None, limits, data_rows)
-            data_rows += sum(1 for row in cells[header + 1 :] if row)
+            cells, data_rows = _body(head, rows, header, wanted if unreadable else None, limits, data_rows)
             outlet_merges.append([r for r in merged if r[0][1] <= columns["outlet"] <= r[1][1]])
             roster.parts.append(SheetPart(name, header + 1, columns, cells, bool(unreadable)))
         except (CalamineError, ValueError, OSError, UnicodeDecodeError) as error:
@@ -545,12 +552,23 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
         for index, merges in enumerate(outlet_merges):
             _classify(roster, index, merges, None if progress is None else functools.partial(_step, progress, total))
         return roster
-    if hidden:
-        names = "、".join(f"“{n}”" for n in hidden)
+    hidden_rosters = [workbook.sheet_names[i] for i in hidden if _has_header(workbook, i)]
+    if hidden_rosters:
+        names = "、".join(f"“{n}”" for n in hidden_rosters)
         problem = (
             f"花名册所在的工作表{names}是隐藏的，不会读取：请在 Excel 中取消隐藏（右键工作表标签 → 取消隐藏）后再上传。"
         )
-    raise RosterFileError(problem, "no_header", 422)
+    raise RosterFileError(problem or "工作簿中没有工作表。", "no_header", 422)
+
+
+def _has_header(workbook: CalamineWorkbook, index: int) -> bool:
+    """Whether a (hidden) sheet holds a roster header: only asked to explain a workbook with no roster."""
+    try:
+        sheet = workbook.get_sheet_by_index(index)
+        head = list(itertools.islice(sheet.iter_rows(), HEADER_SCAN_ROWS))
+        return not isinstance(_find_header(_with_merged_header(head, sheet.merged_cell_ranges or [])), HeaderProblem)
+    except (CalamineError, ValueError, OSError, UnicodeDecodeError):
+        return False
 
 
 _BLANK: list[Any] = []
@@ -567,8 +585,9 @@ def _body(
     wanted: set[int] | None,
     limits: Limits,
     counted: int,
-) -> list[list[Any]]:
-    """Every row of the sheet, blank ones as one shared empty list; trailing blank rows are dropped.
+) -> tuple[list[list[Any]], int]:
+    """Every row of the sheet, blank ones as one shared empty list (trailing ones dropped), and the
+    filled rows below headers counted so far in the workbook (``counted`` before this sheet).
 
     A sheet formatted down to row 1,048,576 (styled but empty rows) costs neither time nor memory here:
     calamine does not even return rows whose cells hold no value, and empty ones are not kept. Unreadable
@@ -589,7 +608,7 @@ def _body(
             if counted > limits.max_rows:
                 raise _too_many(limits)
     del cells[max(last, header + 1) :]
-    return cells
+    return cells, counted
 
 
 def _merged_value(rows: list[list[Any]], merged: list[Any], row: int, column: int) -> Any:
