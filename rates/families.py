@@ -54,7 +54,9 @@ FAMILIES: dict[str, Family] = {
             "avg_wage",
             "上年度全省全口径城镇单位就业人员月平均工资",
             (
-                Field("avg_wage_monthly", Kind.MONEY, "月平均工资"),
+                # optional: some notices publish the floor and ceiling but no average (浙江2025); the
+                # loader then requires both, and ratio tiers between them are not priced
+                Field("avg_wage_monthly", Kind.MONEY, "月平均工资", required=False),
                 Field("base_floor_monthly", Kind.MONEY, "缴费基数下限（公布值）", required=False),
                 Field("base_ceiling_monthly", Kind.MONEY, "缴费基数上限（公布值）", required=False),
             ),

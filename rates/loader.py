@@ -21,7 +21,7 @@ from rates.months import Month
 
 BUNDLED = Path(__file__).parent / "params"
 
-TOP_KEYS = {"values"}
+TOP_KEYS = {"values", "superseded"}
 META_KEYS = {"reference", "trust", "note", "contribution_year", "effective_by_scheme"}
 REFERENCE_KEYS = {"title", "doc_no", "url", "published", "source", "fields"}
 SCHEMES_WITH_BASE = ("flexible_pension", "flexible_medical", "outlet_injury")
@@ -164,7 +164,7 @@ def parse_version(region: str, family: Family, month_key: Any, body: Any, origin
                 raise _Problem(key, "missing value")
             continue
         values[spec.name] = parse_value(key, spec, body[spec.name])
-    _check_coherence(month_key, values)
+    _check_coherence(month_key, values, wage=family.field("avg_wage_monthly") is not None)
 
     trust = body.get("trust")
     if trust not in TRUST_LEVELS:
@@ -200,7 +200,7 @@ def parse_version(region: str, family: Family, month_key: Any, body: Any, origin
     )
 
 
-def _check_coherence(month_key: str, values: dict[str, Decimal | str]) -> None:
+def _check_coherence(month_key: str, values: dict[str, Decimal | str], wage: bool = False) -> None:
     def get(name: str) -> Decimal | None:
         value = values.get(name)
         return value if isinstance(value, Decimal) else None
@@ -212,6 +212,16 @@ def _check_coherence(month_key: str, values: dict[str, Decimal | str]) -> None:
     if rate is not None and personal is not None and personal > rate:
         raise _Problem(f"{month_key}.personal_account_rate", "personal account share above the rate")
     avg, floor, ceiling = get("avg_wage_monthly"), get("base_floor_monthly"), get("base_ceiling_monthly")
+    if wage:
+        _check_wage(month_key, avg, floor, ceiling)
+
+
+def _check_wage(month_key: str, avg: Decimal | None, floor: Decimal | None, ceiling: Decimal | None) -> None:
+    if avg is None and (floor is None or ceiling is None):
+        raise _Problem(
+            f"{month_key}.avg_wage_monthly",
+            "missing value: without the average wage both the published floor and ceiling are needed",
+        )
     if avg is not None and floor is not None and floor > avg:
         raise _Problem(f"{month_key}.base_floor_monthly", "floor above the average wage")
     if avg is not None and ceiling is not None and ceiling < avg:
@@ -219,12 +229,12 @@ def _check_coherence(month_key: str, values: dict[str, Decimal | str]) -> None:
 
 
 def parse_family_document(region: str, family: Family, document: Any, origin: str | None = None) -> list[Version]:
-    """Validate a whole family file's content; raises _Problem on the first fault."""
+    """Validate a whole family file's content (the versions in force); raises _Problem on the first fault."""
     if not isinstance(document, dict):
         raise _Problem("(file)", "must be a mapping with a 'values' key")
     for key in document:
         if key not in TOP_KEYS:
-            raise _Problem(str(key), "unknown key (a family file holds only 'values')")
+            raise _Problem(str(key), "unknown key (a family file holds only 'values' and 'superseded')")
     entries = document.get("values")
     if not isinstance(entries, dict) or not entries:
         raise _Problem("values", "must map at least one YYYY-MM month to a version")
@@ -239,6 +249,45 @@ def parse_family_document(region: str, family: Family, document: Any, origin: st
             raise _Problem(f"{month_key}.contribution_year", "contribution years must ascend")
         versions.append(version)
     return versions
+
+
+def parse_superseded(region: str, family: Family, document: Any, origin: str | None = None) -> list[Version]:
+    """The earlier records a bundled file keeps under ``superseded``, each before its correction.
+
+    ``superseded`` maps a month of ``values`` to the records that were in force for that month before
+    the entry under ``values`` corrected them, oldest first. ``load_tree`` returns them just before the
+    version in force for that month, so that a store loading the tree records each one and then its
+    correction (``ParameterStore.load``): a bundled tree carries history the way the store keeps it.
+    """
+    raw = document.get("superseded") if isinstance(document, dict) else None
+    if raw is None:
+        return []
+    if not isinstance(raw, dict) or not raw:
+        raise _Problem("superseded", "must map a month of 'values' to a list of earlier records")
+    months = {str(key) for key in document.get("values") or {}}
+    earlier: list[Version] = []
+    for month_key, items in raw.items():
+        key = f"superseded.{month_key}"
+        if not isinstance(month_key, str) or month_key not in months:
+            raise _Problem(key, "a superseded record needs its correction under 'values' (the same month)")
+        if not isinstance(items, list) or not items:
+            raise _Problem(key, "must be a list of earlier records, oldest first")
+        for i, body in enumerate(items):
+            try:
+                earlier.append(parse_version(region, family, month_key, body, origin))
+            except _Problem as problem:
+                inner = problem.key.removeprefix(month_key).lstrip(".")
+                raise _Problem(f"{key}[{i}].{inner}", problem.message) from None
+    return earlier
+
+
+def with_superseded(versions: list[Version], earlier: list[Version]) -> list[Version]:
+    """``versions`` with each earlier record placed just before the version in force for its month."""
+    ordered: list[Version] = []
+    for version in versions:
+        ordered += [e for e in earlier if e.effective_from == version.effective_from]
+        ordered.append(version)
+    return ordered
 
 
 def load_regions(root: Path) -> dict[str, Region]:
@@ -274,7 +323,9 @@ def load_tree(root: Path = BUNDLED) -> tuple[dict[str, Region], list[Version]]:
         try:
             region, family = _placement(relative, regions)
             origin = f"rates/params/{relative.as_posix()}"
-            versions.extend(parse_family_document(region, family, read_yaml(path), origin))
+            document = read_yaml(path)
+            in_force = parse_family_document(region, family, document, origin)
+            versions.extend(with_superseded(in_force, parse_superseded(region, family, document, origin)))
         except _Problem as problem:
             problems.append((str(path), problem.key, problem.message))
         except yaml.YAMLError as error:

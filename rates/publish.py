@@ -45,6 +45,7 @@ STALE_MESSAGE = "该版本已被他人更新，请刷新后重试。"
 # The loader speaks English to whoever edits the files; administrators read Chinese.
 _TRANSLATIONS: tuple[tuple[str, str], ...] = (
     (r"^missing value$", "必须填写。"),
+    (r"^missing value: without the average wage.*$", "未填写月平均工资时，须同时填写公布的缴费基数下限和上限。"),
     (r"^not a decimal number: (.*)$", r"不是有效的数字：\1。"),
     (r"^not a finite number: (.*)$", r"须为有限的数字：\1。"),
     (r"^write the number as a quoted string.*$", "数字须写成带引号的文本（保持精确）。"),

@@ -213,6 +213,14 @@ class LoadReport:
 _REVISION = "SELECT (SELECT coalesce(max(id), 0) FROM parameter_version), (SELECT count(*) FROM region)"
 
 
+def _chains(versions: Iterable[Version]) -> list[tuple[Version, list[Version]]]:
+    """Each version with the earlier records of the same region, family and month listed before it."""
+    chains: dict[tuple[str, str, Month], list[Version]] = {}
+    for version in versions:
+        chains.setdefault((version.region, version.family, version.effective_from), []).append(version)
+    return [(chain[-1], chain[:-1]) for chain in chains.values()]
+
+
 class ParameterStore:
     """Database-backed store with a snapshot cache refreshed on every new revision."""
 
@@ -264,8 +272,7 @@ class ParameterStore:
         ``audited``: each stored version also gets an audit entry ("import") in the same transaction
         (the command line's loads; the first seeding of an empty database is not an administrator's act).
         """
-        from rates import audit  # here: both build on this module
-        from rates.publish import audit_target, audit_view, check_years
+        from rates.publish import check_years  # here: publish builds on this module
 
         report = LoadReport()
         with Session(self.engine) as session, session.begin():
@@ -276,23 +283,48 @@ class ParameterStore:
             session.flush()
             active = active_rows(session)
             touched: set[tuple[str, str]] = set()
-            for version in versions:
+            for version, earlier in _chains(versions):
                 touched.add((version.region, version.family))
-                current = active.get((version.region, version.family, _first_day(version.effective_from)))
+                key = (version.region, version.family, _first_day(version.effective_from))
+                current = active.get(key)
                 if current is not None and same_content(current, version):
-                    report.unchanged += 1
+                    report.unchanged += 1 + len(earlier)
                     continue
-                row = version_to_row(version, recorded_by, supersedes=current.id if current else None)
-                session.add(row)
-                if current is None:
-                    report.inserted += 1
-                else:
-                    report.superseded += 1
-                if audited:
-                    session.flush()  # the new row's id, for the entry
-                    before = audit_view(row_to_version(current)) if current is not None else None
-                    after = audit_view(row_to_version(row))
-                    audit.record(session, recorded_by, "import", audit_target(version), before, after)
+                # A tree's superseded records (rates.loader.parse_superseded): each is recorded once,
+                # as a correction of what is in force, before the version that corrects it in turn.
+                same_month = select(VersionRow).filter_by(region=key[0], family=key[1], effective_from=key[2])
+                recorded = list(session.scalars(same_month)) if earlier else []
+                for old in earlier:
+                    if any(same_content(r, old) for r in recorded):
+                        report.unchanged += 1
+                    else:
+                        current = self._record(session, old, current, recorded_by, audited, report)
+                self._record(session, version, current, recorded_by, audited, report)
             session.flush()
             check_years(session, touched)  # as publishing does: a file may break the order the store keeps
         return report
+
+    @staticmethod
+    def _record(
+        session: Session,
+        version: Version,
+        current: VersionRow | None,
+        recorded_by: str,
+        audited: bool,
+        report: LoadReport,
+    ) -> VersionRow:
+        """Add ``version`` as new or as the correction of ``current``; the row added."""
+        from rates import audit
+        from rates.publish import audit_target, audit_view
+
+        row = version_to_row(version, recorded_by, supersedes=current.id if current else None)
+        session.add(row)
+        session.flush()  # the new row's id: a later record of the same month may correct it
+        if current is None:
+            report.inserted += 1
+        else:
+            report.superseded += 1
+        if audited:
+            before = audit_view(row_to_version(current)) if current is not None else None
+            audit.record(session, recorded_by, "import", audit_target(version), before, audit_view(row_to_version(row)))
+        return row
