@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from calc.rules import Bounds, Published, Split, base_for_ratio, bounds, rule_for
+from calc.rules import Bounds, NoAverage, Published, Split, base_for_ratio, bounds, rule_for
 from rates.families import FAMILIES
 from rates.model import Region
 from rates.months import Month
@@ -145,7 +145,7 @@ def _percent(ratio: Decimal) -> str:
 
 
 def choose_base(
-    request: QuoteRequest, limits: Bounds, avg_wage: Decimal, published: Published, rounding: str, month: Month
+    request: QuoteRequest, limits: Bounds, avg_wage: Decimal | None, published: Published, rounding: str, month: Month
 ) -> Decimal:
     """The monthly base the request asks for, checked against the scheme's range for the month."""
     if request.base is not None:
@@ -186,15 +186,39 @@ READS: dict[str, tuple[tuple[str, str | None], ...]] = {
 Resolution = dict[str, Resolved]
 
 
+NO_AVERAGE = "no_average"  # QuoteError.code: a ratio tier of a notice that published no average wage
+
+
+def no_average(month: Month, published: Published, ratio: Decimal | None) -> QuoteError:
+    """The Chinese answer for a ratio tier that only an unpublished average wage could give."""
+    tier = f"{_percent(ratio)}档次" if ratio is not None else "此档次"
+    ends = ""
+    if published.floor is not None and published.ceiling is not None:
+        ends = (
+            f"（可选{_percent(published.floor_ratio)}档次{published.floor}元、"
+            f"{_percent(published.ceiling_ratio)}档次{published.ceiling}元，"
+            f"或填写{published.floor}元至{published.ceiling}元之间的缴费基数）"
+        )
+    return QuoteError(
+        "base_ratio",
+        f"{month}该通知未公布平均工资，无法按比例折算{tier}，请直接填写缴费基数{ends}。",
+        code=NO_AVERAGE,
+        status=422,
+    )
+
+
 def _price_with_base(scheme: str, request: QuoteRequest, got: Resolution, month: Month) -> Line:
     params, standard, avg, rounding = got[scheme], got["flexible_pension"], got["avg_wage"], got["base_rounding"]
     rule_name = str(rounding.version.values["rule"])
-    avg_wage = _value(avg, "avg_wage_monthly")
+    avg_wage = avg.version.decimal("avg_wage_monthly")  # None where the notice published only the ends
     published = _published(avg, standard)
-    limits = bounds(
-        avg_wage, _value(params, "base_ratio_floor"), _value(params, "base_ratio_ceiling"), published, rule_name
-    )
-    base = choose_base(request, limits, avg_wage, published, rule_name, month)
+    try:
+        limits = bounds(
+            avg_wage, _value(params, "base_ratio_floor"), _value(params, "base_ratio_ceiling"), published, rule_name
+        )
+        base = choose_base(request, limits, avg_wage, published, rule_name, month)
+    except NoAverage as missing:
+        raise no_average(month, published, request.base_ratio or missing.args[0]) from None
     rate = _value(params, "rate")
     personal = _value(params, "personal_account_rate")
     function = rule_for(scheme, month)
@@ -209,7 +233,11 @@ def _price_with_base(scheme: str, request: QuoteRequest, got: Resolution, month:
 def _price_outlet(request: QuoteRequest, got: Resolution, month: Month) -> Line:
     params, avg = got["outlet_injury"], got["avg_wage"]
     ratio = _value(params, "ratio")
-    avg_wage = _value(avg, "avg_wage_monthly")
+    avg_wage = avg.version.decimal("avg_wage_monthly")
+    if avg_wage is None:
+        raise QuoteError(
+            "start", f"{month}该通知未公布平均工资，无法按平均工资的比例计算网点工伤保险费。", NO_AVERAGE, 422
+        )
     split = rule_for("outlet_injury", month)(avg_wage, ratio, request.factor, request.headcount)
     assert isinstance(split, Split)
     return Line(month, avg_wage, ratio * request.factor, split.amount, split.parts, avg.provisional, _ids(params, avg))
@@ -282,10 +310,11 @@ def price(params: Parameters, request: QuoteRequest) -> Quote:
 @dataclass(frozen=True)
 class Tier:
     ratio: Decimal
-    base: Decimal
-    monthly: Decimal
-    yearly: Decimal
+    base: Decimal | None
+    monthly: Decimal | None
+    yearly: Decimal | None
     provisional: bool
+    unavailable: str | None = None  # why the tier has no amount (the notice published no average wage)
 
 
 def tier_ratios(floor_ratio: Decimal, ceiling_ratio: Decimal) -> list[Decimal]:
@@ -308,7 +337,13 @@ def tiers(
     used: dict[int, Resolved] = {}
     for ratio in ratios:
         year = QuoteRequest(region, scheme, Month(month.year, 1), Month(month.year, 12), base_ratio=ratio)
-        quote = price(params, year)
+        try:
+            quote = price(params, year)
+        except QuoteError as error:
+            if error.code != NO_AVERAGE:
+                raise
+            result.append(Tier(ratio, None, None, None, False, unavailable=error.message))
+            continue
         line = next(line for line in quote.lines if line.month == month)
         result.append(Tier(ratio, line.base or Decimal(0), line.amount, quote.total, quote.provisional))
         used.update({r.version.id or 0: r for r in quote.used})

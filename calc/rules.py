@@ -56,12 +56,18 @@ class Published:
     ceiling_ratio: Decimal
 
 
-def base_for_ratio(avg_wage: Decimal, ratio: Decimal, published: Published, rounding: str) -> Decimal:
+class NoAverage(ValueError):
+    """A ratio between the published ends needs the average wage, which the notice did not publish."""
+
+
+def base_for_ratio(avg_wage: Decimal | None, ratio: Decimal, published: Published, rounding: str) -> Decimal:
     """Base for a ratio of the average wage; a published floor or ceiling wins at its ratio (国办发〔2019〕13号)."""
     if ratio == published.floor_ratio and published.floor is not None:
         return published.floor
     if ratio == published.ceiling_ratio and published.ceiling is not None:
         return published.ceiling
+    if avg_wage is None:
+        raise NoAverage(ratio)  # never derive an average the notice did not give
     derived = round_base(avg_wage * ratio, rounding)
     low = published.floor if published.floor is not None and ratio >= published.floor_ratio else None
     high = published.ceiling if published.ceiling is not None and ratio <= published.ceiling_ratio else None
@@ -74,7 +80,7 @@ def base_for_ratio(avg_wage: Decimal, ratio: Decimal, published: Published, roun
 
 
 def bounds(
-    avg_wage: Decimal, floor_ratio: Decimal, ceiling_ratio: Decimal, published: Published, rounding: str
+    avg_wage: Decimal | None, floor_ratio: Decimal, ceiling_ratio: Decimal, published: Published, rounding: str
 ) -> Bounds:
     """The base range of a scheme whose base lies between two ratios of the average wage."""
     return Bounds(

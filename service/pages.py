@@ -167,11 +167,11 @@ def decorate(quote: dict[str, Any]) -> dict[str, Any]:
 def tier_table(snap: Snapshot, region: str, scheme: str, month: Month) -> dict[str, Any]:
     rows, used = tiers(snap, region, month, scheme)
     data = schemas.TierSchema(many=True).dump([tier_data(t) for t in rows])
-    top = max((Decimal(t["yearly"]) for t in data), default=Decimal(0))
+    top = max((Decimal(t["yearly"]) for t in data if t["yearly"] is not None), default=Decimal(0))
     span = CHART["width"] - CHART["label"] - CHART["value"]
     for i, tier in enumerate(data):
         # drawing only: the bar length in SVG units, proportional to the yearly amount
-        tier["bar"] = int(Decimal(tier["yearly"]) * span / top) if top else 0
+        tier["bar"] = int(Decimal(tier["yearly"]) * span / top) if top and tier["yearly"] is not None else 0
         tier["y"] = CHART["top"] + i * CHART["row"]
     return {
         "year": month.year,

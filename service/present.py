@@ -115,6 +115,7 @@ def tier_data(tier: Tier) -> dict[str, Any]:
         "monthly": tier.monthly,
         "yearly": tier.yearly,
         "provisional": tier.provisional,
+        "unavailable": tier.unavailable,
     }
 
 

@@ -229,6 +229,8 @@ class TierSchema(Schema):
     monthly = Money()
     yearly = Money()
     provisional = fields.Boolean()
+    # set (and base, monthly, yearly null) where the notice published no average wage for this tier
+    unavailable = fields.String(allow_none=True, metadata={"description": "该档次无法测算的原因；可测算时为 null"})
 
 
 class TiersSchema(Schema):

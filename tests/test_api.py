@@ -15,8 +15,10 @@ from service import create_app
 
 def test_regions(client: FlaskClient) -> None:
     body = client.get("/api/v1/regions").get_json()
-    assert [r["code"] for r in body] == ["360000", "360100", "530000", "530100"]
-    assert body[1] == {"code": "360100", "name": "南昌市", "parent": "360000"}
+    codes = [r["code"] for r in body]
+    assert codes == sorted(codes) and {"360000", "360100", "530000", "530100"} <= set(codes)
+    assert len([r for r in body if r["parent"] == "000000"]) == 31  # every province (issue 10)
+    assert {"code": "360100", "name": "南昌市", "parent": "360000"} in body
 
 
 def test_parameters_in_force_with_sources(client: FlaskClient) -> None:
@@ -44,7 +46,7 @@ def test_parameters_default_to_this_month(client: FlaskClient) -> None:
 
 
 def test_parameters_errors(client: FlaskClient) -> None:
-    assert client.get("/api/v1/parameters?region=110000").status_code == 404
+    assert client.get("/api/v1/parameters?region=990000").status_code == 404
     bad = client.get("/api/v1/parameters?region=360100&month=2025-1")
     assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "month"
     missing = client.get("/api/v1/parameters")
@@ -56,7 +58,11 @@ def test_history_lists_every_version_of_region_and_ancestors(client: FlaskClient
     families = {(v["region"], v["family"]) for v in body["versions"]}
     assert ("530000", "avg_wage") in families and ("000000", "flexible_pension") in families
     assert ("360000", "avg_wage") not in families
-    assert all(v["active"] for v in body["versions"])
+    # every version is in force but the earlier record of 云南2026, corrected by the official notice
+    inactive = [v for v in body["versions"] if not v["active"]]
+    assert [(v["region"], v["effective_from"], v["trust"]) for v in inactive] == [("530000", "2026-01", "medium")]
+    (official,) = [v for v in body["versions"] if v["supersedes"] == inactive[0]["id"]]
+    assert official["trust"] == "official" and official["doc_no"] == "云人社发〔2026〕8号"
     assert client.get("/api/v1/parameters/999999/history").status_code == 404
 
 
@@ -72,6 +78,7 @@ def test_tiers_from_60_to_300_percent(client: FlaskClient) -> None:
         "monthly": "783.00",
         "yearly": "9396.00",
         "provisional": False,
+        "unavailable": None,
     }
     assert tiers[-1]["base"] == "19575.00" and tiers[-1]["yearly"] == "46980.00"
     assert {r["family"] for r in body["references"]} == {"avg_wage", "flexible_pension", "base_rounding"}

@@ -238,7 +238,7 @@ def test_preview_shows_the_change_without_writing(store: ParameterStore) -> None
     [
         ({"avg_wage_monthly": "abc"}, "月平均工资：不是有效的数字"),
         ({"avg_wage_monthly": "6800.123"}, "月平均工资：金额须不小于0且最多两位小数"),
-        ({"avg_wage_monthly": None}, "月平均工资：必须填写"),
+        ({"avg_wage_monthly": None}, "月平均工资：未填写月平均工资时，须同时填写公布的缴费基数下限和上限"),
         ({"trust": "maybe"}, "可信度：须为以下之一"),
         ({"reference": None}, "依据文件：必须填写依据文件"),
         ({"effective_from": "2026-1"}, "月份须写成YYYY-MM"),

@@ -153,7 +153,8 @@ def bad_workbook(snapshot: Snapshot) -> bytes:
     headings = [c.value for c in sheet[1]]
     column = headings.index("月平均工资（avg_wage_monthly）") + 1
     rows = [r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 2).value == "avg_wage"]
-    sheet.cell(rows[0], column).value = "6525"  # fine
+    jiangxi_2025 = next(r for r in rows if (sheet.cell(r, 1).value, sheet.cell(r, 3).value) == ("360000", "2025-01"))
+    sheet.cell(jiangxi_2025, column).value = "6525"  # fine
     sheet.cell(rows[-1], column).value = "六千"  # one bad cell
     buffer = io.BytesIO()
     book.save(buffer)
