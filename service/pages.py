@@ -21,7 +21,7 @@ from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS
 from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
-from service import quotes, schemas
+from service import coverage, quotes, schemas
 from service.api import current_month
 from service.db import snapshot, store
 from service.errors import translate
@@ -274,7 +274,8 @@ def parameters_index() -> Response | str:
     region = request.args.get("region", "").strip()
     if region:
         return redirect(url_for("pages.parameters", region=region[:12]))
-    return render_template("pages/parameters_index.html", regions=region_choices(snapshot()))
+    snap = snapshot()
+    return render_template("pages/parameters_index.html", regions=region_choices(snap), coverage=coverage.table(snap))
 
 
 def field_label(family: str, name: str) -> str:
