@@ -35,6 +35,7 @@ from service.present import (
     used_versions,
     version_data,
 )
+from service.region_picker import region_groups
 
 bp = Blueprint("pages", __name__)
 
@@ -121,6 +122,7 @@ def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str])
         "values": values,
         "errors": errors,
         "regions": region_choices(snap),
+        "region_groups": region_groups(snap),
         "schemes": SCHEMES,
         "tiered": TIERED,
         "tier_options": tier_choices(snap, values),
