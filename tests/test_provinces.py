@@ -20,9 +20,15 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
+from rates import transfer
+from rates.families import FAMILIES
 from rates.loader import load_tree
 from rates.model import NATIONAL
+from rates.store import ParameterStore
 from service import create_app
+from service.db import make_engine
+from tests.admin_support import add_user, login
+from tests.test_admin import upload
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "provinces.yaml").read_text(encoding="utf-8"))["cases"]
 CSV = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "provinces" / "province_wages.csv"
@@ -246,3 +252,54 @@ def test_every_province_is_a_region_and_every_note_and_source_is_chinese() -> No
             # repository names and addresses may be Latin; the words around them are Chinese
             words = re.sub(r"https?://\S+|GitHub 仓库 [^）]*|[A-Za-z0-9_.-]+/[A-Za-z0-9_./-]+", "", text)
             assert not re.search(r"[A-Za-z]{3,}", words), (version.region, version.effective_from, text)
+
+
+# ---------------------------------------------------------------- adding a year: the admin upload
+
+
+def what_it_says(versions: list[Any]) -> list[tuple[Any, ...]]:
+    return sorted((v.region, v.family, str(v.effective_from), v.trust, repr(v.payload())) for v in versions)
+
+
+def test_the_bundled_tree_round_trips_through_the_admin_export_and_upload(app: Flask, tmp_path: Path) -> None:
+    """What README says about adding a year holds for this data set: the export of the bundled store,
+    uploaded again, changes nothing, and read back it is the bundled tree's versions in force."""
+    regions, versions = load_tree()
+    last = {(v.region, v.family, v.effective_from): v for v in versions}  # a superseded record comes first
+    bundled = what_it_says(list(last.values()))
+    store = app.extensions["rates"]
+    snap = store.snapshot()
+    assert what_it_says([v for code in snap.regions for f in FAMILIES for v in snap.active(code, f)]) == bundled
+
+    add_user(app, "alice")
+    client = app.test_client()
+    login(client, "alice")
+    book = client.get("/admin/export.xlsx").get_data()
+    archive = client.get("/admin/export.zip").get_data()
+    for data, name in ((book, "参数库.xlsx"), (archive, "参数库.zip")):
+        status, html = upload(client, data, name)
+        assert status == 422 and "没有需要发布的内容" in html, name  # identical to what is in force
+
+    read_regions, from_book = transfer.read_workbook(book)
+    assert what_it_says(from_book) == bundled
+    assert {code: (r.name, r.parent) for code, r in read_regions.items()} == {
+        code: (r.name, r.parent) for code, r in regions.items()
+    }
+    assert what_it_says(transfer.read_yaml_zip(archive, regions)) == bundled
+
+    other = ParameterStore(make_engine(f"sqlite:///{tmp_path / 'other.sqlite3'}"))
+    other.create_schema()
+    other.load(read_regions, from_book)
+    copy = other.snapshot()
+    assert what_it_says([v for code in copy.regions for f in FAMILIES for v in copy.active(code, f)]) == bundled
+
+
+def test_loading_the_bundled_tree_twice_keeps_the_corrected_record_once(tmp_path: Path) -> None:
+    """云南2026: the earlier record and the official correction are stored once, in that order."""
+    store = ParameterStore(make_engine(f"sqlite:///{tmp_path / 'twice.sqlite3'}"))
+    store.create_schema()
+    first = store.load(*load_tree())
+    again = store.load(*load_tree())
+    assert (again.inserted, again.superseded) == (0, 0) and again.unchanged == first.inserted + first.superseded
+    history = [v for v in store.snapshot().history("530000") if v.family == "avg_wage" and v.contribution_year == 2026]
+    assert [(v.trust, v.supersedes) for v in history] == [("medium", None), ("official", history[0].id)]
