@@ -201,7 +201,7 @@ def no_average(month: Month, published: Published, ratio: Decimal | None) -> Quo
         )
     return QuoteError(
         "base_ratio",
-        f"{month}该通知未公布平均工资，无法按比例折算{tier}，请直接填写缴费基数{ends}。",
+        f"{month}：该通知未公布平均工资，无法按比例折算{tier}，请直接填写缴费基数{ends}。",
         code=NO_AVERAGE,
         status=422,
     )
@@ -236,7 +236,7 @@ def _price_outlet(request: QuoteRequest, got: Resolution, month: Month) -> Line:
     avg_wage = avg.version.decimal("avg_wage_monthly")
     if avg_wage is None:
         raise QuoteError(
-            "start", f"{month}该通知未公布平均工资，无法按平均工资的比例计算网点工伤保险费。", NO_AVERAGE, 422
+            "start", f"{month}：该通知未公布平均工资，无法按平均工资的比例计算网点工伤保险费。", NO_AVERAGE, 422
         )
     split = rule_for("outlet_injury", month)(avg_wage, ratio, request.factor, request.headcount)
     assert isinstance(split, Split)
