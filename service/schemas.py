@@ -225,9 +225,9 @@ class QuoteSchema(Schema):
 class TierSchema(Schema):
     ratio = Ratio()
     percent = fields.String()
-    base = Money()
-    monthly = Money()
-    yearly = Money()
+    base = Money(allow_none=True)  # null with ``unavailable``
+    monthly = Money(allow_none=True)
+    yearly = Money(allow_none=True)
     provisional = fields.Boolean()
     # set (and base, monthly, yearly null) where the notice published no average wage for this tier
     unavailable = fields.String(allow_none=True, metadata={"description": "该档次无法测算的原因；可测算时为 null"})
