@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rates import audit, transfer
+from rates.loader import load_tree
 from rates.months import Month
 from rates.publish import STALE_MESSAGE
 from rates.store import VersionRow
@@ -178,8 +179,9 @@ def test_same_figures_again_are_not_published(admin: FlaskClient) -> None:
         "title": "2024年度全省全口径城镇单位就业人员平均工资及2025年度缴费基数上下限",
         "doc_no": "赣人社字〔2025〕150号",
     }
-    form["source"] = "as cited by a payroll calculator's test data"
-    form["note"] = "floor and ceiling are exactly 60% and 300%"
+    bundled = next(v for v in load_tree()[1] if (v.region, v.contribution_year) == ("360000", 2025))
+    form["source"] = bundled.references[0].source or ""
+    form["note"] = bundled.note or ""
     response = preview(admin, open_form(admin), form)
     assert response.status_code == 422
     assert "没有需要发布的内容" in response.get_data(as_text=True)
@@ -235,11 +237,12 @@ def test_uploaded_workbook_with_one_bad_value_publishes_nothing_and_names_the_ce
 def test_uploaded_workbook_previews_then_publishes_all_rows_in_one_go(app: Flask, admin: FlaskClient) -> None:
     outlet = {"region": "360100", "family": "outlet_injury", "effective_from": "2026-01", "ratio": "0.01"}
     outlet |= {"trust": "official", "ref1_title": "测试用通知", "ref1_doc_no": "测试〔2026〕2号"}
+    jiangxi_outlet = app.extensions["rates"].snapshot().at("360000", "outlet_injury", Month(2026, 1)).version.id
     status, html = upload(admin, workbook_with(app, [WAGE_ROW, outlet]), "参数.xlsx")
     assert status == 200, text(html)[:2000]
     assert "南昌市 2026-01 快递网点工伤保险 每名快递员每月 65.25 68.00" in text(html)
     assert admin.post("/admin/publish/confirm", data=confirm_data(html)).status_code == 303
-    assert "原值（v12，沿用江西省）" in html  # 南昌's first own outlet version: compared with 江西's
+    assert f"原值（v{jiangxi_outlet}，沿用江西省）" in html  # 南昌's first own outlet version: compared with 江西's
     assert "每人每月缴费占月平均工资比例 0.01 0.01 （未变）" in text(html)  # shown, marked as the same
     assert wage(app) == "6800" and len(entries(app, "import")) == 2
     resolved = app.extensions["rates"].snapshot().at("360100", "outlet_injury", Month(2026, 1))
