@@ -60,6 +60,8 @@ def version_body(version: Version) -> dict[str, Any]:
             body[spec.name] = _text(version.values[spec.name])
     if version.effective_by_scheme:
         body["effective_by_scheme"] = {k: _Quoted(v) for k, v in sorted(version.effective_by_scheme.items())}
+    if version.effective_to is not None:
+        body["effective_to"] = _Quoted(version.effective_to)
     references = [_reference_body(r) for r in version.references]
     body["reference"] = references[0] if len(references) == 1 else references
     body["trust"] = version.trust
@@ -187,7 +189,12 @@ LEADING = [
     ("effective_from", "生效月份"),
     ("contribution_year", "缴费年度"),
 ]
-TRAILING = [("trust", "可信度"), ("note", "说明"), ("effective_by_scheme", "分险种生效月份")]
+TRAILING = [
+    ("trust", "可信度"),
+    ("note", "说明"),
+    ("effective_by_scheme", "分险种生效月份"),
+    ("effective_to", "截止月份（含，有效期至）"),
+]
 HEADER_KEY = re.compile(r"（([a-z0-9_]+)）\s*$")
 
 
@@ -214,6 +221,7 @@ def _row(version: Version, keys: list[str]) -> list[Any]:
         "trust": version.trust,
         "note": version.note,
         "effective_by_scheme": "；".join(f"{k}: {v}" for k, v in sorted(version.effective_by_scheme.items())) or None,
+        "effective_to": str(version.effective_to) if version.effective_to is not None else None,
         **{name: _text(value) for name, value in version.values.items()},
     }
     for i, reference in enumerate(version.references, start=1):
@@ -396,6 +404,8 @@ class _Sheet:
             body["note"] = values["note"]
         if values.get("effective_by_scheme") is not None:
             body["effective_by_scheme"] = _schemes(str(values["effective_by_scheme"]))
+        if values.get("effective_to") is not None:
+            body["effective_to"] = _month_text(values["effective_to"])
         references = []
         slot = 1
         while f"ref{slot}_title" in self.keys:
