@@ -237,7 +237,7 @@ class TierSchema(Schema):
     ratio = Ratio()
     percent = fields.String(metadata={"description": "档次名称：比例（如60%），或一档、二档、下限、上限、固定金额"})
     base = Money(allow_none=True, metadata={"description": "固定金额缴费时为空"})
-    monthly = Money(allow_none=True, metadata={"description": "按年度固定标准缴费（如重庆市）时为空：通知未给出按月金额"})
+    monthly = Money(allow_none=True, metadata={"description": "按年度固定标准缴费（如重庆市）时为空"})
     yearly = Money()
     provisional = fields.Boolean()
     note = fields.String(allow_none=True, metadata={"description": "全年金额不足12个月时所含月份"})

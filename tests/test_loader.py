@@ -71,7 +71,18 @@ def test_bundled_files_hold_the_reference_figures() -> None:
     # still nothing for 江西/南昌 or 云南/昆明, where no source was found
     medical = {v.region for v in versions if v.family == "flexible_medical"}
     assert not medical & {"360000", "360100", "530000", "530100"}
-    assert medical == {"110000", "120000", "310000", "320100", "330100", "420100", "440100", "440300", "500000", "510100"}
+    assert medical == {
+        "110000",
+        "120000",
+        "310000",
+        "320100",
+        "330100",
+        "420100",
+        "440100",
+        "440300",
+        "500000",
+        "510100",
+    }
     # every version cites at least one document and carries a trust level
     assert all(v.references and v.references[0].title and v.trust for v in versions)
 
