@@ -307,8 +307,8 @@ def _year(
         try:
             return quote.price(params, QuoteRequest(region, SCHEME, start, year[1], base=base)), start
         except QuoteError as error:
-            if error.code != "not_configured" or start == year[1]:
-                raise
+            if error.code != "not_configured" or error.field != "scheme" or start == year[1]:
+                raise  # only months without medical insurance are left out, never a missing average wage
             start = start + 1
 
 

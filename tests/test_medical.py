@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -198,3 +200,44 @@ def test_old_shape_still_loads(rates_with_medical: Path) -> None:
     _, versions = load_tree(rates_with_medical)
     old = next(v for v in versions if v.region == "360100" and v.family == "flexible_medical")
     assert "basis" not in old.values and old.values["personal_account_rate"] == Decimal("0.02")
+
+
+# ---------------------------------------------------------------- pages
+
+
+def page_text(client: FlaskClient, **form: str) -> tuple[int, str]:
+    response = client.get("/?" + urlencode({"start": "2025-01", "end": "2025-12", "basis": "ratio"} | form))
+    html = response.get_data(as_text=True)
+    return response.status_code, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_calculate_page_chongqing_tier_by_year(client: FlaskClient) -> None:
+    status, text = page_text(client, region="500000", scheme="flexible_medical", medical_tier="2")
+    assert status == 200
+    assert "重庆市（2025-01）：按年度固定标准缴费：请选择医保缴费档次" in text
+    assert "2025年 依据" in text and "6765.00" in text and "年度缴费标准" in text and "不折算到月" in text
+    assert "一档 — — 3075.00 二档 — — 6765.00" in text  # the tier comparison: no monthly figure invented
+
+
+def test_calculate_page_chengdu_example_and_guangzhou_notes(client: FlaskClient) -> None:
+    status, text = page_text(client, region="510100", scheme="flexible_medical", basis="base", base="6015")
+    assert status == 200 and "571.42" in text and "基本医疗保险费" in text and "附加部分" in text
+    assert "6015.00 9.5% 571.42" in text and "所填基数未与之核对" in text
+    _, text = page_text(client, region="440100", scheme="flexible_medical", basis="base", base="5000")
+    assert "按本人申报的缴费基数缴费" in text and "未作范围核对" in text and "无档次可比" in text
+
+
+def test_calculate_page_medical_not_configured_says_where_to_ask(client: FlaskClient) -> None:
+    status, text = page_text(client, region="530100", scheme="flexible_medical", base_ratio="0.6")
+    assert status == 422 and "12393" in text and "参保地医保经办机构" in text
+
+
+def test_counter_quote_prints_the_medical_tier(client: FlaskClient) -> None:
+    form = {"region": "500000", "scheme": "flexible_medical", "start": "2025-01", "end": "2025-12"}
+    form |= {"basis": "ratio", "medical_tier": "1", "clerk": "王五", "csrf_token": ""}
+    response = client.post("/window", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "医保缴费档次 一档" in text and "3075.00" in text and "渝医保发〔2024〕47号" in text
+    assert "每年 3075.00 元" in text.replace("（", " ").replace("）", " ")
