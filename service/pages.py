@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from calc.quote import SCHEMES, QuoteError, QuoteRequest, tier_ratios, tiers
-from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS
+from rates.families import FAMILIES, MEDICAL_BASIS_LABELS, TRUST_LABELS, TRUST_LEVELS
 from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
@@ -331,6 +331,11 @@ def field_label(family: str, name: str) -> str:
     return spec.label if spec else name
 
 
+def value_text(family: str, name: str, value: str) -> str:
+    """A value as users read it: a medical basis by its Chinese name, figures as they are."""
+    return MEDICAL_BASIS_LABELS.get(value, value) if (family, name) == ("flexible_medical", "basis") else value
+
+
 @bp.get("/parameters/<region>")
 def parameters(region: str) -> tuple[str, int] | str:
     snap = snapshot()
@@ -366,6 +371,7 @@ def parameters(region: str) -> tuple[str, int] | str:
         superseded_by=superseded_by,
         level_names={code: r.name for code, r in snap.regions.items()},
         field_label=field_label,
+        value_text=value_text,
         schemes=SCHEMES,
         **common(),
     ), (200 if month_error is None else 422)

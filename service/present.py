@@ -44,6 +44,7 @@ def version_data(snapshot: Snapshot, version: Version, resolved: Resolved | None
         "family_label": FAMILIES[version.family].label,
         "effective_from": str(version.effective_from),
         "effective_by_scheme": {k: str(v) for k, v in version.effective_by_scheme.items()},
+        "effective_to": str(version.effective_to) if version.effective_to is not None else None,
         "contribution_year": version.contribution_year,
         "values": {k: (format(v.normalize(), "f") if not isinstance(v, str) else v) for k, v in version.values.items()},
         "trust": version.trust,

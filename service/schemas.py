@@ -172,6 +172,7 @@ class VersionSchema(Schema):
     family_label = fields.String()
     effective_from = fields.String()
     effective_by_scheme = fields.Dict(keys=fields.String(), values=fields.String())
+    effective_to = fields.String(allow_none=True, metadata={"description": "截止月份（含）；来源写明有效期时才有"})
     contribution_year = fields.Integer(allow_none=True)
     values = fields.Dict(keys=fields.String(), values=fields.String())
     trust = fields.String()
