@@ -74,6 +74,7 @@ def test_tiers_from_60_to_300_percent(client: FlaskClient) -> None:
         "monthly": "783.00",
         "yearly": "9396.00",
         "provisional": False,
+        "note": None,  # only a medical row covering fewer than twelve months has one
     }
     assert tiers[-1]["base"] == "19575.00" and tiers[-1]["yearly"] == "46980.00"
     assert {r["family"] for r in body["references"]} == {"avg_wage", "flexible_pension", "base_rounding"}
