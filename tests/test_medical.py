@@ -241,3 +241,17 @@ def test_counter_quote_prints_the_medical_tier(client: FlaskClient) -> None:
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
     assert "医保缴费档次 一档" in text and "3075.00" in text and "渝医保发〔2024〕47号" in text
     assert "每年 3075.00 元" in text.replace("（", " ").replace("）", " ")
+
+
+def test_parameters_page_says_where_to_ask_about_medical(client: FlaskClient) -> None:
+    html = client.get("/parameters/360100?month=2025-06").get_data(as_text=True)
+    assert "灵活就业人员医保请向参保地医保经办机构咨询，或拨打12393医保服务热线。" in html
+    html = client.get("/parameters/440100?month=2025-06").get_data(as_text=True)
+    assert "2024-03起至2025-12止" in html and "按本人申报的缴费基数和缴费比例" in html
+
+
+def test_admin_preview_also_prices_the_month_after_an_end(bundled: Snapshot) -> None:
+    from service.admin.preview import _months
+
+    cut = bundled.at("440100", "flexible_medical", Month(2024, 3)).version
+    assert _months(cut) == [Month(2024, 3), Month(2026, 1)]
