@@ -26,6 +26,7 @@ class Field:
     low: Decimal | None = None  # inclusive
     high: Decimal | None = None  # inclusive
     choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()  # what users read for each choice, in the same order
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,14 @@ FAMILIES: dict[str, Family] = {
             (
                 # Which fields a version needs depends on its basis (rates.loader checks MEDICAL_NEEDS);
                 # a version without a basis is the original shape, "ratio_range".
-                Field("basis", Kind.CHOICE, "计费方式", required=False, choices=MEDICAL_BASES),
+                Field(
+                    "basis",
+                    Kind.CHOICE,
+                    "计费方式",
+                    required=False,
+                    choices=MEDICAL_BASES,
+                    choice_labels=tuple(MEDICAL_BASIS_LABELS[b] for b in MEDICAL_BASES),
+                ),
                 Field("rate", Kind.RATIO, "缴费比例", required=False, low=ZERO, high=ONE),
                 Field("personal_account_rate", Kind.RATIO, "计入个人账户比例", required=False, low=ZERO, high=ONE),
                 Field(

@@ -255,3 +255,32 @@ def test_admin_preview_also_prices_the_month_after_an_end(bundled: Snapshot) -> 
 
     cut = bundled.at("440100", "flexible_medical", Month(2024, 3)).version
     assert _months(cut) == [Month(2024, 3), Month(2026, 1)]
+
+
+def test_admin_form_publishes_a_medical_version_with_an_end(app: Flask) -> None:
+    from tests.admin_support import add_user, confirm_data, login, open_form, preview
+
+    add_user(app, "alice")
+    admin = app.test_client()
+    assert login(admin, "alice").status_code == 302
+    html = admin.get("/admin/publish?region=440100&family=flexible_medical").get_data(as_text=True)
+    assert '<option value="declared"' in html and "按本人申报的缴费基数和缴费比例</option>" in html
+    assert '<option value="">（不填）</option>' in html and 'name="effective_to"' in html
+    form = {
+        "region": "440100",
+        "family": "flexible_medical",
+        "effective_from": "2027-01",
+        "effective_to": "2027-06",
+        "basis": "declared",
+        "rate": "0.075",
+        "title": "测试用通知（非真实数据）",
+        "doc_no": "测试〔2027〕1号",
+        "trust": "low",
+    }
+    response = preview(admin, open_form(admin, "440100", "flexible_medical"), form)
+    assert response.status_code == 200, response.get_data(as_text=True)[:1500]
+    assert admin.post("/admin/publish/confirm", data=confirm_data(response.get_data(as_text=True))).status_code == 303
+    snapshot = app.extensions["rates"].snapshot()
+    assert snapshot.at("440100", "flexible_medical", Month(2027, 6)).version.values["rate"] == Decimal("0.075")
+    with pytest.raises(NotConfigured):
+        snapshot.at("440100", "flexible_medical", Month(2027, 7))
