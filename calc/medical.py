@@ -283,17 +283,18 @@ def options(params: quote.Parameters, region: str, month: Month) -> tuple[list[T
             raise QuoteError(
                 "base", f"{name}{month}的灵活就业人员医保缴费基数上下限未见公布，按本人申报的缴费基数测算，无档次可比。"
             )
-        choices = [("下限", floor, None), ("上限", ceiling, None)]
+        choices = [("下限", floor, Decimal(0)), ("上限", ceiling, Decimal(0))]
     elif shape == "avg_ratio":
-        choices = [(quote._percent(medical.version.decimal("base_ratio") or ZERO), None, None)]
+        ratio = medical.version.decimal("base_ratio") or ZERO  # the ratio, so the page can mark it as chosen
+        choices = [(quote._percent(ratio), None, ratio)]
     else:
-        choices = [("固定金额", None, None)]
+        choices = [("固定金额", None, Decimal(0))]
     rows, used = [], {}
-    for label, base, _ in choices:
+    for label, base, ratio in choices:
         priced, first = _year(params, region, year, base)
         line = next((line for line in priced.lines if line.month == month), priced.lines[0])
         note = None if first == year[0] else f"{first}至{year[1]}"
-        rows.append(Tier(Decimal(0), line.base, line.amount, priced.total, priced.provisional, label=label, note=note))
+        rows.append(Tier(ratio, line.base, line.amount, priced.total, priced.provisional, label=label, note=note))
         used.update({r.version.id or 0: r for r in priced.used})
     return rows, list(used.values())
 
