@@ -55,6 +55,7 @@ class QuoteRequest:
     base: Decimal | None = None
     headcount: int = 1
     factor: Decimal = Decimal(1)
+    medical_tier: int | None = None  # 一档/二档 where medical insurance is a fixed yearly amount by tier (重庆)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class Line:
     provisional: bool
     versions: dict[str, int]
     year: int | None = None  # resident medical is priced per contribution year
+    notes: tuple[str, ...] = ()  # what the user must know about this figure (e.g. a base whose range was not checked)
 
 
 @dataclass
@@ -91,6 +93,10 @@ class Quote:
     @property
     def provisional(self) -> bool:
         return any(line.provisional for line in self.lines)
+
+    @property
+    def notes(self) -> list[str]:
+        return list(dict.fromkeys(note for line in self.lines for note in line.notes))
 
 
 class _Lookup:
@@ -184,6 +190,8 @@ READS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "resident_medical": (("resident_medical", None),),
 }
 Resolution = dict[str, Resolved]
+# Schemes whose versions decide what else a month reads (calc.medical registers flexible_medical).
+RESOLVERS: dict[str, Callable[[QuoteRequest, _Lookup, Month], Resolution]] = {}
 
 
 NO_AVERAGE = "no_average"  # QuoteError.code: a ratio tier of a notice that published no average wage
@@ -273,6 +281,8 @@ def validate(params: Parameters, request: QuoteRequest) -> None:
         raise QuoteError("headcount", f"参保人数须为1至{MAX_HEADCOUNT}之间的整数。", "out_of_range")
     if not Decimal(0) < request.factor <= MAX_FACTOR:
         raise QuoteError("factor", f"浮动费率须大于0且不超过{MAX_FACTOR}。", "out_of_range")
+    if request.medical_tier not in (None, 1, 2):
+        raise QuoteError("medical_tier", "医保缴费档次只能是1（一档）或2（二档）。", "out_of_range")
 
 
 def price(params: Parameters, request: QuoteRequest) -> Quote:
@@ -287,7 +297,8 @@ def price(params: Parameters, request: QuoteRequest) -> Quote:
     priced: dict[tuple[object, ...], Line] = {}
     lines = []
     for month in months:
-        got = {family: at(family, month, scheme) for family, scheme in READS[request.scheme]}
+        resolve = RESOLVERS.get(request.scheme)
+        got = resolve(request, at, month) if resolve else {f: at(f, month, s) for f, s in READS[request.scheme]}
         key = (rule_for(request.scheme, month), *((id(r.version), r.provisional) for r in got.values()))
         if key not in priced:
             priced[key] = pricer(request, got, month)
@@ -302,19 +313,23 @@ def price(params: Parameters, request: QuoteRequest) -> Quote:
                 line.provisional,
                 line.versions,
                 line.year and month.year,
+                line.notes,
             )
-        lines.append(line)
+        if line.year is None or not lines or lines[-1].year != line.year:  # a yearly amount: one line a year
+            lines.append(line)
     return Quote(request, lines, list(at.used.values()))
 
 
 @dataclass(frozen=True)
 class Tier:
     ratio: Decimal
-    base: Decimal | None
-    monthly: Decimal | None
+    base: Decimal | None  # None: a fixed amount, or a ratio tier without a published average
+    monthly: Decimal | None  # None: a yearly amount the notice does not state per month
     yearly: Decimal | None
     provisional: bool
     unavailable: str | None = None  # why the tier has no amount (the notice published no average wage)
+    label: str | None = None  # a tier not named by its ratio (一档, 下限, 固定金额)
+    note: str | None = None  # e.g. the months of the year the amount covers, when fewer than twelve
 
 
 def tier_ratios(floor_ratio: Decimal, ceiling_ratio: Decimal) -> list[Decimal]:
@@ -331,6 +346,8 @@ def tiers(
 ) -> tuple[list[Tier], list[Resolved]]:
     """Each tier's base and monthly amount in ``month``, and its amount over that calendar year."""
     validate(params, QuoteRequest(region, scheme, month, month))
+    if scheme == "flexible_medical" and (shaped := medical.options(params, region, month)) is not None:
+        return shaped
     scheme_params = _Lookup(params, region)(scheme, month)
     ratios = tier_ratios(_value(scheme_params, "base_ratio_floor"), _value(scheme_params, "base_ratio_ceiling"))
     result: list[Tier] = []
@@ -348,3 +365,8 @@ def tiers(
         result.append(Tier(ratio, line.base or Decimal(0), line.amount, quote.total, quote.provisional))
         used.update({r.version.id or 0: r for r in quote.used})
     return result, list(used.values())
+
+
+# Flexible-worker medical insurance in the shapes the cities publish; imported last because it builds on
+# this module, and it registers its pricer in PRICERS and RESOLVERS.
+from calc import medical  # noqa: E402

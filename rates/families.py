@@ -26,6 +26,7 @@ class Field:
     low: Decimal | None = None  # inclusive
     high: Decimal | None = None  # inclusive
     choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()  # what users read for each choice, in the same order
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,42 @@ ZERO, ONE = Decimal(0), Decimal(1)
 MAX_BASE_RATIO = Decimal(5)
 
 BASE_ROUNDING_RULES = ("half_up_yuan", "down_yuan", "up_yuan", "half_up_fen")
+
+# Flexible-worker medical insurance is priced in the shapes the cities' notices really have (issue 15).
+MEDICAL_BASES = ("ratio_range", "declared", "avg_ratio", "yearly_tiers", "fixed_monthly")
+MEDICAL_BASIS_LABELS = {
+    "ratio_range": "在上年度全口径月平均工资的比例范围内选择缴费基数",
+    "declared": "按本人申报的缴费基数和缴费比例",
+    "avg_ratio": "缴费基数为上年度全省全口径月平均工资的固定比例",
+    "yearly_tiers": "按年度固定缴费标准分档缴纳",
+    "fixed_monthly": "按每月固定金额缴纳",
+}
+# The fields each basis needs (beyond the basis itself); the rest of the family's fields are optional.
+MEDICAL_NEEDS = {
+    "ratio_range": ("rate", "base_ratio_floor", "base_ratio_ceiling"),
+    "declared": ("rate",),
+    "avg_ratio": ("rate", "base_ratio"),
+    "yearly_tiers": ("tier1_yearly", "tier2_yearly"),
+    "fixed_monthly": ("monthly_amount",),
+}
+MEDICAL_SHAPE_FIELDS = (
+    Field(
+        "supplementary_rate",
+        Kind.RATIO,
+        "附加缴费比例（单独计算，如大病医疗互助补充保险）",
+        required=False,
+        low=ZERO,
+        high=ONE,
+    ),
+    Field(
+        "base_ratio", Kind.RATIO, "缴费基数占上年度全省月平均工资比例", required=False, low=ZERO, high=MAX_BASE_RATIO
+    ),
+    Field("base_floor_monthly", Kind.MONEY, "缴费基数下限（公布值）", required=False),
+    Field("base_ceiling_monthly", Kind.MONEY, "缴费基数上限（公布值）", required=False),
+    Field("monthly_amount", Kind.MONEY, "每月固定缴费额", required=False),
+    Field("tier1_yearly", Kind.MONEY, "一档年缴费标准（元/年·人）", required=False),
+    Field("tier2_yearly", Kind.MONEY, "二档年缴费标准（元/年·人）", required=False),
+)
 
 FAMILIES: dict[str, Family] = {
     f.name: f
@@ -77,11 +114,26 @@ FAMILIES: dict[str, Family] = {
             "flexible_medical",
             "灵活就业人员职工基本医疗保险",
             (
-                Field("rate", Kind.RATIO, "缴费比例", low=ZERO, high=ONE),
-                Field("personal_account_rate", Kind.RATIO, "计入个人账户比例", low=ZERO, high=ONE),
-                Field("base_ratio_floor", Kind.RATIO, "缴费基数下限比例", low=ZERO, high=MAX_BASE_RATIO),
-                Field("base_ratio_ceiling", Kind.RATIO, "缴费基数上限比例", low=ZERO, high=MAX_BASE_RATIO),
+                # Which fields a version needs depends on its basis (rates.loader checks MEDICAL_NEEDS);
+                # a version without a basis is the original shape, "ratio_range".
+                Field(
+                    "basis",
+                    Kind.CHOICE,
+                    "计费方式",
+                    required=False,
+                    choices=MEDICAL_BASES,
+                    choice_labels=tuple(MEDICAL_BASIS_LABELS[b] for b in MEDICAL_BASES),
+                ),
+                Field("rate", Kind.RATIO, "缴费比例", required=False, low=ZERO, high=ONE),
+                Field("personal_account_rate", Kind.RATIO, "计入个人账户比例", required=False, low=ZERO, high=ONE),
+                Field(
+                    "base_ratio_floor", Kind.RATIO, "缴费基数下限比例", required=False, low=ZERO, high=MAX_BASE_RATIO
+                ),
+                Field(
+                    "base_ratio_ceiling", Kind.RATIO, "缴费基数上限比例", required=False, low=ZERO, high=MAX_BASE_RATIO
+                ),
                 Field("fixed_monthly", Kind.MONEY, "每月固定附加费（如大额医疗）", required=False),
+                *MEDICAL_SHAPE_FIELDS,
             ),
             yearly=False,
         ),

@@ -15,14 +15,14 @@ from typing import Any
 
 import yaml
 
-from rates.families import FAMILIES, TRUST_LEVELS, Family, Field, Kind
+from rates.families import FAMILIES, MEDICAL_NEEDS, TRUST_LEVELS, Family, Field, Kind
 from rates.model import Reference, Region, Version
 from rates.months import Month
 
 BUNDLED = Path(__file__).parent / "params"
 
 TOP_KEYS = {"values", "superseded"}
-META_KEYS = {"reference", "trust", "note", "contribution_year", "effective_by_scheme"}
+META_KEYS = {"reference", "trust", "note", "contribution_year", "effective_by_scheme", "effective_to"}
 REFERENCE_KEYS = {"title", "doc_no", "url", "published", "source", "fields"}
 SCHEMES_WITH_BASE = ("flexible_pension", "flexible_medical", "outlet_injury")
 
@@ -165,6 +165,8 @@ def parse_version(region: str, family: Family, month_key: Any, body: Any, origin
             continue
         values[spec.name] = parse_value(key, spec, body[spec.name])
     _check_coherence(month_key, values, wage=family.field("avg_wage_monthly") is not None)
+    if family.name == "flexible_medical":
+        _check_medical(month_key, values)
 
     trust = body.get("trust")
     if trust not in TRUST_LEVELS:
@@ -186,10 +188,16 @@ def parse_version(region: str, family: Family, month_key: Any, body: Any, origin
         by_scheme[scheme] = parse_month(key, raw_month)
         if by_scheme[scheme] < effective:
             raise _Problem(key, "a scheme cannot switch before the version takes effect")
+    effective_to = None
+    if body.get("effective_to") is not None:
+        effective_to = parse_month(f"{month_key}.effective_to", body["effective_to"])
+        if effective_to < effective:
+            raise _Problem(f"{month_key}.effective_to", "a version cannot end before it takes effect")
     return Version(
         region=region,
         family=family.name,
         effective_from=effective,
+        effective_to=effective_to,
         values=values,
         references=parse_references(f"{month_key}.reference", body.get("reference"), family),
         trust=trust,
@@ -226,6 +234,18 @@ def _check_wage(month_key: str, avg: Decimal | None, floor: Decimal | None, ceil
         raise _Problem(f"{month_key}.base_floor_monthly", "floor above the average wage")
     if avg is not None and ceiling is not None and ceiling < avg:
         raise _Problem(f"{month_key}.base_ceiling_monthly", "ceiling below the average wage")
+
+
+def _check_medical(month_key: str, values: dict[str, Decimal | str]) -> None:
+    """Each basis of flexible_medical needs its own fields; the original shape keeps needing its own."""
+    basis = str(values.get("basis", "ratio_range"))
+    needs = MEDICAL_NEEDS[basis] + (("personal_account_rate",) if "basis" not in values else ())
+    for name in needs:
+        if name not in values:
+            raise _Problem(f"{month_key}.{name}", f"missing value (needed when basis is {basis})")
+    floor, ceiling = values.get("base_floor_monthly"), values.get("base_ceiling_monthly")
+    if isinstance(floor, Decimal) and isinstance(ceiling, Decimal) and floor > ceiling:
+        raise _Problem(f"{month_key}.base_floor_monthly", "floor above ceiling")
 
 
 def parse_family_document(region: str, family: Family, document: Any, origin: str | None = None) -> list[Version]:

@@ -68,6 +68,9 @@ class Version:
     contribution_year: int | None = None
     # Some schemes switch to a new yearly figure later than others (云南2026: medical in September).
     effective_by_scheme: Mapping[str, Month] = field(default_factory=dict)
+    # The last month the version is in force, where its source states an end (有效期至): after it the
+    # version in force before it applies again, or nothing (未配置).
+    effective_to: Month | None = None
     origin: str | None = None
     id: int | None = None
     recorded_at: datetime | None = None
@@ -80,13 +83,17 @@ class Version:
             return self.effective_by_scheme[scheme]
         return self.effective_from
 
+    def in_force(self, month: Month, scheme: str | None = None) -> bool:
+        """Whether the version applies in ``month``: started, and not past its stated end."""
+        return self.effective_for(scheme) <= month and (self.effective_to is None or month <= self.effective_to)
+
     def decimal(self, name: str) -> Decimal | None:
         value = self.values.get(name)
         return value if isinstance(value, Decimal) else None
 
     def payload(self) -> dict[str, Any]:
         """The content of the version, in a JSON form that keeps every decimal exact."""
-        return {
+        payload = {
             "values": {k: str(v) for k, v in sorted(self.values.items())},
             "references": [r.to_json() for r in self.references],
             "trust": self.trust,
@@ -94,6 +101,9 @@ class Version:
             "contribution_year": self.contribution_year,
             "effective_by_scheme": {k: str(v) for k, v in sorted(self.effective_by_scheme.items())},
         }
+        if self.effective_to is not None:  # only when set: versions stored before it existed compare equal
+            payload["effective_to"] = str(self.effective_to)
+        return payload
 
     def doc_numbers(self) -> str:
         return "；".join(r.doc_no for r in self.references if r.doc_no) or "无文号"

@@ -46,6 +46,9 @@ STALE_MESSAGE = "该版本已被他人更新，请刷新后重试。"
 _TRANSLATIONS: tuple[tuple[str, str], ...] = (
     (r"^missing value$", "必须填写。"),
     (r"^missing value: without the average wage.*$", "未填写月平均工资时，须同时填写公布的缴费基数下限和上限。"),
+    (r"^missing value \(needed when basis is (.*)\)$", r"计费方式为\1时必须填写。"),
+    (r"^floor above ceiling$", "缴费基数下限不能高于上限。"),
+    (r"^a version cannot end before it takes effect$", "截止月份不能早于生效月份。"),
     (r"^not a decimal number: (.*)$", r"不是有效的数字：\1。"),
     (r"^not a finite number: (.*)$", r"须为有限的数字：\1。"),
     (r"^write the number as a quoted string.*$", "数字须写成带引号的文本（保持精确）。"),
@@ -84,6 +87,7 @@ _KEY_LABELS = {
     "note": "说明",
     "effective_by_scheme": "分险种生效月份",
     "effective_from": "生效月份",
+    "effective_to": "截止月份",
     "region": "地区",
     "family": "参数类别",
     "doc_no": "文号",
@@ -214,6 +218,7 @@ def _changes(old: Version | None, new: Version) -> list[Change]:
         ("trust", "可信度", lambda v: f"{TRUST_LABELS[v.trust]}（{v.trust}）"),
         ("doc_no", "文号", lambda v: v.doc_numbers()),
         ("effective_by_scheme", "分险种生效月份", lambda v: _schemes(v) or None),
+        ("effective_to", "截止月份", lambda v: None if v.effective_to is None else str(v.effective_to)),
     )
     for name, label, read in meta:
         before, after = (read(old) if old else None), read(new)

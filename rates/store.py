@@ -85,6 +85,7 @@ def row_to_version(row: VersionRow) -> Version:
         note=data.get("note"),
         contribution_year=row.contribution_year,
         effective_by_scheme={k: Month.parse(v) for k, v in data.get("effective_by_scheme", {}).items()},
+        effective_to=Month.parse(data["effective_to"]) if data.get("effective_to") else None,
         origin=row.origin,
         id=row.id,
         recorded_at=row.recorded_at,
@@ -174,7 +175,7 @@ class Snapshot:
     def _resolve(self, region: str, family: str, month: Month, scheme: str | None = None) -> Resolved:
         for level in self.chain(region):
             versions = self.active(level, family)
-            candidates = [v for v in versions if v.effective_for(scheme) <= month]
+            candidates = [v for v in versions if v.in_force(month, scheme)]
             if not candidates:
                 continue
             chosen = max(candidates, key=lambda v: (v.effective_for(scheme), v.effective_from))

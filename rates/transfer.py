@@ -60,6 +60,8 @@ def version_body(version: Version) -> dict[str, Any]:
             body[spec.name] = _text(version.values[spec.name])
     if version.effective_by_scheme:
         body["effective_by_scheme"] = {k: _Quoted(v) for k, v in sorted(version.effective_by_scheme.items())}
+    if version.effective_to is not None:
+        body["effective_to"] = _Quoted(version.effective_to)
     references = [_reference_body(r) for r in version.references]
     body["reference"] = references[0] if len(references) == 1 else references
     body["trust"] = version.trust
@@ -187,7 +189,12 @@ LEADING = [
     ("effective_from", "生效月份"),
     ("contribution_year", "缴费年度"),
 ]
-TRAILING = [("trust", "可信度"), ("note", "说明"), ("effective_by_scheme", "分险种生效月份")]
+TRAILING = [
+    ("trust", "可信度"),
+    ("note", "说明"),
+    ("effective_by_scheme", "分险种生效月份"),
+    ("effective_to", "截止月份（含，有效期至）"),
+]
 HEADER_KEY = re.compile(r"（([a-z0-9_]+)）\s*$")
 
 
@@ -214,6 +221,7 @@ def _row(version: Version, keys: list[str]) -> list[Any]:
         "trust": version.trust,
         "note": version.note,
         "effective_by_scheme": "；".join(f"{k}: {v}" for k, v in sorted(version.effective_by_scheme.items())) or None,
+        "effective_to": str(version.effective_to) if version.effective_to is not None else None,
         **{name: _text(value) for name, value in version.values.items()},
     }
     for i, reference in enumerate(version.references, start=1):
@@ -251,6 +259,7 @@ def _guide(book: openpyxl.Workbook) -> None:
         ["数字请以文本填写（单元格格式为“文本”），保持精确，例如 0.20、6800。"],
         ["按年度公布的类别（avg_wage、resident_medical）须填缴费年度；每个版本须有依据文件标题，发布时须有文号。"],
         ["可信度填 official（官方原文）、medium（较可靠）或 low（待核实）。一个版本有多份依据时填写依据2、依据3……列。"],
+        ["截止月份：依据文件写明有效期时填最后一个月（YYYY-MM，含该月）；之后恢复此前在用的版本，没有则为未配置。"],
         [f"导出文件{SCOPE_NOTE}；历史记录保存在数据库与审计日志中。"],
         [],
         ["参数类别", "名称", "各项（列名）", "按年度"],
@@ -396,6 +405,8 @@ class _Sheet:
             body["note"] = values["note"]
         if values.get("effective_by_scheme") is not None:
             body["effective_by_scheme"] = _schemes(str(values["effective_by_scheme"]))
+        if values.get("effective_to") is not None:
+            body["effective_to"] = _month_text(values["effective_to"])
         references = []
         slot = 1
         while f"ref{slot}_title" in self.keys:

@@ -28,6 +28,7 @@ FIELD_LABELS = {
     "base": "缴费基数",
     "headcount": "参保人数",
     "factor": "浮动费率",
+    "medical_tier": "医保缴费档次",
     "file": "文件",
     "versions": "参数版本",
     "based_on": "所依据的版本",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from calc.quote import SCHEMES, QuoteError, QuoteRequest, tier_ratios, tiers
-from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS
+from rates.families import FAMILIES, MEDICAL_BASIS_LABELS, TRUST_LABELS, TRUST_LEVELS
 from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
@@ -40,7 +40,7 @@ from service.region_picker import region_groups
 bp = Blueprint("pages", __name__)
 
 TIERED = ("flexible_pension", "flexible_medical")  # the schemes whose base is chosen by tier
-FORM_FIELDS = ("region", "scheme", "start", "end", "basis", "base_ratio", "base", "headcount", "factor")
+FORM_FIELDS = ("region", "scheme", "start", "end", "basis", "base_ratio", "base", "headcount", "factor", "medical_tier")
 HEADCOUNT_RE = re.compile(r"^[0-9]{1,7}$")
 CHART = {"width": 340, "label": 44, "value": 80, "row": 22, "bar": 14, "top": 6}
 
@@ -69,6 +69,9 @@ def load_request(values: dict[str, str]) -> tuple[dict[str, Any] | None, dict[st
     chosen = "base" if values["basis"] == "base" else "base_ratio"  # only the figure the user chose counts
     if values[chosen]:
         raw[chosen] = values[chosen]
+    if values["medical_tier"] and values["scheme"] == "flexible_medical":  # only the medical scheme reads it
+        tier = values["medical_tier"]
+        raw["medical_tier"] = int(tier) if tier in ("1", "2") else tier  # anything else: the schema's message
     if values["headcount"]:
         # forms send text; the schema takes whole numbers only, as the API does for JSON
         raw["headcount"] = int(values["headcount"]) if HEADCOUNT_RE.match(values["headcount"]) else values["headcount"]
@@ -111,10 +114,55 @@ def tier_choices(snap: Snapshot, values: dict[str, str]) -> list[dict[str, str]]
         if floor is not None and ceiling is not None:
             ratios = tier_ratios(floor, ceiling)
             break
+        if version.decimal("base_ratio") is not None:  # a base fixed as one ratio of the average (成都 80%)
+            ratios = [version.decimal("base_ratio") or Decimal(0)]
+            break
     choices = [{"value": format(r.normalize(), "f"), "label": percent(r)} for r in ratios]
     if values["base_ratio"] and values["base_ratio"] not in {c["value"] for c in choices}:
         choices.append({"value": values["base_ratio"], "label": values["base_ratio"]})  # keep what was typed
     return choices
+
+
+def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
+    """What the medical block of the form says: which regions price medical, and what the chosen one needs."""
+    try:
+        month = Month.parse(values["start"])
+    except ValueError:
+        month = current_month()
+    configured = []
+    for code, region in sorted(snap.regions.items()):
+        if code == NATIONAL:
+            continue
+        try:
+            snap.at(code, "flexible_medical", month)
+        except NotConfigured:
+            continue
+        configured.append(region.name)
+    need = None
+    if values["region"] in snap.regions:
+        try:
+            version = snap.at(values["region"], "flexible_medical", month).version
+        except NotConfigured:
+            need = "not_configured"
+        else:
+            need = str(version.values.get("basis", "ratio_range"))
+    return {
+        "month": str(month),
+        "configured": configured,
+        "need": need,
+        "instruction": MEDICAL_INSTRUCTIONS.get(need or "", ""),
+        "region_name": snap.regions[values["region"]].name if values["region"] in snap.regions else "",
+    }
+
+
+MEDICAL_INSTRUCTIONS = {
+    "ratio_range": "选择缴费档次，或按缴费基数填写。",
+    "declared": "按本人申报的缴费基数缴费：请选“按缴费基数”并填写缴费基数。",
+    "avg_ratio": "缴费基数固定为上年度全省全口径月平均工资的一定比例，无需选择；经办机构核定的基数也可按缴费基数填写。",
+    "yearly_tiers": "按年度固定标准缴费：请选择医保缴费档次（一档或二档），不填缴费基数。",
+    "fixed_monthly": "按每月固定金额缴费，无需选择档次或填写基数。",
+    "not_configured": "尚未配置（没有可查证来源的数据）：请向参保地医保经办机构咨询，或拨打12393医保服务热线。",
+}
 
 
 def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
@@ -126,6 +174,7 @@ def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str])
         "schemes": SCHEMES,
         "tiered": TIERED,
         "tier_options": tier_choices(snap, values),
+        "medical": medical_help(snap, values),
     }
 
 
@@ -156,7 +205,7 @@ def decorate(quote: dict[str, Any]) -> dict[str, Any]:
     worst = max((TRUST_LEVELS.index(r["trust"]) for r in quote["references"]), default=0)
     return {
         "quote": quote,
-        "per": "年" if quote["scheme"] == "resident_medical" else "月",
+        "per": "年" if quote["months"] and all(line.get("year") for line in quote["months"]) else "月",
         "amounts": amounts,
         "versions": {r["id"]: r for r in quote["references"]},
         "trust": TRUST_LEVELS[worst],
@@ -285,6 +334,11 @@ def field_label(family: str, name: str) -> str:
     return spec.label if spec else name
 
 
+def value_text(family: str, name: str, value: str) -> str:
+    """A value as users read it: a medical basis by its Chinese name, figures as they are."""
+    return MEDICAL_BASIS_LABELS.get(value, value) if (family, name) == ("flexible_medical", "basis") else value
+
+
 @bp.get("/parameters/<region>")
 def parameters(region: str) -> tuple[str, int] | str:
     snap = snapshot()
@@ -320,6 +374,7 @@ def parameters(region: str) -> tuple[str, int] | str:
         superseded_by=superseded_by,
         level_names={code: r.name for code, r in snap.regions.items()},
         field_label=field_label,
+        value_text=value_text,
         schemes=SCHEMES,
         **common(),
     ), (200 if month_error is None else 422)

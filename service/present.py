@@ -23,6 +23,10 @@ PART_LABELS = {
     "outlet": "网点缴纳",
     "courier": "快递员个人缴纳",
     "personal": "个人缴纳",
+    "medical_basic": "基本医疗保险费",
+    "medical_supplementary": "附加部分（如大病医疗互助补充保险）",
+    "fixed_payment": "每月固定缴费",
+    "yearly_tier": "年度缴费标准",
 }
 
 
@@ -40,6 +44,7 @@ def version_data(snapshot: Snapshot, version: Version, resolved: Resolved | None
         "family_label": FAMILIES[version.family].label,
         "effective_from": str(version.effective_from),
         "effective_by_scheme": {k: str(v) for k, v in version.effective_by_scheme.items()},
+        "effective_to": str(version.effective_to) if version.effective_to is not None else None,
         "contribution_year": version.contribution_year,
         "values": {k: (format(v.normalize(), "f") if not isinstance(v, str) else v) for k, v in version.values.items()},
         "trust": version.trust,
@@ -74,6 +79,7 @@ def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True) -> dic
         notes.append(
             f"标注“{PROVISIONAL_LABEL}”的月份尚无本年度公布数据，暂按上年度标准测算，正式标准公布后以实际核定为准。"
         )
+    notes.extend(quote.notes)
     if any(r.version.trust != "official" for r in quote.used):
         notes.append("部分参数未取自官方原文（可信度见参数来源），仅供测算参考，以经办机构核定为准。")
     return {
@@ -84,6 +90,7 @@ def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True) -> dic
         "start": str(request.start),
         "end": str(request.end),
         "base_ratio": request.base_ratio,
+        "medical_tier": request.medical_tier,
         "headcount": request.headcount,
         "factor": request.factor,
         "months": [
@@ -110,7 +117,8 @@ def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True) -> dic
 def tier_data(tier: Tier) -> dict[str, Any]:
     return {
         "ratio": tier.ratio,
-        "percent": percent(tier.ratio),
+        "percent": tier.label or percent(tier.ratio),
+        "note": tier.note,
         "base": tier.base,
         "monthly": tier.monthly,
         "yearly": tier.yearly,

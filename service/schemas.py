@@ -118,6 +118,16 @@ class CalculateRequestSchema(Schema):
         strict=True, load_default=1, validate=validate.Range(min=1, max=100_000, error="须为1至100000之间的整数。")
     )
     factor = DecimalText(places=4, maximum=Decimal(10), load_default=Decimal(1), metadata={"example": "1"})
+    medical_tier = fields.Integer(
+        strict=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf([1, 2], error="医保缴费档次只能是1（一档）或2（二档）。"),
+        metadata={
+            "description": "灵活就业人员医保按年度固定标准分档缴费的地区（如重庆市）：1为一档，2为二档；其他地区不填",
+            "example": 1,
+        },
+    )
 
     @validates_schema
     def _one_base(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -162,6 +172,7 @@ class VersionSchema(Schema):
     family_label = fields.String()
     effective_from = fields.String()
     effective_by_scheme = fields.Dict(keys=fields.String(), values=fields.String())
+    effective_to = fields.String(allow_none=True, metadata={"description": "截止月份（含）；来源写明有效期时才有"})
     contribution_year = fields.Integer(allow_none=True)
     values = fields.Dict(keys=fields.String(), values=fields.String())
     trust = fields.String()
@@ -212,6 +223,7 @@ class QuoteSchema(Schema):
     start = fields.String()
     end = fields.String()
     base_ratio = Ratio(allow_none=True)
+    medical_tier = fields.Integer(allow_none=True)
     headcount = fields.Integer()
     factor = Ratio()
     months = fields.List(fields.Nested(LineSchema))
@@ -224,13 +236,14 @@ class QuoteSchema(Schema):
 
 class TierSchema(Schema):
     ratio = Ratio()
-    percent = fields.String()
-    base = Money(allow_none=True)  # null with ``unavailable``
-    monthly = Money(allow_none=True)
-    yearly = Money(allow_none=True)
+    percent = fields.String(metadata={"description": "档次名称：比例（如60%），或一档、二档、下限、上限、固定金额"})
+    base = Money(allow_none=True, metadata={"description": "固定金额缴费时、或该档次无法测算时为空"})
+    monthly = Money(allow_none=True, metadata={"description": "按年度固定标准缴费（如重庆市）时、或该档次无法测算时为空"})
+    yearly = Money(allow_none=True, metadata={"description": "该档次无法测算时为空"})
     provisional = fields.Boolean()
     # set (and base, monthly, yearly null) where the notice published no average wage for this tier
     unavailable = fields.String(allow_none=True, metadata={"description": "该档次无法测算的原因；可测算时为 null"})
+    note = fields.String(allow_none=True, metadata={"description": "全年金额不足12个月时所含月份"})
 
 
 class TiersSchema(Schema):

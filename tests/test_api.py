@@ -19,6 +19,7 @@ def test_regions(client: FlaskClient) -> None:
     assert codes == sorted(codes) and {"360000", "360100", "530000", "530100"} <= set(codes)
     assert len([r for r in body if r["parent"] == "000000"]) == 31  # every province (issue 10)
     assert {"code": "360100", "name": "南昌市", "parent": "360000"} in body
+    assert {"code": "510100", "name": "成都市", "parent": "510000"} in body  # a medical city (issue 15)
 
 
 def test_parameters_in_force_with_sources(client: FlaskClient) -> None:
@@ -79,6 +80,7 @@ def test_tiers_from_60_to_300_percent(client: FlaskClient) -> None:
         "yearly": "9396.00",
         "provisional": False,
         "unavailable": None,
+        "note": None,  # only a medical row covering fewer than twelve months has one
     }
     assert tiers[-1]["base"] == "19575.00" and tiers[-1]["yearly"] == "46980.00"
     assert {r["family"] for r in body["references"]} == {"avg_wage", "flexible_pension", "base_rounding"}

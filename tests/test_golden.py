@@ -18,11 +18,13 @@ def load_cases(name: str) -> list[Any]:
 
 
 @pytest.fixture
-def case_app(request: pytest.FixtureRequest, app: Flask, medical_app: Flask) -> Flask:
-    return medical_app if request.node.callspec.params["case"].get("fixture") == "medical" else app
+def case_app(request: pytest.FixtureRequest) -> Flask:
+    fixture = request.node.callspec.params["case"].get("fixture")
+    names = {"medical": "medical_app", "sichuan": "sichuan_app"}
+    return request.getfixturevalue(names.get(fixture, "app"))
 
 
-@pytest.mark.parametrize("case", load_cases("golden.yaml"))
+@pytest.mark.parametrize("case", load_cases("golden.yaml") + load_cases("medical.yaml"))
 def test_golden_case(case: dict[str, Any], case_app: Flask) -> None:
     response = case_app.test_client().post("/api/v1/calculate", json=case["request"])
     body = response.get_json()

@@ -124,7 +124,8 @@ def withdrawal_effects(snapshot: Snapshot, version: Version) -> list[Effect]:
 
 
 def _months(version: Version) -> list[Month]:
-    return sorted({version.effective_from, *version.effective_by_scheme.values()})
+    ends = [version.effective_to + 1] if version.effective_to is not None else []  # what applies after its end
+    return sorted({version.effective_from, *version.effective_by_scheme.values(), *ends})
 
 
 def compare(before: Snapshot, after: Snapshot, targets: Iterable[tuple[str, Iterable[Month]]]) -> list[Effect]:

@@ -83,7 +83,7 @@ def index() -> str:
 
 
 def _form_values(family: Family, form: Any) -> dict[str, str]:
-    names = ["effective_from", "contribution_year", "trust", "note", *REFERENCE_INPUTS]
+    names = ["effective_from", "effective_to", "contribution_year", "trust", "note", *REFERENCE_INPUTS]
     names += [spec.name for spec in family.fields]
     return {name: str(form.get(name, "")).strip()[:TEXT_LIMIT] for name in names}
 
@@ -104,6 +104,8 @@ def _proposal(region: str, family: Family, values: dict[str, str]) -> dict[str, 
     year = values["contribution_year"]
     if year:
         body["contribution_year"] = int(year) if year.isdigit() else year
+    if values["effective_to"]:
+        body["effective_to"] = values["effective_to"]
     for spec in family.fields:
         if values[spec.name]:
             body[spec.name] = values[spec.name]

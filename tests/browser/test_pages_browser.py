@@ -152,6 +152,7 @@ def test_clerk_issues_prints_and_downloads_a_quote_with_the_keyboard_alone(page_
         "f-basis-ratio",
         "f-base_ratio",
         "f-base",
+        "f-medical_tier",
         "f-headcount",
         "f-factor",
         "f-clerk",

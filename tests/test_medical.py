@@ -1,0 +1,286 @@
+"""Flexible-worker medical insurance (issue 15): the rules, end dates, honest gaps and what users read."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import re
+import zipfile
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+import yaml
+from flask import Flask
+from flask.testing import FlaskClient
+
+from calc import medical
+from rates import transfer
+from rates.loader import load_tree
+from rates.months import Month
+from rates.publish import PublishError, parse_proposal
+from rates.store import NotConfigured, Snapshot
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Snapshot:
+    regions, versions = load_tree()
+    return Snapshot(regions, [dataclasses.replace(v, id=i) for i, v in enumerate(versions, 1)], len(versions))
+
+
+def test_chengdu_parts_are_rounded_each_on_its_own() -> None:
+    split = medical.rate_in_parts(
+        Decimal("6015"), (("medical_basic", Decimal("0.0875")), ("medical_supplementary", Decimal("0.0075")))
+    )
+    assert split.parts == {"medical_basic": Decimal("526.31"), "medical_supplementary": Decimal("45.11")}
+    assert split.amount == Decimal("571.42")
+    # rounding once on the whole rate would give 6015 x 9.5% = 571.425 -> 571.43: not the official figure
+    assert split.amount != (Decimal("6015") * Decimal("0.095")).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+
+
+def test_base_of_average_rounds_by_the_region_rule() -> None:
+    assert medical.base_of_average(Decimal("7646"), Decimal("0.8"), "half_up_yuan") == Decimal("6117")
+
+
+@pytest.mark.parametrize(
+    ("region", "month", "rate"),
+    [
+        ("440100", "2024-02", "0.08"),
+        ("440100", "2024-03", "0.065"),
+        ("440100", "2025-12", "0.065"),
+        ("440100", "2026-01", "0.08"),  # the cut ended: the 2022 notice applies again
+        ("440300", "2023-12", "0.08"),
+        ("440300", "2025-12", "0.07"),
+        ("440300", "2026-01", "0.08"),
+        ("440300", "2027-01", "0.08"),  # the 2026 bounds ended: 令第358号 again
+        ("320100", "2023-03", "0.09"),
+        ("320100", "2023-04", "0.08"),
+    ],
+)
+def test_versions_in_force_across_the_changes(bundled: Snapshot, region: str, month: str, rate: str) -> None:
+    assert bundled.at(region, "flexible_medical", Month.parse(month)).version.values["rate"] == Decimal(rate)
+
+
+@pytest.mark.parametrize(("region", "month"), [("440100", "2027-01"), ("500000", "2026-01"), ("320100", "2023-02")])
+def test_after_the_end_nothing_is_in_force(bundled: Snapshot, region: str, month: str) -> None:
+    with pytest.raises(NotConfigured):
+        bundled.at(region, "flexible_medical", Month.parse(month))
+
+
+def test_shenzhen_2026_bounds_end_with_2026(bundled: Snapshot) -> None:
+    in_2026 = bundled.at("440300", "flexible_medical", Month(2026, 12)).version
+    assert in_2026.values["base_floor_monthly"] == Decimal("6727") and in_2026.effective_to == Month(2026, 12)
+    assert "base_floor_monthly" not in bundled.at("440300", "flexible_medical", Month(2027, 1)).version.values
+
+
+def test_every_medical_version_cites_its_source_in_chinese(bundled: Snapshot) -> None:
+    versions = [v for v in bundled.all_versions if v.family == "flexible_medical"]
+    assert len(versions) == 14
+    for version in versions:
+        assert version.references and all(r.title and r.source for r in version.references)
+        assert version.trust in ("official", "medium") and version.note
+        assert "原文" in version.note, version.region  # the note quotes the excerpt
+
+
+@pytest.mark.parametrize("region", ["360100", "530100"])
+def test_nanchang_and_kunming_say_where_to_ask(client: FlaskClient, region: str) -> None:
+    body = {"region": region, "scheme": "flexible_medical", "start": "2025-06", "end": "2025-06", "base_ratio": "0.6"}
+    error = client.post("/api/v1/calculate", json=body).get_json()["error"]
+    assert error["code"] == "not_configured"
+    message = error["message"]
+    assert "没有可查证来源的数据" in message and "参保地医保经办机构" in message and "12393" in message
+    floor = "3915" if region == "360100" else "4357"  # what is known: the pension base range
+    assert f"缴费基数为每月{floor}元至" in message
+
+
+def test_unchecked_bounds_are_said_in_the_answer(client: FlaskClient) -> None:
+    body = {"region": "440100", "scheme": "flexible_medical", "start": "2025-01", "end": "2025-01", "base": "100"}
+    answer = client.post("/api/v1/calculate", json=body).get_json()
+    assert answer["total"] == "6.50"
+    assert any("未作范围核对" in note for note in answer["notes"])
+    checked = {"region": "440300", "scheme": "flexible_medical", "start": "2026-01", "end": "2026-01", "base": "6727"}
+    assert not any("未作范围核对" in n for n in client.post("/api/v1/calculate", json=checked).get_json()["notes"])
+
+
+def test_chongqing_yearly_amount_is_not_split_into_months(client: FlaskClient) -> None:
+    body = {"region": "500000", "scheme": "flexible_medical", "start": "2025-03", "end": "2025-05", "medical_tier": 1}
+    answer = client.post("/api/v1/calculate", json=body).get_json()
+    assert [(m["year"], m["amount"]) for m in answer["months"]] == [(2025, "3075.00")]
+    assert any("不折算到月" in note for note in answer["notes"])
+    tiers = client.get("/api/v1/tiers?region=500000&month=2025-06&scheme=flexible_medical").get_json()["tiers"]
+    assert [(t["percent"], t["monthly"], t["yearly"]) for t in tiers] == [
+        ("一档", None, "3075.00"),
+        ("二档", None, "6765.00"),
+    ]
+
+
+def test_medical_tier_is_validated_in_chinese(client: FlaskClient) -> None:
+    body = {"region": "500000", "scheme": "flexible_medical", "start": "2025-01", "end": "2025-01", "medical_tier": 3}
+    response = client.post("/api/v1/calculate", json=body)
+    assert response.status_code == 400
+    assert (
+        response.get_json()["error"]["message"]
+        == "医保缴费档次（medical_tier）：医保缴费档次只能是1（一档）或2（二档）。"
+    )
+
+
+def test_openapi_documents_the_medical_fields(client: FlaskClient) -> None:
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    assert schemas["CalculateRequest"]["properties"]["medical_tier"]["enum"] == [1, 2, None]
+    assert "medical_tier" in schemas["Quote"]["properties"]
+    assert schemas["Tier"]["properties"]["monthly"]["nullable"] is True
+
+
+def test_tier_comparison_shapes(client: FlaskClient) -> None:
+    shenzhen = client.get("/api/v1/tiers?region=440300&month=2026-03&scheme=flexible_medical").get_json()["tiers"]
+    assert [(t["percent"], t["base"], t["monthly"]) for t in shenzhen] == [
+        ("下限", "6727.00", "538.16"),
+        ("上限", "33633.00", "2690.64"),
+    ]
+    beijing = client.get("/api/v1/tiers?region=110000&month=2025-08&scheme=flexible_medical").get_json()["tiers"]
+    assert [(t["monthly"], t["yearly"], t["note"]) for t in beijing] == [("584.92", "3509.52", "2025-07至2025-12")]
+    guangzhou = client.get("/api/v1/tiers?region=440100&month=2025-08&scheme=flexible_medical")
+    assert guangzhou.status_code == 400 and "无档次可比" in guangzhou.get_json()["error"]["message"]
+
+
+def test_chengdu_average_ratio_and_its_own_base(sichuan_app: Flask) -> None:
+    client = sichuan_app.test_client()
+    by_ratio = {"region": "510100", "scheme": "flexible_medical", "start": "2025-06", "end": "2025-06"}
+    answer = client.post("/api/v1/calculate", json=by_ratio).get_json()
+    assert (answer["months"][0]["base"], answer["total"]) == ("6117.00", "581.12")
+    assert {r["family"] for r in answer["references"]} == {"flexible_medical", "avg_wage", "base_rounding"}
+    explicit = client.post("/api/v1/calculate", json=by_ratio | {"base": "6015"}).get_json()
+    assert explicit["total"] == "571.42"
+    assert {r["family"] for r in explicit["references"]} == {"flexible_medical"}  # no figure cited that was not used
+    wrong = client.post("/api/v1/calculate", json=by_ratio | {"base_ratio": "0.6"}).get_json()
+    assert wrong["error"]["field"] == "base_ratio" and "80%" in wrong["error"]["message"]
+
+
+def test_effective_to_survives_export_and_import(bundled: Snapshot) -> None:
+    files = transfer.yaml_tree(bundled)
+    document = yaml.safe_load(files["440100/flexible_medical.yaml"])
+    assert document["values"]["2024-03"]["effective_to"] == "2025-12"
+    archive = io.BytesIO(transfer.yaml_zip(bundled))
+    with zipfile.ZipFile(archive) as opened:
+        assert 'effective_to: "2025-12"' in opened.read("440100/flexible_medical.yaml").decode()
+    versions = transfer.read_yaml_zip(archive.getvalue(), bundled.regions)
+    cut = next(v for v in versions if v.region == "440100" and v.effective_from == Month(2024, 3))
+    assert cut.effective_to == Month(2025, 12)
+    _, from_book = transfer.read_workbook(transfer.export_workbook(bundled), bundled.regions)
+    assert {(v.region, str(v.effective_from), str(v.effective_to)) for v in from_book if v.effective_to} == {
+        ("440100", "2022-12", "2026-12"),
+        ("440100", "2024-03", "2025-12"),
+        ("440300", "2024-01", "2025-12"),
+        ("440300", "2026-01", "2026-12"),
+        ("500000", "2025-01", "2025-12"),
+        ("320100", "2023-03", "2023-03"),
+    }
+
+
+def test_publishing_a_version_that_ends_before_it_starts_is_refused_in_chinese() -> None:
+    body = {
+        "effective_from": "2026-01",
+        "effective_to": "2025-12",
+        "basis": "declared",
+        "rate": "0.08",
+        "reference": {"title": "测试用"},
+        "trust": "low",
+    }
+    with pytest.raises(PublishError) as caught:
+        parse_proposal("440100", "flexible_medical", body)
+    assert caught.value.problems[0].message == "截止月份：截止月份不能早于生效月份。"
+    missing = {**body, "effective_to": None, "basis": "yearly_tiers", "tier1_yearly": "3075"}
+    with pytest.raises(PublishError) as caught:
+        parse_proposal("500000", "flexible_medical", missing)
+    assert "计费方式为yearly_tiers时必须填写" in caught.value.problems[0].message
+
+
+def test_old_shape_still_loads(rates_with_medical: Path) -> None:
+    _, versions = load_tree(rates_with_medical)
+    old = next(v for v in versions if v.region == "360100" and v.family == "flexible_medical")
+    assert "basis" not in old.values and old.values["personal_account_rate"] == Decimal("0.02")
+
+
+# ---------------------------------------------------------------- pages
+
+
+def page_text(client: FlaskClient, **form: str) -> tuple[int, str]:
+    response = client.get("/?" + urlencode({"start": "2025-01", "end": "2025-12", "basis": "ratio"} | form))
+    html = response.get_data(as_text=True)
+    return response.status_code, re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_calculate_page_chongqing_tier_by_year(client: FlaskClient) -> None:
+    status, text = page_text(client, region="500000", scheme="flexible_medical", medical_tier="2")
+    assert status == 200
+    assert "重庆市（2025-01）：按年度固定标准缴费：请选择医保缴费档次" in text
+    assert "2025年 依据" in text and "6765.00" in text and "年度缴费标准" in text and "不折算到月" in text
+    assert "一档 — — 3075.00 二档 — — 6765.00" in text  # the tier comparison: no monthly figure invented
+
+
+def test_calculate_page_chengdu_example_and_guangzhou_notes(client: FlaskClient) -> None:
+    status, text = page_text(client, region="510100", scheme="flexible_medical", basis="base", base="6015")
+    assert status == 200 and "571.42" in text and "基本医疗保险费" in text and "附加部分" in text
+    assert "6015.00 9.5% 571.42" in text and "所填基数未与之核对" in text
+    _, text = page_text(client, region="440100", scheme="flexible_medical", basis="base", base="5000")
+    assert "按本人申报的缴费基数缴费" in text and "未作范围核对" in text and "无档次可比" in text
+
+
+def test_calculate_page_medical_not_configured_says_where_to_ask(client: FlaskClient) -> None:
+    status, text = page_text(client, region="530100", scheme="flexible_medical", base_ratio="0.6")
+    assert status == 422 and "12393" in text and "参保地医保经办机构" in text
+
+
+def test_counter_quote_prints_the_medical_tier(client: FlaskClient) -> None:
+    form = {"region": "500000", "scheme": "flexible_medical", "start": "2025-01", "end": "2025-12"}
+    form |= {"basis": "ratio", "medical_tier": "1", "clerk": "王五", "csrf_token": ""}
+    response = client.post("/window", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "医保缴费档次 一档" in text and "3075.00" in text and "渝医保发〔2024〕47号" in text
+    assert "每年 3075.00 元" in text.replace("（", " ").replace("）", " ")
+
+
+def test_parameters_page_says_where_to_ask_about_medical(client: FlaskClient) -> None:
+    html = client.get("/parameters/360100?month=2025-06").get_data(as_text=True)
+    assert "灵活就业人员医保请向参保地医保经办机构咨询，或拨打12393医保服务热线。" in html
+    html = client.get("/parameters/440100?month=2025-06").get_data(as_text=True)
+    assert "2024-03起至2025-12止" in html and "按本人申报的缴费基数和缴费比例" in html
+
+
+def test_admin_preview_also_prices_the_month_after_an_end(bundled: Snapshot) -> None:
+    from service.admin.preview import _months
+
+    cut = bundled.at("440100", "flexible_medical", Month(2024, 3)).version
+    assert _months(cut) == [Month(2024, 3), Month(2026, 1)]
+
+
+def test_admin_form_publishes_a_medical_version_with_an_end(app: Flask) -> None:
+    from tests.admin_support import add_user, confirm_data, login, open_form, preview
+
+    add_user(app, "alice")
+    admin = app.test_client()
+    assert login(admin, "alice").status_code == 302
+    html = admin.get("/admin/publish?region=440100&family=flexible_medical").get_data(as_text=True)
+    assert '<option value="declared"' in html and "按本人申报的缴费基数和缴费比例</option>" in html
+    assert '<option value="">（不填）</option>' in html and 'name="effective_to"' in html
+    form = {
+        "region": "440100",
+        "family": "flexible_medical",
+        "effective_from": "2027-01",
+        "effective_to": "2027-06",
+        "basis": "declared",
+        "rate": "0.075",
+        "title": "测试用通知（非真实数据）",
+        "doc_no": "测试〔2027〕1号",
+        "trust": "low",
+    }
+    response = preview(admin, open_form(admin, "440100", "flexible_medical"), form)
+    assert response.status_code == 200, response.get_data(as_text=True)[:1500]
+    assert admin.post("/admin/publish/confirm", data=confirm_data(response.get_data(as_text=True))).status_code == 303
+    snapshot = app.extensions["rates"].snapshot()
+    assert snapshot.at("440100", "flexible_medical", Month(2027, 6)).version.values["rate"] == Decimal("0.075")
+    with pytest.raises(NotConfigured):
+        snapshot.at("440100", "flexible_medical", Month(2027, 7))
