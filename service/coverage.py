@@ -1,9 +1,10 @@
 """What is known, and how well: regions x contribution years per family, each cell a trust level or 未配置.
 
 Computed from the store, never from a list: a family appears as soon as any region below the national
-level holds a version of it (flexible_medical once its figures are published), a region appears when
-it is a province or holds a version of its own (an area such as 广州市 or 湖北's tiers, a city with
-medical figures), and a year appears when any version is for it. Shown on the 参数 page and exported
+level holds a version of it (flexible_medical once its figures are published), a region appears in a
+family's table when it is a province or holds a version of that family (an area such as 广州市 or 湖北's
+tiers in the wage table, a city with medical figures in the medical table), and a year appears when any
+version is for it. Shown on the 参数 page and exported
 as a workbook (覆盖情况.xlsx).
 """
 
@@ -95,22 +96,21 @@ def table(snap: Snapshot) -> dict[str, Any]:
     years = list(range(FIRST_YEAR, max([FIRST_YEAR + 2, *years_held]) + 1))
     below = _descendants(snap)
     provinces = sorted(code for code, r in snap.regions.items() if r.parent == NATIONAL)
-    rows = []
-    for province in provinces:
-        areas = sorted(c for c in below.get(province, []) if any(r == c for r, _ in held))
-        for code in [province, *areas]:
-            region = snap.regions[code]
-            rows.append({"code": code, "name": region.name, "area": code != province})
+
+    def rows(family: str) -> list[dict[str, Any]]:
+        """Every province, and below it the areas holding figures of this family (a city with medical
+        figures only is a row of the medical table, not of the wage table)."""
+        listed = []
+        for province in provinces:
+            areas = sorted(c for c in below.get(province, []) if (c, family) in held)
+            for code in [province, *areas]:
+                cells = [_cell(snap, code, family, y, below) for y in years]
+                listed.append({"code": code, "name": snap.regions[code].name, "area": code != province, "cells": cells})
+        return listed
+
     return {
         "years": years,
-        "families": [
-            {
-                "family": name,
-                "label": FAMILIES[name].label,
-                "rows": [row | {"cells": [_cell(snap, row["code"], name, y, below) for y in years]} for row in rows],
-            }
-            for name in families
-        ],
+        "families": [{"family": name, "label": FAMILIES[name].label, "rows": rows(name)} for name in families],
     }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import re
 import zipfile
@@ -14,19 +13,23 @@ import pytest
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine
 
 from calc import medical
 from rates import transfer
 from rates.loader import load_tree
 from rates.months import Month
 from rates.publish import PublishError, parse_proposal
-from rates.store import NotConfigured, Snapshot
+from rates.store import NotConfigured, ParameterStore, Snapshot
 
 
 @pytest.fixture(scope="module")
 def bundled() -> Snapshot:
-    regions, versions = load_tree()
-    return Snapshot(regions, [dataclasses.replace(v, id=i) for i, v in enumerate(versions, 1)], len(versions))
+    """The bundled tree as a store holds it (a file's superseded records are recorded, then corrected)."""
+    store = ParameterStore(create_engine("sqlite://"))
+    store.create_schema()
+    store.load(*load_tree())
+    return store.snapshot()
 
 
 def test_chengdu_parts_are_rounded_each_on_its_own() -> None:
