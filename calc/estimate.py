@@ -392,7 +392,7 @@ def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
     basic = rule_for("basic_pension", record.month)(record.calc_base, record.average_index, record.contribution_months)
     account = rule_for("account_pension", request.month)(request.account_balance, payout.months)
     assert isinstance(basic, Decimal) and isinstance(account, Decimal)
-    notes = [TRANSITIONAL_NOTE]
+    notes = [TRANSITIONAL_NOTE.replace("本估算", "本核算")]
     if not payout.exact:
         notes.append(
             f"{age_words(request.retirement_age_months)}的按月计发月数本服务未收录，暂按{payout.key}岁的"

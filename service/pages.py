@@ -21,7 +21,7 @@ from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS
 from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
-from service import quotes, schemas
+from service import pension, quotes, schemas
 from service.api import current_month
 from service.db import snapshot, store
 from service.errors import translate
@@ -209,9 +209,19 @@ def calculate() -> tuple[str, int] | str:
             tier = tier_table(snap, body["region"], body["scheme"], body["start"])
         except QuoteError as error:
             tier_error = error.message
-    context = form_context(snap, values, errors) | common()
+    context = form_context(snap, values, errors) | common() | pension_context(snap, values, request.args)
     status = 200 if not errors else 422
     return render_template("pages/calculate.html", result=result, tiers=tier, tier_error=tier_error, **context), status
+
+
+def pension_context(snap: Snapshot, values: dict[str, str], form: MultiDict[str, str]) -> dict[str, Any]:
+    """The 养老金估算 part (issue 11, service/pension.py): estimated only once a birth month is given."""
+    typed_pension = pension.page_values(form)
+    chosen = values["base_ratio"] if values["basis"] == "ratio" else None
+    section = None
+    if typed_pension["birth_month"] and values["region"] in snap.regions:
+        section = pension.page_section(snap, values["region"], typed_pension, chosen)
+    return {"pension": section or {"values": typed_pension, "errors": {}}, "categories": pension.CATEGORIES}
 
 
 # ---------------------------------------------------------------- 窗口
@@ -219,7 +229,9 @@ def calculate() -> tuple[str, int] | str:
 
 @bp.get("/window")
 def window() -> str:
-    return render_template("pages/window.html", **form_context(snapshot(), defaults(), {}), clerk="", **common())
+    snap, values = snapshot(), defaults()
+    context = form_context(snap, values, {}) | common() | pension_context(snap, values, MultiDict())
+    return render_template("pages/window.html", clerk="", **context)
 
 
 @bp.post("/window")
@@ -233,9 +245,13 @@ def window_issue() -> Response | tuple[str, int]:
             result = answer(snap, body)
         except QuoteError as error:
             errors = {error.field: error.message}
-    if errors or body is None:
-        context = form_context(snap, values, errors) | common()
+    extra = pension_context(snap, values, request.form)
+    if errors or body is None or extra["pension"]["errors"]:
+        context = form_context(snap, values, errors) | common() | extra
         return render_template("pages/window.html", clerk=clerk, **context), 422
+    estimate = pension.quote_section(extra["pension"])
+    if estimate is not None:
+        result = {**result, "pension": estimate}  # a copy: the cached answer is shared
     with Session(store().engine) as session, session.begin():
         row = quotes.issue(session, schemas.CalculateRequestSchema().dump(body), result, clerk)
         serial = row.serial

@@ -9,13 +9,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask import Blueprint, render_template, request
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from calc.estimate import Benefit, BenefitRequest, Estimate, EstimateRequest, benefit, estimate, estimate_tiers
 from calc.pension import Assumptions
+from calc.quote import QuoteError
 from calc.retirement import CATEGORIES, age_words, years_words
 from calc.rounding import to_index
+from rates.families import TRUST_LABELS
 from rates.store import Snapshot
 from service import errors, schemas
 from service.api import ApiBlueprint, current_month, document_errors
@@ -215,7 +218,7 @@ def estimate_data(snap: Snapshot, result: Estimate) -> dict[str, Any]:
         "payout_months": _plain(result.payout.months),
         "payout_months_exact": result.payout.exact,
         "monthly_pension": {"basic": result.basic, "account": result.account, "total": result.total},
-        "payback_years": _plain(result.payback) if result.payback is not None else None,
+        "payback_years": f"{result.payback:f}" if result.payback is not None else None,
         "provisional": result.provisional,
         "assumptions": [a.__dict__ | {"sourced": False} for a in result.assumptions],
         "notes": result.notes,
@@ -300,3 +303,139 @@ class PensionBenefit(MethodView):
             month=body.get("month") or current_month(),
         )
         return benefit_data(snap, benefit(snap, request))
+
+
+# ---------------------------------------------------------------- pages (测算 and 窗口)
+
+PAGE_FIELDS = (
+    "birth_month",
+    "category",
+    "paid_months",
+    "paid_average_index",
+    "account_balance",
+    "retire_early_months",
+    "retire_late_months",
+    "account_interest_rate",
+    "wage_growth",
+)
+_INTEGER_FIELDS = ("paid_months", "retire_early_months", "retire_late_months")
+PENSION_CHART = {"width": 340, "label": 44, "value": 110, "row": 22, "bar": 14, "top": 6}
+
+
+def page_values(form: Any) -> dict[str, str]:
+    """What the user typed into the pension fields, trimmed and cut to a sane length."""
+    values = {name: str(form.get(name, "")).strip()[:20] for name in PAGE_FIELDS}
+    values["category"] = values["category"] if values["category"] in CATEGORIES else "male"
+    return values
+
+
+def load_page_request(values: dict[str, str], region: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The pension fields as the API's request (every tier is estimated), or a Chinese message per field."""
+    raw: dict[str, Any] = {"region": region, "birth_month": values["birth_month"], "category": values["category"]}
+    raw["base_ratio"] = "1"  # replaced by every tier; the schema only needs one
+    for name in ("paid_average_index", "account_balance"):
+        if values[name]:
+            raw[name] = values[name]
+    for name in _INTEGER_FIELDS:
+        if values[name]:
+            raw[name] = int(values[name]) if values[name].isdigit() else values[name]
+    assumed = {name: values[name] for name in ("account_interest_rate", "wage_growth") if values[name]}
+    if assumed:
+        raw["assumptions"] = assumed
+    try:
+        return EstimateRequestSchema().load(raw), {}
+    except ValidationError as error:
+        found: dict[str, str] = {}
+        for name, texts in errors._flatten(error.messages).items():
+            found[name.split(".")[-1]] = texts[0]
+        return None, found
+
+
+def page_section(snap: Snapshot, region: str, values: dict[str, str], chosen: str | None) -> dict[str, Any]:
+    """The 养老金估算 part of a page: every tier's cost until retirement, pension and payback, with a chart."""
+    body, found = load_page_request(values, region)
+    section: dict[str, Any] = {"values": values, "errors": found, "categories": CATEGORIES}
+    if body is None:
+        return section
+    try:
+        rows = tiers_answer(snap, estimate_request(body))
+    except QuoteError as error:
+        section["errors"] = {error.field if error.field in PAGE_FIELDS else "_section": error.message}
+        return section
+    top = max((Decimal(r["monthly_pension"]["total"]) for r in rows), default=Decimal(0))
+    span = PENSION_CHART["width"] - PENSION_CHART["label"] - PENSION_CHART["value"]
+    references: dict[int, Any] = {}
+    for i, row in enumerate(rows):
+        # drawing only: the bar length in SVG units, proportional to the monthly pension
+        row["bar"] = int(Decimal(row["monthly_pension"]["total"]) * span / top) if top else 0
+        row["y"] = PENSION_CHART["top"] + i * PENSION_CHART["row"]
+        references.update({r["id"]: r for r in row["references"]})
+    first = rows[0]
+    section.update(
+        rows=rows,
+        first=first,
+        chosen=chosen,
+        references=list(references.values()),
+        notes=list(dict.fromkeys(note for row in rows for note in row["notes"])),
+        chart=PENSION_CHART | {"height": PENSION_CHART["top"] * 2 + len(rows) * PENSION_CHART["row"]},
+    )
+    return section
+
+
+def quote_section(section: dict[str, Any]) -> dict[str, Any] | None:
+    """What a counter quote stores of the estimate: plain strings, so a reprint shows the day's figures."""
+    if "rows" not in section:
+        return None
+    keep = ("percent", "base_ratio", "monthly_contribution", "contributions", "monthly_pension", "payback_years")
+    return {
+        "first": {k: v for k, v in section["first"].items() if k not in ("references", "bar", "y")},
+        "rows": [{k: row.get(k) for k in keep} for row in section["rows"]],
+        "notes": section["notes"],
+        "references": section["references"],
+    }
+
+
+# ---------------------------------------------------------------- 经办核算 (a clerk's record, /window/benefit)
+
+pages_bp = Blueprint("pension_pages", __name__)
+BENEFIT_FIELDS = (
+    "calc_base",
+    "average_index",
+    "contribution_months",
+    "account_balance",
+    "retirement_age_months",
+    "month",
+)
+
+
+@pages_bp.get("/window/benefit")
+def benefit_page() -> tuple[str, int] | str:
+    """The clerk's record mode: the figures of a 核定表 in, the two parts of the pension out, to the fen."""
+    values = {name: request.args.get(name, "").strip()[:20] for name in BENEFIT_FIELDS}
+    context: dict[str, Any] = {"values": values, "errors": {}, "result": None}
+    if not any(values.values()):
+        return render_template("pages/benefit.html", **context)
+    raw: dict[str, Any] = {name: value for name, value in values.items() if value}
+    for name in ("contribution_months", "retirement_age_months"):
+        if name in raw and raw[name].isdigit():
+            raw[name] = int(raw[name])
+    try:
+        body = BenefitRequestSchema().load(raw)
+    except ValidationError as error:
+        context["errors"] = {name.split(".")[-1]: texts[0] for name, texts in errors._flatten(error.messages).items()}
+        return render_template("pages/benefit.html", **context), 422
+    snap = snapshot()
+    record = BenefitRequest(
+        calc_base=body["calc_base"],
+        average_index=body["average_index"],
+        contribution_months=body["contribution_months"],
+        account_balance=body["account_balance"],
+        retirement_age_months=body["retirement_age_months"],
+        month=body.get("month") or current_month(),
+    )
+    try:
+        context["result"] = BenefitSchema().dump(benefit_data(snap, benefit(snap, record)))
+    except QuoteError as error:
+        context["errors"] = {error.field: error.message}
+        return render_template("pages/benefit.html", **context), 422
+    return render_template("pages/benefit.html", trust_labels=TRUST_LABELS, **context)
