@@ -179,8 +179,16 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
             422,
         )
 
+    calc = at("pension_calc_base", start)
     # What the chosen tier costs today, priced by the contribution engine (same versions, same rounding).
-    quote = price(params, QuoteRequest(request.region, "flexible_pension", start, start, base_ratio=request.base_ratio))
+    try:
+        quote = price(
+            params, QuoteRequest(request.region, "flexible_pension", start, start, base_ratio=request.base_ratio)
+        )
+    except QuoteError as error:
+        if error.code != "not_configured":
+            raise
+        raise QuoteError("region", error.message, error.code, error.status) from None
     for resolved in quote.used:
         at.add(resolved)
     line = quote.lines[0]
@@ -191,7 +199,6 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
     assert avg_wage
     future_index = line.base / avg_wage  # a flexible worker's index: the base over the average behind it
 
-    calc = at("pension_calc_base", start)
     calc_base = calc.version.decimal("calc_base_monthly")
     assert calc_base is not None
     assumptions = request.assumptions
