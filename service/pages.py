@@ -194,7 +194,8 @@ def common() -> dict[str, Any]:
 def calculate() -> tuple[str, int] | str:
     snap = snapshot()
     if "region" not in request.args:
-        return render_template("pages/calculate.html", **form_context(snap, defaults(), {}), **common())
+        context = form_context(snap, defaults(), {}) | common() | pension_context(snap, defaults(), MultiDict())
+        return render_template("pages/calculate.html", **context)
     values = typed(request.args)
     body, errors = load_request(values)
     result = tier = None
