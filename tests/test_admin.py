@@ -239,7 +239,8 @@ def test_uploaded_workbook_previews_then_publishes_all_rows_in_one_go(app: Flask
     assert status == 200, text(html)[:2000]
     assert "南昌市 2026-01 快递网点工伤保险 每名快递员每月 65.25 68.00" in text(html)
     assert admin.post("/admin/publish/confirm", data=confirm_data(html)).status_code == 303
-    assert "原值（v12，沿用江西省）" in html  # 南昌's first own outlet version: compared with 江西's
+    jiangxi = app.extensions["rates"].snapshot().at("360000", "outlet_injury", Month(2026, 1)).version.id
+    assert f"原值（v{jiangxi}，沿用江西省）" in html  # 南昌's first own outlet version: compared with 江西's
     assert "每人每月缴费占月平均工资比例 0.01 0.01 （未变）" in text(html)  # shown, marked as the same
     assert wage(app) == "6800" and len(entries(app, "import")) == 2
     resolved = app.extensions["rates"].snapshot().at("360100", "outlet_injury", Month(2026, 1))
