@@ -17,10 +17,11 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from calc.quote import SCHEMES, QuoteError, QuoteRequest, tier_ratios, tiers
-from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS
+from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS, Kind
 from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
+from rates.tables import read_table
 from service import pension, quotes, schemas
 from service.api import current_month
 from service.db import snapshot, store
@@ -299,6 +300,21 @@ def field_label(family: str, name: str) -> str:
     return spec.label if spec else name
 
 
+def field_table(family: str, name: str, value: str) -> list[tuple[str, str]] | None:
+    """A table value (Kind.TABLE) as rows people read (60-01 -> 60岁1个月), or None for any other value."""
+    spec = FAMILIES[family].field(name)
+    if spec is None or spec.kind is not Kind.TABLE:
+        return None
+    return [(table_key_label(key), format(number, "f")) for key, number in read_table(value).items()]
+
+
+def table_key_label(key: str) -> str:
+    years, _, months = key.partition("-")
+    if len(years) == 4:
+        return f"{years}年起"
+    return f"{years}岁{int(months)}个月" if months else f"{years}岁"
+
+
 @bp.get("/parameters/<region>")
 def parameters(region: str) -> tuple[str, int] | str:
     snap = snapshot()
@@ -334,6 +350,7 @@ def parameters(region: str) -> tuple[str, int] | str:
         superseded_by=superseded_by,
         level_names={code: r.name for code, r in snap.regions.items()},
         field_label=field_label,
+        field_table=field_table,
         schemes=SCHEMES,
         **common(),
     ), (200 if month_error is None else 422)

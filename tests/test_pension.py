@@ -271,3 +271,38 @@ def test_clerk_record_mode_gives_both_parts_to_the_fen(client: FlaskClient) -> N
     assert 'data-testid="basic">5687.46' in html and 'data-testid="account">2347.37' in html
     response = client.get("/window/benefit?calc_base=abc")
     assert response.status_code == 422 and "不是数字" in response.get_data(as_text=True)
+
+
+def test_parameters_page_shows_the_tables_as_tables(client: FlaskClient) -> None:
+    html = client.get("/parameters/530100?month=2026-06").get_data(as_text=True)
+    assert "个人账户养老金计发月数表" in html and '<th scope="row">60岁1个月</th><td class="num">138.4</td>' in html
+    assert '<th scope="row">2030年起</th><td class="num">186</td>' in html
+    assert "基本养老金计发基数" in html and "8265" in html
+
+
+def test_admin_publishes_a_table_through_the_form(app: Flask) -> None:
+    from tests.admin_support import add_user, confirm_data, login, open_form
+
+    add_user(app, "alice")
+    admin = app.test_client()
+    assert login(admin, "alice").status_code == 302
+    revision = open_form(admin, "000000", "pension_payout_months")
+    html = admin.get("/admin/publish?region=000000&family=pension_payout_months").get_data(as_text=True)
+    assert "60-01=138.4" in html and 'name="months_by_age"' in html and "以分号分隔" in html
+    form = {
+        "region": "000000",
+        "family": "pension_payout_months",
+        "effective_from": "2026-01",
+        "months_by_age": "60=139; 60-01=138.4; 60-02=137.8",
+        "title": "测试用月数表",
+        "doc_no": "测试〔2026〕1号",
+        "trust": "low",
+        "revision": revision,
+    }
+    bad = admin.post("/admin/publish", data=form | {"months_by_age": "60=139; 60-13=1"})
+    assert bad.status_code == 422 and "须为“键=值”的表格" in bad.get_data(as_text=True)
+    shown = admin.post("/admin/publish", data=form)
+    assert shown.status_code == 200, shown.get_data(as_text=True)[:500]
+    assert admin.post("/admin/publish/confirm", data=confirm_data(shown.get_data(as_text=True))).status_code == 303
+    table = app.extensions["rates"].snapshot().at("000000", "pension_payout_months", Month(2026, 1))
+    assert read_table(str(table.version.values["months_by_age"]))["60-02"] == Decimal("137.8")
