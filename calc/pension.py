@@ -98,12 +98,17 @@ def project(
     months = 0
     first = ZERO
     current = base
+    priced: dict[tuple[object, Decimal], Split] = {}
     for month in start.until(retirement + (-1)) if start < retirement else ():
         if month.month == 1 and month != start:
             balance = to_fen(balance * (ONE + assumptions.account_interest_rate))
             current = grown(base, assumptions.wage_growth, month.year - start.year)
-        split = contribution_rule(month)(current, rate, personal_account_rate)
-        assert isinstance(split, Split)
+        function = contribution_rule(month)
+        split = priced.get((function, current))
+        if split is None:  # months under the same rule and base price alike: compute each once
+            split = function(current, rate, personal_account_rate)
+            assert isinstance(split, Split)
+            priced[(function, current)] = split
         if not months:
             first = split.amount
         contributions += split.amount

@@ -23,7 +23,7 @@ from rates.store import Snapshot
 from service import errors, schemas
 from service.api import ApiBlueprint, current_month, document_errors
 from service.db import snapshot
-from service.present import ordered, percent, used_versions
+from service.present import dumped_version, ordered, percent, used_versions
 
 blp = ApiBlueprint("pension", __name__, url_prefix="/api/v1/pension", description="养老金估算（基本养老金）")
 
@@ -185,7 +185,7 @@ def _plain(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def estimate_data(snap: Snapshot, result: Estimate) -> dict[str, Any]:
+def estimate_data(snap: Snapshot, result: Estimate, references: bool = True) -> dict[str, Any]:
     request, reached = result.request, result.retirement
     return {
         "region": request.region,
@@ -222,7 +222,7 @@ def estimate_data(snap: Snapshot, result: Estimate) -> dict[str, Any]:
         "provisional": result.provisional,
         "assumptions": [a.__dict__ | {"sourced": False} for a in result.assumptions],
         "notes": result.notes,
-        "references": used_versions(snap, ordered(result.used)),
+        **({"references": used_versions(snap, ordered(result.used))} if references else {}),
     }
 
 
@@ -259,17 +259,19 @@ def estimate_request(body: dict[str, Any]) -> EstimateRequest:
     )
 
 
-_ESTIMATE = EstimateSchema()
+_ESTIMATE = EstimateSchema(exclude=("references",))
 
 
-def estimate_answer(snap: Snapshot, request: EstimateRequest) -> dict[str, Any]:
-    """The API's answer for one tier (amounts as two-decimal strings)."""
-    return _ESTIMATE.dump(estimate_data(snap, estimate(snap, request)))
+def estimate_answer(snap: Snapshot, result: Estimate) -> dict[str, Any]:
+    """The API's answer for one estimate (amounts as two-decimal strings); versions dumped once per snapshot."""
+    answer = _ESTIMATE.dump(estimate_data(snap, result, references=False))
+    answer["references"] = [dumped_version(snap, r) for r in ordered(result.used)]
+    return answer
 
 
 def tiers_answer(snap: Snapshot, request: EstimateRequest) -> list[dict[str, Any]]:
     """The API's answer for every tier (60% … 300%) of the same worker."""
-    return [_ESTIMATE.dump(estimate_data(snap, e)) for e in estimate_tiers(snap, request)]
+    return [estimate_answer(snap, e) for e in estimate_tiers(snap, request)]
 
 
 # ---------------------------------------------------------------- routes
