@@ -38,12 +38,12 @@ def test_worker_born_1985_in_kunming_sees_every_tier_until_retirement(page_at: A
     first = [money(c).replace("（所选档次）", "") for c in rows.nth(0).locator("th, td").all_inner_texts()]
     assert first == [
         "60%",
+        expected["monthly_pension"]["total"],
+        expected["payback_years"] + "年",
         expected["monthly_contribution"],
         expected["contributions"],
         expected["monthly_pension"]["basic"],
         expected["monthly_pension"]["account"],
-        expected["monthly_pension"]["total"],
-        expected["payback_years"] + "年",
     ]
     assert section.locator("figure.chart svg rect").count() == 25
     # the assumptions and what is not covered are in view, every figure has its source
