@@ -20,11 +20,11 @@ from calc.pension import (
     project,
 )
 from calc.quote import Parameters, QuoteError, QuoteRequest, price, tier_ratios
+from calc.quote import _Lookup as quote_lookup
 from calc.retirement import CATEGORIES, AgeRule, Retirement, age_words, retirement, years_words
 from calc.rules import rule_for
-from rates.families import FAMILIES
 from rates.months import Month
-from rates.store import NotConfigured, Resolved
+from rates.store import Resolved
 from rates.tables import read_table
 
 # A sanity limit on what one request may ask for (months of contributions already paid), not a policy figure.
@@ -35,26 +35,14 @@ TRANSITIONAL_NOTE = (
 )
 
 
-class _Lookup:
-    """Resolves parameters for one request and remembers every version it used."""
-
-    def __init__(self, params: Parameters, region: str):
-        self.params, self.region = params, region
-        self.used: dict[int, Resolved] = {}
+class _Lookup(quote_lookup):
+    """The contribution engine's lookup; a missing parameter is the region's to fix (there is no scheme field)."""
 
     def __call__(self, family: str, month: Month, scheme: str | None = None) -> Resolved:
         try:
-            resolved = self.params.at(self.region, family, month, scheme)
-        except NotConfigured:
-            name = self.params.regions[self.region].name
-            raise QuoteError(
-                "region",
-                f"{name}{month}尚未配置“{FAMILIES[family].label}”参数：没有可查证来源的数据，本服务不作估算。",
-                code="not_configured",
-                status=422,
-            ) from None
-        self.add(resolved)
-        return resolved
+            return super().__call__(family, month, scheme)
+        except QuoteError as error:
+            raise QuoteError("region", error.message, error.code, error.status) from None
 
     def add(self, resolved: Resolved) -> None:
         key = resolved.version.id if resolved.version.id is not None else id(resolved.version)
