@@ -38,3 +38,19 @@ def round_base(value: Decimal, rule: str) -> Decimal:
 def fen(amount: Decimal) -> int:
     """An amount already rounded to the fen, as integer fen (for vectorised sums)."""
     return int(amount * 100)
+
+
+TENTH = Decimal("0.1")
+
+
+def to_tenth(value: Decimal) -> Decimal:
+    """A figure shown to one decimal, half-up: payback years, payout months of the monthly table."""
+    return value.quantize(TENTH, rounding=ROUND_HALF_UP)
+
+
+INDEX_PLACES = Decimal("0.0001")
+
+
+def to_index(value: Decimal) -> Decimal:
+    """A contribution index as shown to people, four decimals half-up (the pension uses the exact index)."""
+    return value.quantize(INDEX_PLACES, rounding=ROUND_HALF_UP)

@@ -15,6 +15,11 @@ class Kind(Enum):
     MONEY = "money"  # yuan, at most two decimals, >= 0
     RATIO = "ratio"  # a dimensionless decimal within the field's bounds
     CHOICE = "choice"  # one of a fixed set of words
+    COUNT = "count"  # a whole number (years, months) within the field's bounds
+    # A small table (an age -> payout months, a retirement year -> minimum months): held as its
+    # canonical text "60=139; 60-01=138.4" so that it is stored, exported and compared like any
+    # other value; rates.tables reads and writes it.
+    TABLE = "table"
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,8 @@ class Field:
     high: Decimal | None = None  # inclusive
     choices: tuple[str, ...] = ()
     choice_labels: tuple[str, ...] = ()  # what users read for each choice, in the same order
+    key_pattern: str | None = None  # TABLE: the form every key must have (a regular expression)
+    key_label: str = ""  # TABLE: what a key is, for people (e.g. 退休年龄)
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,72 @@ MEDICAL_SHAPE_FIELDS = (
     Field("monthly_amount", Kind.MONEY, "每月固定缴费额", required=False),
     Field("tier1_yearly", Kind.MONEY, "一档年缴费标准（元/年·人）", required=False),
     Field("tier2_yearly", Kind.MONEY, "二档年缴费标准（元/年·人）", required=False),
+)
+
+# Issue 11, the pension estimate: the benefit rules of 国发〔2005〕38号 and the 2024 decision on the
+# statutory retirement age. National families live at 000000; pension_calc_base per province.
+AGE_KEY = r"^\d{2}(-(0[1-9]|1[01]))?$"  # 60 (years) or 60-01 (60 years and 1 month)
+YEAR_KEY = r"^\d{4}$"
+RETIREMENT_CATEGORIES = ("male", "female_55", "female_50")
+_AGE_LOW, _AGE_HIGH = Decimal(16), Decimal(70)
+
+
+def _retirement_fields() -> tuple[Field, ...]:
+    labels = {"male": "男职工", "female_55": "女职工（原55岁）", "female_50": "女职工（原50岁）"}
+    fields: list[Field] = []
+    for category, label in labels.items():
+        fields += [
+            Field(f"{category}_original_age", Kind.COUNT, f"{label}原法定退休年龄（岁）", low=_AGE_LOW, high=_AGE_HIGH),
+            Field(f"{category}_target_age", Kind.COUNT, f"{label}延迟后退休年龄（岁）", low=_AGE_LOW, high=_AGE_HIGH),
+            Field(f"{category}_step", Kind.COUNT, f"{label}每几个月出生月份延迟一个月", low=ONE, high=Decimal(12)),
+        ]
+    return (
+        *fields,
+        Field("flexible_early_max_months", Kind.COUNT, "弹性提前退休最长（月）", low=ZERO, high=Decimal(120)),
+        Field("flexible_late_max_months", Kind.COUNT, "弹性延迟退休最长（月）", low=ZERO, high=Decimal(120)),
+    )
+
+
+PENSION_FAMILIES = (
+    Family(
+        "pension_calc_base",
+        "基本养老金计发基数",
+        (Field("calc_base_monthly", Kind.MONEY, "计发基数（元/月）"),),
+        yearly=True,
+    ),
+    Family(
+        "pension_payout_months",
+        "个人账户养老金计发月数表",
+        (
+            Field(
+                "months_by_age",
+                Kind.TABLE,
+                "计发月数（按退休年龄）",
+                low=ONE,
+                high=Decimal(400),
+                key_pattern=AGE_KEY,
+                key_label="退休年龄（岁或岁-月）",
+            ),
+        ),
+        yearly=False,
+    ),
+    Family("retirement_age", "法定退休年龄（渐进式延迟）", _retirement_fields(), yearly=False),
+    Family(
+        "pension_min_contribution",
+        "按月领取基本养老金最低缴费年限",
+        (
+            Field(
+                "months_by_retirement_year",
+                Kind.TABLE,
+                "最低缴费月数（按退休年份）",
+                low=ONE,
+                high=Decimal(600),
+                key_pattern=YEAR_KEY,
+                key_label="退休年份（自该年起）",
+            ),
+        ),
+        yearly=False,
+    ),
 )
 
 FAMILIES: dict[str, Family] = {
@@ -155,6 +228,7 @@ FAMILIES: dict[str, Family] = {
             (Field("rule", Kind.CHOICE, "取整规则", choices=BASE_ROUNDING_RULES),),
             yearly=False,
         ),
+        *PENSION_FAMILIES,
     )
 }
 

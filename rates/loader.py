@@ -18,6 +18,7 @@ import yaml
 from rates.families import FAMILIES, MEDICAL_NEEDS, TRUST_LEVELS, Family, Field, Kind
 from rates.model import Reference, Region, Version
 from rates.months import Month
+from rates.tables import TableError, parse_table, table_text
 
 BUNDLED = Path(__file__).parent / "params"
 
@@ -80,12 +81,28 @@ def parse_value(key: str, spec: Field, raw: Any) -> Decimal | str:
         if raw not in spec.choices:
             raise _Problem(key, f"must be one of {', '.join(spec.choices)} (got {raw!r})")
         return str(raw)
+    if spec.kind is Kind.TABLE:
+        return _parse_table_value(key, spec, raw)
     value = parse_decimal(key, raw)
+    if spec.kind is Kind.COUNT and value != value.to_integral_value():
+        raise _Problem(key, f"must be a whole number (got {raw})")
     if spec.kind is Kind.MONEY and (value < 0 or value.as_tuple().exponent < -2):  # type: ignore[operator]
         raise _Problem(key, f"money must be >= 0 with at most two decimals (got {raw})")
     if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
         raise _Problem(key, f"ratio out of range [{spec.low}, {spec.high}]: {raw}")
     return value
+
+
+def _parse_table_value(key: str, spec: Field, raw: Any) -> str:
+    """A table field: every key of the expected form, every value a number within the field's bounds."""
+    try:
+        table = parse_table(raw, spec.key_pattern)
+    except TableError as error:
+        raise _Problem(key, f"table: {error}") from None
+    for entry, value in table.items():
+        if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
+            raise _Problem(key, f"table: value of {entry!r} out of range [{spec.low}, {spec.high}]: {value}")
+    return table_text(table)
 
 
 def parse_month(key: str, raw: Any) -> Month:

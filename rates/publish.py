@@ -78,6 +78,8 @@ _TRANSLATIONS: tuple[tuple[str, str], ...] = (
     (r'^write the month as a quoted "YYYY-MM" string$', '月份须写成带引号的“YYYY-MM”（如 "2026-01"）。'),
     (r"^months must be in ascending order \(after (.*)\)$", r"月份须按先后顺序排列（须晚于\1）。"),
     (r"^contribution years must ascend$", "缴费年度须随月份递增。"),
+    (r"^must be a whole number.*$", "须为整数。"),
+    (r"^table: .*$", "须为“键=值”的表格，以分号分隔（如 60=139; 60-01=138.4），键的格式和取值范围见说明。"),
 )
 
 _KEY_LABELS = {

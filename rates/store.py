@@ -30,9 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from rates.families import FAMILIES
+from rates.families import FAMILIES, Kind
 from rates.model import NATIONAL, Reference, Region, Version
 from rates.months import Month
+
+TEXT_KINDS = (Kind.CHOICE, Kind.TABLE)  # values stored as text, not as a decimal
 
 
 class Base(DeclarativeBase):
@@ -74,7 +76,7 @@ def row_to_version(row: VersionRow) -> Version:
     values: dict[str, Decimal | str] = {}
     for name, raw in data["values"].items():
         spec = family.field(name)
-        values[name] = raw if spec is not None and spec.choices else Decimal(raw)
+        values[name] = raw if spec is not None and spec.kind in TEXT_KINDS else Decimal(raw)
     return Version(
         region=row.region,
         family=row.family,

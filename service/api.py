@@ -61,13 +61,20 @@ blp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="社保缴
 ERRORS = (400, 404, 415, 422)
 
 
-def _document_errors(*statuses: int):  # type: ignore[no-untyped-def]
+def document_errors(*statuses: int, on: Blueprint | None = None):  # type: ignore[no-untyped-def]
+    """Document the one error shape for these statuses (on this API's blueprint unless ``on`` names another)."""
+
     def decorate(function):  # type: ignore[no-untyped-def]
         for status in statuses:
-            function = blp.alt_response(status, schema=schemas.ApiErrorSchema, description="错误（中文说明）")(function)
+            function = (on or blp).alt_response(status, schema=schemas.ApiErrorSchema, description="错误（中文说明）")(
+                function
+            )
         return function
 
     return decorate
+
+
+_document_errors = document_errors
 
 
 def _region_or_404(code: str) -> None:
@@ -232,4 +239,7 @@ def init_app(app: Flask) -> None:
     from service.admin import api as admin_api  # here: it builds on this module
 
     api.register_blueprint(admin_api.blp)
+    from service import pension  # the pension estimate (issue 11): its own blueprint
+
+    api.register_blueprint(pension.blp)
     app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)

@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from calc.quote import SCHEMES, QuoteError, QuoteRequest, tier_ratios, tiers
-from rates.families import FAMILIES, MEDICAL_BASIS_LABELS, TRUST_LABELS, TRUST_LEVELS
+from rates.families import FAMILIES, MEDICAL_BASIS_LABELS, TRUST_LABELS, TRUST_LEVELS, Kind
 from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
-from service import coverage, quotes, schemas
+from rates.tables import read_table
+from service import coverage, pension, quotes, schemas
 from service.api import current_month
 from service.db import snapshot, store
 from service.errors import translate
@@ -245,7 +246,8 @@ def common() -> dict[str, Any]:
 def calculate() -> tuple[str, int] | str:
     snap = snapshot()
     if "region" not in request.args:
-        return render_template("pages/calculate.html", **form_context(snap, defaults(), {}), **common())
+        context = form_context(snap, defaults(), {}) | common() | pension_context(snap, defaults(), MultiDict())
+        return render_template("pages/calculate.html", **context)
     values = typed(request.args)
     body, errors = load_request(values)
     result = tier = None
@@ -260,9 +262,19 @@ def calculate() -> tuple[str, int] | str:
             tier = tier_table(snap, body["region"], body["scheme"], body["start"])
         except QuoteError as error:
             tier_error = error.message
-    context = form_context(snap, values, errors) | common()
+    context = form_context(snap, values, errors) | common() | pension_context(snap, values, request.args)
     status = 200 if not errors else 422
     return render_template("pages/calculate.html", result=result, tiers=tier, tier_error=tier_error, **context), status
+
+
+def pension_context(snap: Snapshot, values: dict[str, str], form: MultiDict[str, str]) -> dict[str, Any]:
+    """The 养老金估算 part (issue 11, service/pension.py): estimated only once a birth month is given."""
+    typed_pension = pension.page_values(form)
+    chosen = values["base_ratio"] if values["basis"] == "ratio" else None
+    section = None
+    if typed_pension["birth_month"] and values["region"] in snap.regions:
+        section = pension.page_section(snap, values["region"], typed_pension, chosen)
+    return {"pension": section or {"values": typed_pension, "errors": {}}, "categories": pension.CATEGORIES}
 
 
 # ---------------------------------------------------------------- 窗口
@@ -270,7 +282,9 @@ def calculate() -> tuple[str, int] | str:
 
 @bp.get("/window")
 def window() -> str:
-    return render_template("pages/window.html", **form_context(snapshot(), defaults(), {}), clerk="", **common())
+    snap, values = snapshot(), defaults()
+    context = form_context(snap, values, {}) | common() | pension_context(snap, values, MultiDict())
+    return render_template("pages/window.html", clerk="", **context)
 
 
 @bp.post("/window")
@@ -284,9 +298,13 @@ def window_issue() -> Response | tuple[str, int]:
             result = answer(snap, body)
         except QuoteError as error:
             errors = {error.field: error.message}
-    if errors or body is None:
-        context = form_context(snap, values, errors) | common()
+    extra = pension_context(snap, values, request.form)
+    if errors or body is None or extra["pension"]["errors"]:
+        context = form_context(snap, values, errors) | common() | extra
         return render_template("pages/window.html", clerk=clerk, **context), 422
+    estimate = pension.quote_section(extra["pension"])
+    if estimate is not None:
+        result = {**result, "pension": estimate}  # a copy: the cached answer is shared
     with Session(store().engine) as session, session.begin():
         row = quotes.issue(session, schemas.CalculateRequestSchema().dump(body), result, clerk)
         serial = row.serial
@@ -337,6 +355,19 @@ def field_label(family: str, name: str) -> str:
 def value_text(family: str, name: str, value: str) -> str:
     """A value as users read it: a medical basis by its Chinese name, figures as they are."""
     return MEDICAL_BASIS_LABELS.get(value, value) if (family, name) == ("flexible_medical", "basis") else value
+def field_table(family: str, name: str, value: str) -> list[tuple[str, str]] | None:
+    """A table value (Kind.TABLE) as rows people read (60-01 -> 60岁1个月), or None for any other value."""
+    spec = FAMILIES[family].field(name)
+    if spec is None or spec.kind is not Kind.TABLE:
+        return None
+    return [(table_key_label(key), format(number, "f")) for key, number in read_table(value).items()]
+
+
+def table_key_label(key: str) -> str:
+    years, _, months = key.partition("-")
+    if len(years) == 4:
+        return f"{years}年起"
+    return f"{years}岁{int(months)}个月" if months else f"{years}岁"
 
 
 @bp.get("/parameters/<region>")
@@ -375,6 +406,7 @@ def parameters(region: str) -> tuple[str, int] | str:
         level_names={code: r.name for code, r in snap.regions.items()},
         field_label=field_label,
         value_text=value_text,
+        field_table=field_table,
         schemes=SCHEMES,
         **common(),
     ), (200 if month_error is None else 422)

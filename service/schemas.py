@@ -238,7 +238,9 @@ class TierSchema(Schema):
     ratio = Ratio()
     percent = fields.String(metadata={"description": "档次名称：比例（如60%），或一档、二档、下限、上限、固定金额"})
     base = Money(allow_none=True, metadata={"description": "固定金额缴费时、或该档次无法测算时为空"})
-    monthly = Money(allow_none=True, metadata={"description": "按年度固定标准缴费（如重庆市）时、或该档次无法测算时为空"})
+    monthly = Money(
+        allow_none=True, metadata={"description": "按年度固定标准缴费（如重庆市）时、或该档次无法测算时为空"}
+    )
     yearly = Money(allow_none=True, metadata={"description": "该档次无法测算时为空"})
     provisional = fields.Boolean()
     # set (and base, monthly, yearly null) where the notice published no average wage for this tier

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from rates.loader import BUNDLED, load_regions
 from service import create_app
 
 
@@ -20,6 +21,10 @@ def test_regions(client: FlaskClient) -> None:
     assert len([r for r in body if r["parent"] == "000000"]) == 31  # every province (issue 10)
     assert {"code": "360100", "name": "南昌市", "parent": "360000"} in body
     assert {"code": "510100", "name": "成都市", "parent": "510000"} in body  # a medical city (issue 15)
+    # every region of the bundled files but the national level, in code order
+    assert codes == sorted(code for code in load_regions(BUNDLED) if code != "000000")
+    assert {"360000", "360100", "530000", "530100"} <= set(codes)
+    assert next(r for r in body if r["code"] == "360100") == {"code": "360100", "name": "南昌市", "parent": "360000"}
 
 
 def test_parameters_in_force_with_sources(client: FlaskClient) -> None:

@@ -155,6 +155,9 @@ def test_clerk_issues_prints_and_downloads_a_quote_with_the_keyboard_alone(page_
         "f-medical_tier",
         "f-headcount",
         "f-factor",
+        "f-birth_month",  # the optional 养老金估算 block (issue 11), its extra fields folded away
+        "f-category",
+        "已有缴费记录、弹性退休与假设",
         "f-clerk",
     ]
     page.keyboard.type("赵六")

@@ -1,0 +1,137 @@
+"""The basic pension at retirement, and what a flexible worker's contributions add up to by then.
+
+Rules of 国发〔2005〕38号 (第六条): 基础养老金 = 计发基数 × (1 + 本人平均缴费指数) ÷ 2 × 缴费年限 × 1%;
+个人账户养老金 = 个人账户储存额 ÷ 计发月数. Each part is rounded once, to the fen. 过渡性养老金 (for
+years before personal accounts) is set by each province and is not computed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from calc.rounding import to_fen, to_tenth
+from calc.rules import Split, rule
+from rates.months import Month
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+@rule("basic_pension", since="2006-01")
+def basic_pension(calc_base: Decimal, average_index: Decimal, contribution_months: int) -> Decimal:
+    """计发基数 × (1 + 平均缴费指数) ÷ 2 × 缴费年限 × 1%, to the fen (国发〔2005〕38号第六条)."""
+    # one division at the end: ÷ 2, ÷ 12 (months to years) and × 1% together are ÷ 2400
+    return to_fen(calc_base * (ONE + average_index) * contribution_months / 2400)
+
+
+@rule("account_pension", since="2006-01")
+def account_pension(balance: Decimal, payout_months: Decimal) -> Decimal:
+    """个人账户储存额 ÷ 计发月数, to the fen (国发〔2005〕38号第六条)."""
+    return to_fen(balance / payout_months)
+
+
+@dataclass(frozen=True)
+class PayoutMonths:
+    months: Decimal
+    key: str  # the table entry used ("60" or "60-01")
+    exact: bool  # False: an age with months the table does not hold, taken at its whole years
+
+
+def age_key(age_months: int) -> str:
+    years, rest = divmod(age_months, 12)
+    return f"{years}-{rest:02d}" if rest else str(years)
+
+
+def payout_months(table: dict[str, Decimal], age_months: int) -> PayoutMonths | None:
+    """The 计发月数 for a retirement age; an age with months not in the table is taken at its whole years."""
+    key = age_key(age_months)
+    if key in table:
+        return PayoutMonths(table[key], key, True)
+    whole = str(age_months // 12)
+    if whole in table:
+        return PayoutMonths(table[whole], whole, False)
+    return None
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """What nobody can know in advance, chosen by the user; the defaults keep today's money."""
+
+    account_interest_rate: Decimal = ZERO  # 个人账户记账利率, per year
+    wage_growth: Decimal = ZERO  # growth per year of average wages, bases and the 计发基数
+
+
+@dataclass(frozen=True)
+class Projection:
+    months: int  # contribution months from the start to the month before retirement
+    contributions: Decimal  # what the worker pays in those months
+    balance: Decimal  # the personal account at retirement
+    calc_base: Decimal  # the 计发基数 in the year of retirement
+    first_month: Decimal  # the first month's contribution
+
+
+def grown(amount: Decimal, growth: Decimal, years: int) -> Decimal:
+    """An amount after ``years`` of growth, to the fen (today's money when growth is 0)."""
+    return amount if not growth or years <= 0 else to_fen(amount * (ONE + growth) ** years)
+
+
+def project(
+    start: Month,
+    retirement: Month,
+    base: Decimal,
+    rate: Decimal,
+    personal_account_rate: Decimal,
+    balance: Decimal,
+    calc_base: Decimal,
+    assumptions: Assumptions,
+    contribution_rule: Callable[[Month], Callable[..., object]],
+) -> Projection:
+    """Every month from ``start`` to the month before retirement, priced by the rule in force.
+
+    The base (and the 计发基数) grow by the assumed wage growth each January; interest is credited
+    each January on the balance of the year before (the year's own credits earn from the next year).
+    With the defaults (no growth, no interest) every figure stays in today's money.
+    """
+    contributions = ZERO
+    months = 0
+    first = ZERO
+    current = base
+    priced: dict[tuple[object, Decimal], Split] = {}
+    for month in start.until(retirement + (-1)) if start < retirement else ():
+        if month.month == 1 and month != start:
+            balance = to_fen(balance * (ONE + assumptions.account_interest_rate))
+            current = grown(base, assumptions.wage_growth, month.year - start.year)
+        function = contribution_rule(month)
+        split = priced.get((function, current))
+        if split is None:  # months under the same rule and base price alike: compute each once
+            split = function(current, rate, personal_account_rate)
+            assert isinstance(split, Split)
+            priced[(function, current)] = split
+        if not months:
+            first = split.amount
+        contributions += split.amount
+        balance += split.parts["personal_account"]
+        months += 1
+    if retirement.month == 1 and retirement.year > start.year and months:
+        # retiring in January: that January still credits the interest of the year before
+        balance = to_fen(balance * (ONE + assumptions.account_interest_rate))
+    return Projection(
+        months, contributions, balance, grown(calc_base, assumptions.wage_growth, retirement.year - start.year), first
+    )
+
+
+def average_index(paid_months: int, paid_index: Decimal, future_months: int, future_index: Decimal) -> Decimal:
+    """The 本人平均缴费指数 over all months: each month weighs alike (国发〔2005〕38号第六条)."""
+    total = paid_months + future_months
+    if not total:
+        return ZERO
+    return (paid_index * paid_months + future_index * future_months) / total
+
+
+def payback_years(contributions: Decimal, monthly_pension: Decimal) -> Decimal | None:
+    """Years of pension that repay the contributions (contributions ÷ yearly pension), to one decimal."""
+    if monthly_pension <= 0:
+        return None
+    return to_tenth(contributions / (monthly_pension * 12))

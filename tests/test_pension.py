@@ -1,0 +1,308 @@
+"""The pension estimate (issue 11): rules, golden cases as data files, the API, the pages."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from flask import Flask
+from flask.testing import FlaskClient
+
+from calc.estimate import EstimateRequest, estimate, estimate_tiers
+from calc.pension import Assumptions, account_pension, basic_pension, payout_months
+from calc.retirement import AgeRule, age_words, minimum_months, retirement
+from rates.loader import load_tree, parse_version
+from rates.months import Month
+from rates.store import Snapshot
+from rates.tables import read_table
+from rates.transfer import version_body
+from tests.test_golden import load_cases
+
+CASES = Path(__file__).parent / "cases"
+COHORTS = yaml.safe_load((CASES / "pension_cohorts.yaml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def snap() -> Snapshot:
+    """The bundled files as a snapshot (numbered as a database would), without a database."""
+    regions, versions = load_tree()
+    return Snapshot(regions, [dataclasses.replace(v, id=i) for i, v in enumerate(versions, 1)], len(versions))
+
+
+def national(snap: Snapshot, family: str, month: Month) -> Any:
+    return snap.at("000000", family, month).version
+
+
+# ---------------------------------------------------------------- rules and the store's figures
+
+
+@pytest.mark.parametrize("case", COHORTS["retirement_ages"], ids=lambda c: f"{c['category']}-{c['birth']}")
+def test_cohort_examples_of_the_2024_decision(snap: Snapshot, case: dict[str, str]) -> None:
+    rules = national(snap, "retirement_age", Month(2026, 1))
+    category = case["category"]
+    age = AgeRule(*(int(rules.values[f"{category}_{name}"]) for name in ("original_age", "target_age", "step")))
+    reached = retirement(Month.parse(case["birth"]), category, age, rules.effective_from)
+    assert age_words(reached.age) == case["age"]
+    assert str(reached.month) == case["month"]
+
+
+@pytest.mark.parametrize("case", COHORTS["minimum_months"], ids=lambda c: str(c["year"]))
+def test_minimum_contribution_by_retirement_year(snap: Snapshot, case: dict[str, int]) -> None:
+    table = read_table(
+        str(national(snap, "pension_min_contribution", Month(case["year"], 6)).values["months_by_retirement_year"])
+    )
+    assert minimum_months(table, case["year"]) == case["months"]
+
+
+@pytest.mark.parametrize("case", COHORTS["payout_months"], ids=lambda c: f"{c['age_months']}@{c['month']}")
+def test_payout_months_by_age_and_month(snap: Snapshot, case: dict[str, Any]) -> None:
+    table = read_table(str(national(snap, "pension_payout_months", Month.parse(case["month"])).values["months_by_age"]))
+    found = payout_months(table, case["age_months"])
+    assert found is not None
+    assert (f"{found.months:f}", found.exact) == (case["months"], case["exact"])
+
+
+def test_payout_table_matches_the_reference_csv(snap: Snapshot) -> None:
+    import csv
+
+    path = Path("/work/shared/reference/provinces/payout_months.csv")
+    if not path.exists():
+        pytest.skip("reference CSV not present")
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    expected = {r["key"]: Decimal(r["value"]) for r in rows if r["record_type"] == "payout_months"}
+    table = read_table(str(national(snap, "pension_payout_months", Month(2006, 1)).values["months_by_age"]))
+    assert table == expected
+
+
+def test_each_part_is_rounded_once_to_the_fen() -> None:
+    # 8613 × 2.2762 × 304 ÷ 2400 = 2483.288623...: one rounding at the end, not per factor
+    assert basic_pension(Decimal("8613"), Decimal("1.2762"), 304) == Decimal("2483.29")
+    assert account_pension(Decimal("100"), Decimal("3")) == Decimal("33.33")
+    assert account_pension(Decimal("0.05"), Decimal("2")) == Decimal("0.03")  # half-up
+
+
+def test_tables_survive_export_and_import(snap: Snapshot) -> None:
+    for family in ("pension_payout_months", "pension_min_contribution", "retirement_age"):
+        for version in snap.active("000000", family):
+            from rates.families import FAMILIES
+
+            again = parse_version(version.region, FAMILIES[family], str(version.effective_from), version_body(version))
+            assert again.values == version.values
+
+
+def test_every_province_of_the_csv_has_its_calc_base(snap: Snapshot) -> None:
+    import csv
+
+    path = Path("/work/shared/reference/provinces/pension_calc_base.csv")
+    if not path.exists():
+        pytest.skip("reference CSV not present")
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        region = {"大连市（企业）": "210200", "沈阳市（企业）": "210100", "深圳市（企业）": "440300"}.get(row["scope"])
+        region = region or ("420100" if row["province_code"] == "420000" else row["province_code"])
+        versions = {v.contribution_year: v for v in snap.active(region, "pension_calc_base")}
+        year = int(row["year"])
+        if not row["pension_calc_base_monthly"]:
+            assert year not in versions, "an empty cell stays not configured"
+            continue
+        version = versions[year]
+        assert version.values["calc_base_monthly"] == Decimal(row["pension_calc_base_monthly"])
+        assert version.trust == row["trust"]
+        assert re.search(r"[\u4e00-\u9fff]", version.note or ""), "notes users read are Chinese"
+
+
+# ---------------------------------------------------------------- the engine
+
+
+def request_for(**changes: Any) -> EstimateRequest:
+    base = EstimateRequest("530100", Month(1985, 3), "male", Decimal("0.6"), Month(2026, 11))
+    return dataclasses.replace(base, **changes)
+
+
+def test_pension_rises_with_the_tier_and_costs_more(snap: Snapshot) -> None:
+    rows = estimate_tiers(snap, request_for())
+    assert rows[0].request.base_ratio == Decimal("0.6") and rows[-1].request.base_ratio == Decimal(3)
+    for lower, higher in itertools.pairwise(rows):
+        assert higher.total > lower.total and higher.contributions > lower.contributions
+    assert all(r.total == r.basic + r.account for r in rows)
+
+
+def test_growth_and_interest_are_assumptions_in_view(snap: Snapshot) -> None:
+    today = estimate(snap, request_for())
+    grown = estimate(snap, request_for(assumptions=Assumptions(Decimal("0.02"), Decimal("0.03"))))
+    assert grown.contributions > today.contributions and grown.balance > today.balance
+    assert grown.calc_base > today.calc_base
+    labels = {a.name: a.value for a in grown.assumptions}
+    assert labels["account_interest_rate"] == "2%" and labels["wage_growth"] == "3%"
+    assert all(a.text.startswith("假设") for a in today.assumptions)
+
+
+def test_transitional_pension_is_said_to_be_missing(snap: Snapshot) -> None:
+    assert any("不含过渡性养老金" in note for note in estimate(snap, request_for()).notes)
+
+
+# ---------------------------------------------------------------- the API
+
+
+@pytest.mark.parametrize("case", load_cases("pension_estimate.yaml"))
+def test_estimate_golden_case(case: dict[str, Any], client: FlaskClient) -> None:
+    response = client.post("/api/v1/pension/estimate", json=case["request"])
+    body = response.get_json()
+    assert response.status_code == 200, body
+    for key, value in case["expect"].items():
+        assert body[key] == value, key
+    # every figure traceable: the versions used are listed with document and trust level
+    families = {ref["family"] for ref in body["references"]}
+    assert {"pension_calc_base", "pension_payout_months", "retirement_age", "pension_min_contribution"} <= families
+    assert {"avg_wage", "flexible_pension"} <= families
+    assert all(ref["trust"] in ("official", "medium", "low") and ref["references"] for ref in body["references"])
+    assert any("不含过渡性养老金" in note for note in body["notes"])
+
+
+@pytest.mark.parametrize("case", load_cases("pension_benefit.yaml"))
+def test_benefit_golden_case(case: dict[str, Any], client: FlaskClient) -> None:
+    response = client.post("/api/v1/pension/benefit", json=case["request"])
+    body = response.get_json()
+    assert response.status_code == 200, body
+    for key in ("basic_pension", "account_pension", "total", "payout_months"):
+        assert body[key] == case[key], key
+    assert body["payout_months_exact"] is case.get("payout_months_exact", True)
+    assert [ref["family"] for ref in body["references"]] == ["pension_payout_months"]
+
+
+def test_at_least_one_published_case_is_reproduced() -> None:
+    cases = yaml.safe_load((CASES / "pension_benefit.yaml").read_text(encoding="utf-8"))
+    assert sum(1 for case in cases if case.get("published")) >= 1
+
+
+@pytest.mark.parametrize("case", load_cases("pension_errors.yaml"))
+def test_bad_pension_request(case: dict[str, Any], client: FlaskClient) -> None:
+    response = client.post(case["path"], json=case["body"])
+    body = response.get_json()
+    want = case["error"]
+    assert response.status_code == want["status"], body
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == want["code"], body
+    assert body["error"]["field"] == want["field"], body
+    assert want["message"] in body["error"]["message"], body
+
+
+def test_start_defaults_to_this_month(client: FlaskClient) -> None:
+    body = client.post(
+        "/api/v1/pension/estimate",
+        json={"region": "530100", "birth_month": "1985-03", "category": "male", "base_ratio": "1"},
+    ).get_json()
+    from service.api import current_month
+
+    assert body["start"] == str(current_month())
+
+
+def test_openapi_documents_the_pension_api(client: FlaskClient) -> None:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/pension/estimate", "/api/v1/pension/benefit"):
+        operation = spec["paths"][path]["post"]
+        assert re.search(r"[\u4e00-\u9fff]", operation["summary"])
+        assert {"200", "400", "422"} <= set(operation["responses"])
+
+
+# ---------------------------------------------------------------- the pages
+
+PAGE = "/?region=530100&scheme=flexible_pension&start=2026-01&end=2026-12&basis=ratio&base_ratio=0.6"
+
+
+def test_calculate_page_shows_the_estimate_per_tier(client: FlaskClient) -> None:
+    html = client.get(PAGE + "&birth_month=1985-03&category=male").get_data(as_text=True)
+    section = html[html.index('id="pension"') :]
+    assert "养老金估算" in section and 'data-testid="retirement-age">63岁' in section
+    assert section.count("<tr data-ratio=") == 25 and section.count("<rect ") == 25
+    assert 'class="chosen"' in section  # the chosen tier stands out
+    assert "假设" in section and "不含过渡性养老金" in section
+    assert "/parameters/530100#v" in section  # every figure's source
+
+
+def test_calculate_page_without_a_birth_month_has_no_estimate(client: FlaskClient) -> None:
+    html = client.get(PAGE).get_data(as_text=True)
+    assert 'id="pension"' not in html and 'name="birth_month"' in html
+
+
+def test_a_bad_pension_field_is_named_without_spoiling_the_quote(client: FlaskClient) -> None:
+    response = client.get(PAGE + "&birth_month=1985-03&category=male&wage_growth=abc")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200  # the contribution quote itself is fine
+    assert 'href="#f-wage_growth"' in html and 'id="f-wage_growth"' in html and "不是数字" in html
+    assert 'data-testid="total"' in html
+
+
+def test_counter_quote_carries_the_estimate(app: Flask) -> None:
+    client = app.test_client()
+    form = {
+        "region": "530100",
+        "scheme": "flexible_pension",
+        "start": "2026-01",
+        "end": "2026-12",
+        "basis": "ratio",
+        "base_ratio": "0.6",
+        "birth_month": "1985-03",
+        "category": "male",
+        "clerk": "张三",
+    }
+    client.get("/window")
+    with client.session_transaction() as session:
+        token = session.get("csrf_token")
+    response = client.post("/window", data=form | ({"csrf_token": token} if token else {}))
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    sheet = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'data-testid="quote-retirement-month">2048-03' in sheet and "不含过渡性养老金" in sheet
+
+
+def test_clerk_record_mode_gives_both_parts_to_the_fen(client: FlaskClient) -> None:
+    html = client.get(
+        "/window/benefit?calc_base=7010&average_index=2.8635&contribution_months=504"
+        "&account_balance=326284.41&retirement_age_months=720&month=2024-09"
+    ).get_data(as_text=True)
+    assert 'data-testid="basic">5687.46' in html and 'data-testid="account">2347.37' in html
+    response = client.get("/window/benefit?calc_base=abc")
+    assert response.status_code == 422 and "不是数字" in response.get_data(as_text=True)
+
+
+def test_parameters_page_shows_the_tables_as_tables(client: FlaskClient) -> None:
+    html = client.get("/parameters/530100?month=2026-06").get_data(as_text=True)
+    assert "个人账户养老金计发月数表" in html and '<th scope="row">60岁1个月</th><td class="num">138.4</td>' in html
+    assert '<th scope="row">2030年起</th><td class="num">186</td>' in html
+    assert "基本养老金计发基数" in html and "8265" in html
+
+
+def test_admin_publishes_a_table_through_the_form(app: Flask) -> None:
+    from tests.admin_support import add_user, confirm_data, login, open_form
+
+    add_user(app, "alice")
+    admin = app.test_client()
+    assert login(admin, "alice").status_code == 302
+    revision = open_form(admin, "000000", "pension_payout_months")
+    html = admin.get("/admin/publish?region=000000&family=pension_payout_months").get_data(as_text=True)
+    assert "60-01=138.4" in html and 'name="months_by_age"' in html and "以分号分隔" in html
+    form = {
+        "region": "000000",
+        "family": "pension_payout_months",
+        "effective_from": "2026-01",
+        "months_by_age": "60=139; 60-01=138.4; 60-02=137.8",
+        "title": "测试用月数表",
+        "doc_no": "测试〔2026〕1号",
+        "trust": "low",
+        "revision": revision,
+    }
+    bad = admin.post("/admin/publish", data=form | {"months_by_age": "60=139; 60-13=1"})
+    assert bad.status_code == 422 and "须为“键=值”的表格" in bad.get_data(as_text=True)
+    shown = admin.post("/admin/publish", data=form)
+    assert shown.status_code == 200, shown.get_data(as_text=True)[:500]
+    assert admin.post("/admin/publish/confirm", data=confirm_data(shown.get_data(as_text=True))).status_code == 303
+    table = app.extensions["rates"].snapshot().at("000000", "pension_payout_months", Month(2026, 1))
+    assert read_table(str(table.version.values["months_by_age"]))["60-02"] == Decimal("137.8")
