@@ -46,6 +46,13 @@ ZERO, ONE = Decimal(0), Decimal(1)
 MAX_BASE_RATIO = Decimal(5)
 
 BASE_ROUNDING_RULES = ("half_up_yuan", "down_yuan", "up_yuan", "half_up_fen")
+# What users read for each choice (pages, admin form, exports): the one place that names them.
+CHOICE_LABELS = {
+    "half_up_yuan": "四舍五入到元",
+    "down_yuan": "舍去角分（向下取整到元）",
+    "up_yuan": "角分进位（向上取整到元）",
+    "half_up_fen": "四舍五入到分",
+}
 
 FAMILIES: dict[str, Family] = {
     f.name: f
