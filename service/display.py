@@ -23,9 +23,16 @@ LARGE = "large"
 ONE_YEAR = 365 * 24 * 3600
 
 
+def beijing_time(moment: datetime) -> str:
+    """A moment as users read it: in 北京时间 (a moment without a zone is UTC, as the store keeps it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+
+
 @bp.app_template_filter("beijing")
 def beijing(moment: str | datetime | None) -> str:
-    """A moment (an ISO text or a datetime; without a zone it is UTC, as the store keeps it) in 北京时间."""
+    """A moment (an ISO text or a datetime) in 北京时间, saying so."""
     if moment is None or moment == "":
         return "—"
     if isinstance(moment, str):
@@ -33,9 +40,7 @@ def beijing(moment: str | datetime | None) -> str:
             moment = datetime.fromisoformat(moment)
         except ValueError:
             return moment
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") + "（北京时间）"
+    return beijing_time(moment) + "（北京时间）"
 
 
 def choice_label(value: str) -> str:
@@ -58,6 +63,41 @@ def shown_value(family: str, name: str, value: Any) -> str:
     if spec.kind is Kind.RATIO:
         return percent(number)
     return f"{text} 元"
+
+
+# Who recorded a version and where it came from, as the store keeps them (English, in code) and as
+# users read them.
+RECORDED_BY = {"bundled files": "内置参数文件"}
+ORIGINS = {"admin form": "管理页表单", "admin withdrawal": "管理页撤回"}
+ORIGIN_PREFIXES = (("upload ", "上传文件 "), ("rates/params/", "参数文件 rates/params/"))
+
+
+@bp.app_template_filter("recorded_by")
+def recorded_by_label(recorded_by: str | None) -> str:
+    return RECORDED_BY.get(recorded_by or "", recorded_by or "—")
+
+
+@bp.app_template_filter("origin")
+def origin_label(origin: str | None) -> str:
+    if not origin:
+        return "—"
+    if origin in ORIGINS:
+        return ORIGINS[origin]
+    for prefix, label in ORIGIN_PREFIXES:
+        if origin.startswith(prefix):
+            return label + origin[len(prefix) :]
+    return origin
+
+
+@bp.app_template_global("ordered_values")
+def ordered_values(version: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A version's values in the order of its family's fields (as the admin form asks for them)."""
+    family = FAMILIES.get(version["family"])
+    values = version["values"]
+    order = [spec.name for spec in family.fields] if family else []
+    return [(name, values[name]) for name in order if name in values] + [
+        (name, value) for name, value in values.items() if name not in order
+    ]
 
 
 bp.add_app_template_global(is_service_rule, "service_rule")

@@ -336,12 +336,14 @@ def parameters(region: str) -> tuple[str, int] | str:
         month = Month.parse(month_text) if month_text else current_month()
     except ValueError:
         month, month_error = current_month(), f"“{month_text}”不是有效月份，请写成 YYYY-MM，例如 2025-01。"
-    in_force, missing = [], []
+    in_force, missing, missing_help = [], [], {}
     for family in FAMILIES:
         try:
             resolved = snap.at(region, family, month)
         except NotConfigured:
             missing.append(FAMILIES[family].label)
+            ask = guidance.where_to_ask(family)
+            missing_help.setdefault(ask["office"], {"ask": ask, "labels": []})["labels"].append(FAMILIES[family].label)
             continue
         in_force.append(version_data(snap, resolved.version, resolved))
     history = [version_data(snap, v) for v in reversed(snap.history(region))]
@@ -356,6 +358,7 @@ def parameters(region: str) -> tuple[str, int] | str:
         month_error=month_error,
         in_force=in_force,
         missing=missing,
+        missing_help=list(missing_help.values()),
         history=history,
         superseded_by=superseded_by,
         level_names={code: r.name for code, r in snap.regions.items()},

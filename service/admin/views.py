@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC
 from typing import Any
 
 import openpyxl
@@ -29,7 +28,8 @@ from service.admin import preview
 from service.api import current_month
 from service.auth import current_user, login_required, remote_address
 from service.db import snapshot, store
-from service.present import CHINA, XLSX, version_data
+from service.display import beijing_time
+from service.present import XLSX, version_data
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -358,7 +358,7 @@ def withdraw_version(version_id: int) -> str | Response | tuple[str, int]:
 
 
 def _local(entry: audit.AuditEntry) -> str:
-    return entry.at.astimezone(UTC).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    return beijing_time(entry.at)
 
 
 def _changes(entry: audit.AuditEntry) -> list[str]:
