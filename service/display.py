@@ -43,6 +43,7 @@ def beijing(moment: str | datetime | None) -> str:
     return beijing_time(moment) + "（北京时间）"
 
 
+@bp.app_template_global("choice_label")
 def choice_label(value: str) -> str:
     return CHOICE_LABELS.get(value, value)
 
