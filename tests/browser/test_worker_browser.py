@@ -35,7 +35,8 @@ def no_letter_per_line(page: Any, selector: str) -> None:
             const text = el.innerText.trim();
             if (text.length < 3 || !el.getClientRects().length) return false;
             const line = parseFloat(getComputedStyle(el).lineHeight) || 20;
-            return el.offsetWidth > 2 && el.offsetWidth < 40 && el.getBoundingClientRect().height > line * (text.length - 0.5);
+            const tall = el.getBoundingClientRect().height > line * (text.length - 0.5);
+            return el.offsetWidth > 2 && el.offsetWidth < 40 && tall;
         }).map((el) => el.innerText.trim())""",
         selector,
     )
