@@ -22,6 +22,15 @@ def no_horizontal_scroll(page: Any) -> None:
     assert width <= page.viewport_size["width"], f"page is {width}px wide at {page.viewport_size['width']}px"
 
 
+def tables_fit(page: Any) -> None:
+    """Every table of amounts shows all its columns (no sideways scrolling inside the page either)."""
+    wide = page.evaluate(
+        "[...document.querySelectorAll('.table-wrap')].filter((w) => w.scrollWidth > w.clientWidth + 1)"
+        ".map((w) => w.querySelector('table').className)"
+    )
+    assert not wide, f"tables wider than the screen: {wide}"
+
+
 def in_view(page: Any, selector: str) -> bool:
     """The element's top is on the screen (not a screen and a half below the form)."""
     top = page.evaluate(f"document.querySelector({selector!r}).getBoundingClientRect().top")
@@ -59,6 +68,7 @@ def test_the_answer_is_brought_into_view_and_focused(page_at: Any, size: str) ->
     # one 依据 list with the 文号, no "依据 v2 v11 v1" in the month rows
     months = page.locator("table.months tbody").inner_text()
     assert "依据" not in months and not re.search(r"\bv\d+\b", months)
+    tables_fit(page)
     basis = page.locator("ol.sources").first.inner_text()
     assert "赣人社字〔2025〕150号" in basis and "国发〔2005〕38号" in basis and "用于 2025-01 至 2025-12" in basis
     assert "本服务计算规则" in basis
@@ -161,7 +171,16 @@ def test_large_text_is_kept_across_pages(page_at: Any) -> None:
     assert large >= normal * 1.2
     assert page.get_by_test_id("total").is_visible()
     no_horizontal_scroll(page)
+    tables_fit(page)
     screenshot(page, "calculate-large-text")
+    for path in (
+        "/?region=360100&scheme=flexible_pension&start=2025-12&end=2026-01&basis=ratio&base_ratio=1",
+        "/?region=360100&scheme=outlet_injury&start=2025-12&end=2026-01&headcount=1200&factor=1.2",
+    ):
+        page.goto(path)
+        no_horizontal_scroll(page)
+        tables_fit(page)
+    screenshot(page, "calculate-large-text-outlet")
     page.get_by_role("link", name="参数", exact=True).click()
     page.wait_for_url(re.compile(r"/parameters$"))
     assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)") == large
