@@ -105,6 +105,7 @@ def test_not_configured_says_whom_to_ask_and_what_is_known(client: FlaskClient) 
     assert re.search(r'data-testid="known-ceiling">' + re.escape(tiers[-1]["base"]), html)
     assert "赣人社字〔2025〕150号" in answer and "本服务不作估算" in answer
     assert "各档次对比" not in html  # said once, with whom to ask, not again as a bare notice
+    assert 'id="error-summary"' not in html  # no mistake to fix: the field says it, the answer says whom to ask
 
 
 def test_parameters_page_reads_in_chinese(client: FlaskClient) -> None:
