@@ -54,6 +54,7 @@ ZERO, ONE = Decimal(0), Decimal(1)
 MAX_BASE_RATIO = Decimal(5)
 
 BASE_ROUNDING_RULES = ("half_up_yuan", "down_yuan", "up_yuan", "half_up_fen")
+# What users read for each choice (pages, admin form, exports): the one place that names them.
 
 # Flexible-worker medical insurance is priced in the shapes the cities' notices really have (issue 15).
 MEDICAL_BASES = ("ratio_range", "declared", "avg_ratio", "yearly_tiers", "fixed_monthly")
@@ -63,6 +64,14 @@ MEDICAL_BASIS_LABELS = {
     "avg_ratio": "缴费基数为上年度全省全口径月平均工资的固定比例",
     "yearly_tiers": "按年度固定缴费标准分档缴纳",
     "fixed_monthly": "按每月固定金额缴纳",
+}
+# What users read for every word-valued figure (a rounding rule, a medical basis), in one place.
+CHOICE_LABELS = {
+    "half_up_yuan": "四舍五入到元",
+    "down_yuan": "舍去角分（向下取整到元）",
+    "up_yuan": "角分进位（向上取整到元）",
+    "half_up_fen": "四舍五入到分",
+    **MEDICAL_BASIS_LABELS,
 }
 # The fields each basis needs (beyond the basis itself); the rest of the family's fields are optional.
 MEDICAL_NEEDS = {

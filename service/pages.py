@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from calc.quote import SCHEMES, QuoteError, QuoteRequest, tier_ratios, tiers
-from rates.families import FAMILIES, MEDICAL_BASIS_LABELS, TRUST_LABELS, TRUST_LEVELS, Kind
+from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS, Kind
 from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
 from rates.tables import read_table
-from service import coverage, pension, quotes, schemas
+from service import coverage, guidance, pension, quotes, schemas
 from service.api import current_month
 from service.db import snapshot, store
 from service.errors import translate
@@ -30,6 +30,7 @@ from service.present import (
     PART_LABELS,
     PROVISIONAL_LABEL,
     XLSX,
+    is_service_rule,
     percent,
     quote_answer,
     tier_data,
@@ -97,31 +98,46 @@ def region_choices(snap: Snapshot) -> list[dict[str, str]]:
 
 
 def tier_choices(snap: Snapshot, values: dict[str, str]) -> list[dict[str, str]]:
-    """The tiers the scheme in force allows (60% … 300%), read from the parameters, never assumed."""
-    scheme = values["scheme"] if values["scheme"] in TIERED else "flexible_pension"
+    """The tiers the scheme in force allows (60% … 300%), read from the parameters, never assumed.
+
+    A scheme not configured in the region (medical in 南昌) offers the pension's tiers, so that the
+    list stays a list: the answer then says the scheme is not configured, for every tier alike.
+    """
+    chosen = values["scheme"] if values["scheme"] in TIERED else "flexible_pension"
     try:
         month = Month.parse(values["start"])
     except ValueError:
         month = current_month()
     ratios: list[Decimal] = []
-    for region in (values["region"], NATIONAL):
-        if region not in snap.regions:
+    for scheme in dict.fromkeys((chosen, "flexible_pension")):
+        ratios = scheme_ratios(snap, values["region"], scheme, month)
+        if ratios:
+            break
+    choices = [{"value": format(r.normalize(), "f"), "label": percent(r)} for r in ratios]
+    typed_ratio = values["base_ratio"]
+    if typed_ratio and typed_ratio not in {c["value"] for c in choices}:
+        try:  # keep what was typed, written as the others are when it is a number
+            label = percent(Decimal(typed_ratio))
+        except ArithmeticError:
+            label = typed_ratio
+        choices.append({"value": typed_ratio, "label": label})
+    return choices
+
+
+def scheme_ratios(snap: Snapshot, region: str, scheme: str, month: Month) -> list[Decimal]:
+    for level in (region, NATIONAL):
+        if level not in snap.regions:
             continue
         try:
-            version = snap.at(region, scheme, month).version
+            version = snap.at(level, scheme, month).version
         except NotConfigured:
             continue
         floor, ceiling = version.decimal("base_ratio_floor"), version.decimal("base_ratio_ceiling")
         if floor is not None and ceiling is not None:
-            ratios = tier_ratios(floor, ceiling)
-            break
-        if version.decimal("base_ratio") is not None:  # a base fixed as one ratio of the average (成都 80%)
-            ratios = [version.decimal("base_ratio") or Decimal(0)]
-            break
-    choices = [{"value": format(r.normalize(), "f"), "label": percent(r)} for r in ratios]
-    if values["base_ratio"] and values["base_ratio"] not in {c["value"] for c in choices}:
-        choices.append({"value": values["base_ratio"], "label": values["base_ratio"]})  # keep what was typed
-    return choices
+            return tier_ratios(floor, ceiling)
+        if (fixed := version.decimal("base_ratio")) is not None:  # a base fixed as one ratio of the average (成都 80%)
+            return [fixed]
+    return []
 
 
 def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
@@ -203,7 +219,9 @@ def answer(snap: Snapshot, body: dict[str, Any]) -> dict[str, Any]:
 
 def decorate(quote: dict[str, Any]) -> dict[str, Any]:
     amounts = sorted({line["amount"] for line in quote["months"]}, key=Decimal)
-    worst = max((TRUST_LEVELS.index(r["trust"]) for r in quote["references"]), default=0)
+    # the headline trust is that of the figures from documents; the service's own rules are shown as such
+    documented = [r for r in quote["references"] if not is_service_rule(r)]
+    worst = max((TRUST_LEVELS.index(r["trust"]) for r in documented), default=0)
     return {
         "quote": quote,
         "per": "年" if quote["months"] and all(line.get("year") for line in quote["months"]) else "月",
@@ -213,6 +231,26 @@ def decorate(quote: dict[str, Any]) -> dict[str, Any]:
         "trust_label": TRUST_LABELS[TRUST_LEVELS[worst]],
         "months_count": Month.parse(quote["start"]).count_until(Month.parse(quote["end"])),
         "ratio_label": percent(Decimal(quote["base_ratio"])) if quote.get("base_ratio") else None,
+        "spans": month_spans(quote),
+    }
+
+
+def month_spans(quote: dict[str, Any]) -> dict[int, str]:
+    """For each version the answer used, the months (or years) it priced, as runs: "2025-01 至 2025-12"."""
+    yearly = quote["scheme"] == "resident_medical"
+    runs: dict[int, list[list[str]]] = {}
+    last: dict[int, int] = {}
+    for index, line in enumerate(quote["months"]):
+        label = f"{line['year']}年" if yearly else line["month"]
+        for vid in line["version"].values():
+            if last.get(vid) == index - 1:
+                runs[vid][-1][1] = label
+            else:
+                runs.setdefault(vid, []).append([label, label])
+            last[vid] = index
+    return {
+        vid: "、".join(first if first == end else f"{first} 至 {end}" for first, end in spans)
+        for vid, spans in runs.items()
     }
 
 
@@ -250,21 +288,25 @@ def calculate() -> tuple[str, int] | str:
         return render_template("pages/calculate.html", **context)
     values = typed(request.args)
     body, errors = load_request(values)
-    result = tier = None
+    result = tier = missing = None
     tier_error = None
     if body is not None:
         try:
             result = priced(snap, body)
         except QuoteError as error:
             errors = {error.field: error.message}
+            if error.code == "not_configured":
+                missing = guidance.not_configured(snap, body["region"], body["scheme"], body["start"], error.message)
     if body is not None and body["scheme"] in TIERED and body["region"] in snap.regions:
         try:
             tier = tier_table(snap, body["region"], body["scheme"], body["start"])
         except QuoteError as error:
-            tier_error = error.message
+            tier_error = None if missing else error.message  # said once, with whom to ask
     context = form_context(snap, values, errors) | common() | pension_context(snap, values, request.args)
     status = 200 if not errors else 422
-    return render_template("pages/calculate.html", result=result, tiers=tier, tier_error=tier_error, **context), status
+    return render_template(
+        "pages/calculate.html", result=result, tiers=tier, tier_error=tier_error, missing=missing, **context
+    ), status
 
 
 def pension_context(snap: Snapshot, values: dict[str, str], form: MultiDict[str, str]) -> dict[str, Any]:
@@ -352,9 +394,6 @@ def field_label(family: str, name: str) -> str:
     return spec.label if spec else name
 
 
-def value_text(family: str, name: str, value: str) -> str:
-    """A value as users read it: a medical basis by its Chinese name, figures as they are."""
-    return MEDICAL_BASIS_LABELS.get(value, value) if (family, name) == ("flexible_medical", "basis") else value
 def field_table(family: str, name: str, value: str) -> list[tuple[str, str]] | None:
     """A table value (Kind.TABLE) as rows people read (60-01 -> 60岁1个月), or None for any other value."""
     spec = FAMILIES[family].field(name)
@@ -381,12 +420,14 @@ def parameters(region: str) -> tuple[str, int] | str:
         month = Month.parse(month_text) if month_text else current_month()
     except ValueError:
         month, month_error = current_month(), f"“{month_text}”不是有效月份，请写成 YYYY-MM，例如 2025-01。"
-    in_force, missing = [], []
+    in_force, missing, missing_help = [], [], {}
     for family in FAMILIES:
         try:
             resolved = snap.at(region, family, month)
         except NotConfigured:
             missing.append(FAMILIES[family].label)
+            ask = guidance.where_to_ask(family)
+            missing_help.setdefault(ask["office"], {"ask": ask, "labels": []})["labels"].append(FAMILIES[family].label)
             continue
         in_force.append(version_data(snap, resolved.version, resolved))
     history = [version_data(snap, v) for v in reversed(snap.history(region))]
@@ -401,11 +442,11 @@ def parameters(region: str) -> tuple[str, int] | str:
         month_error=month_error,
         in_force=in_force,
         missing=missing,
+        missing_help=list(missing_help.values()),
         history=history,
         superseded_by=superseded_by,
         level_names={code: r.name for code, r in snap.regions.items()},
         field_label=field_label,
-        value_text=value_text,
         field_table=field_table,
         schemes=SCHEMES,
         **common(),

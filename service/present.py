@@ -30,6 +30,20 @@ PART_LABELS = {
 }
 
 
+# The service's own conventions, held as parameters so that a region may publish its own: while a
+# version of them cites no document it is the service's rule (本服务计算规则), not a figure of
+# unknown trust, and it does not lower the trust of an answer built from documents.
+SERVICE_RULE_FAMILIES = ("base_rounding",)
+SERVICE_RULE_LABEL = "本服务计算规则"
+
+
+def is_service_rule(version: dict[str, Any] | Version) -> bool:
+    """A version (or its data, as ``version_data`` and the API write it): the service's convention, citing no 文号."""
+    if isinstance(version, Version):
+        return version.family in SERVICE_RULE_FAMILIES and not any(r.doc_no for r in version.references)
+    return version["family"] in SERVICE_RULE_FAMILIES and not any(r.get("doc_no") for r in version["references"])
+
+
 def percent(ratio: Any) -> str:
     return f"{(ratio * 100).normalize():f}%"
 
@@ -80,7 +94,7 @@ def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True) -> dic
             f"标注“{PROVISIONAL_LABEL}”的月份尚无本年度公布数据，暂按上年度标准测算，正式标准公布后以实际核定为准。"
         )
     notes.extend(quote.notes)
-    if any(r.version.trust != "official" for r in quote.used):
+    if any(r.version.trust != "official" and not is_service_rule(r.version) for r in quote.used):
         notes.append("部分参数未取自官方原文（可信度见参数来源），仅供测算参考，以经办机构核定为准。")
     return {
         "region": request.region,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from calc.quote import QuoteError, QuoteRequest, price
-from rates.families import FAMILIES
+from rates.families import CHOICE_LABELS, FAMILIES, Field, Kind
 from rates.model import NATIONAL, Version
 from rates.months import Month
 from rates.publish import Planned, preview_snapshot
@@ -82,13 +82,15 @@ def _lines(planned: Planned) -> list[tuple[str, str, str, bool]]:
     for spec in family.fields:
         before, after = old.get(spec.name), planned.version.values.get(spec.name)
         if before is not None or after is not None:
-            lines.append((spec.label, _text(before), _text(after), str(before) != str(after)))
+            lines.append((spec.label, _text(before, spec), _text(after, spec), str(before) != str(after)))
     names = {spec.name for spec in family.fields}
     return lines + [(c.label, c.old or "—", c.new or "—", True) for c in planned.changes if c.field not in names]
 
 
-def _text(value: object) -> str:
-    return "—" if value is None else str(value)
+def _text(value: object, spec: Field) -> str:
+    if value is None:
+        return "—"
+    return CHOICE_LABELS.get(str(value), str(value)) if spec.kind is Kind.CHOICE else str(value)
 
 
 def _inherited_from(snapshot: Snapshot, planned: Planned) -> str | None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC
 from typing import Any
 
 import openpyxl
@@ -29,13 +28,15 @@ from service.admin import preview
 from service.api import current_month
 from service.auth import current_user, login_required, remote_address
 from service.db import snapshot, store
-from service.present import CHINA, XLSX, version_data
+from service.display import beijing_time, choice_label
+from service.present import XLSX, version_data
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 REFERENCE_INPUTS = ("title", "doc_no", "source", "url", "published")
 AUDIT_SHOWN = 200
 TEXT_LIMIT = 500  # a sane length for any typed text (titles, notes)
+FIGURE_LENGTH = 16  # a figure's input: far more than any wage in yuan with two decimals, or any ratio
 
 
 def _actor() -> str:
@@ -53,6 +54,8 @@ def _common(snap: Snapshot) -> dict[str, Any]:
         "regions": _regions(snap),
         "families": FAMILIES,
         "trust_levels": [(t, TRUST_LABELS[t]) for t in TRUST_LEVELS],
+        "text_limit": TEXT_LIMIT,
+        "figure_length": FIGURE_LENGTH,
     }
 
 
@@ -360,7 +363,7 @@ def withdraw_version(version_id: int) -> str | Response | tuple[str, int]:
 
 
 def _local(entry: audit.AuditEntry) -> str:
-    return entry.at.astimezone(UTC).astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+    return beijing_time(entry.at)
 
 
 def _changes(entry: audit.AuditEntry) -> list[str]:
@@ -374,7 +377,9 @@ def _changes(entry: audit.AuditEntry) -> list[str]:
     for name in sorted(set(old_values) | set(new_values)):
         if old_values.get(name) != new_values.get(name):
             spec = family.field(name) if family else None
-            lines.append(f"{spec.label if spec else name}：{old_values.get(name, '—')} → {new_values.get(name, '—')}")
+            pair = (old_values.get(name), new_values.get(name))
+            old, new = (choice_label(str(v)) if v is not None else "—" for v in pair)
+            lines.append(f"{spec.label if spec else name}：{old} → {new}")
     if "trust" in after and before.get("trust") != after["trust"]:
         old, new = before.get("trust"), after["trust"]
         lines.append(f"可信度：{TRUST_LABELS.get(old, '—')} → {TRUST_LABELS.get(new, new)}")

@@ -1,0 +1,134 @@
+"""How every page writes what it shows: Beijing time, ratios as percentages, choices in words, 大字 mode.
+
+One filter or global per kind of value, registered for every template, so that the 参数 page, the
+administration pages and the results all write a time, a ratio or a rule the same way.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, request
+
+from rates.families import CHOICE_LABELS, FAMILIES, Kind
+from service.auth import _safe_next
+from service.present import CHINA, SERVICE_RULE_LABEL, is_service_rule, percent
+
+bp = Blueprint("display", __name__)
+
+TEXT_SIZE_COOKIE = "text_size"
+LARGE = "large"
+ONE_YEAR = 365 * 24 * 3600
+
+
+def beijing_time(moment: datetime) -> str:
+    """A moment as users read it: in 北京时间 (a moment without a zone is UTC, as the store keeps it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@bp.app_template_filter("beijing")
+def beijing(moment: str | datetime | None) -> str:
+    """A moment (an ISO text or a datetime) in 北京时间, saying so."""
+    if moment is None or moment == "":
+        return "—"
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    return beijing_time(moment) + "（北京时间）"
+
+
+@bp.app_template_global("choice_label")
+def choice_label(value: str) -> str:
+    return CHOICE_LABELS.get(value, value)
+
+
+@bp.app_template_global("shown_value")
+def shown_value(family: str, name: str, value: Any) -> str:
+    """A parameter value as users read it: a ratio as a percentage, a rule by its Chinese name, money in 元."""
+    spec = FAMILIES[family].field(name) if family in FAMILIES else None
+    text = str(value)
+    if spec is None:
+        return text
+    if spec.kind is Kind.CHOICE:
+        return choice_label(text)
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return text
+    if spec.kind is Kind.RATIO:
+        return percent(number)
+    if spec.kind is Kind.MONEY:
+        return f"{text} 元"
+    return text  # a whole number (an age, a count of months) or a table
+
+
+# Who recorded a version and where it came from, as the store keeps them (English, in code) and as
+# users read them.
+RECORDED_BY = {"bundled files": "内置参数文件"}
+ORIGINS = {"admin form": "管理页表单", "admin withdrawal": "管理页撤回"}
+ORIGIN_PREFIXES = (("upload ", "上传文件 "), ("rates/params/", "参数文件 rates/params/"))
+
+
+@bp.app_template_filter("recorded_by")
+def recorded_by_label(recorded_by: str | None) -> str:
+    return RECORDED_BY.get(recorded_by or "", recorded_by or "—")
+
+
+@bp.app_template_filter("origin")
+def origin_label(origin: str | None) -> str:
+    if not origin:
+        return "—"
+    if origin in ORIGINS:
+        return ORIGINS[origin]
+    for prefix, label in ORIGIN_PREFIXES:
+        if origin.startswith(prefix):
+            return label + origin[len(prefix) :]
+    return origin
+
+
+@bp.app_template_global("ordered_values")
+def ordered_values(version: dict[str, Any]) -> list[tuple[str, Any]]:
+    """A version's values in the order of its family's fields (as the admin form asks for them)."""
+    family = FAMILIES.get(version["family"])
+    values = version["values"]
+    order = [spec.name for spec in family.fields] if family else []
+    return [(name, values[name]) for name in order if name in values] + [
+        (name, value) for name, value in values.items() if name not in order
+    ]
+
+
+bp.add_app_template_global(is_service_rule, "service_rule")
+bp.add_app_template_global(SERVICE_RULE_LABEL, "service_rule_label")
+
+
+@bp.app_context_processor
+def text_size() -> dict[str, Any]:
+    large = request.cookies.get(TEXT_SIZE_COOKIE) == LARGE
+    # the link that switches the mode works without script: it sets the cookie and comes back here
+    back = request.full_path.rstrip("?") if request.query_string else request.path
+    return {"large_text": large, "text_size_back": back}
+
+
+def local_path(target: str | None) -> str:
+    """Only a path on this site (never another host): where to come back to after switching."""
+    # the login's own check of a "next" address, so that both refuse the same addresses
+    return target if target and _safe_next(target) == target else "/"
+
+
+@bp.get("/text-size")
+def switch_text_size() -> Response:
+    """大字 on or off for every page, kept in a cookie for a year; back to the page the link was on."""
+    size = request.args.get("size", "")
+    response = redirect(local_path(request.args.get("next")), 303)
+    secure = bool(current_app.config.get("SESSION_COOKIE_SECURE"))  # as the login's cookie
+    if size == LARGE:
+        response.set_cookie(TEXT_SIZE_COOKIE, LARGE, max_age=ONE_YEAR, samesite="Lax", httponly=True, secure=secure)
+    else:
+        response.delete_cookie(TEXT_SIZE_COOKIE, samesite="Lax", httponly=True, secure=secure)
+    return response
