@@ -11,7 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from rates import audit
-from rates.families import CHOICE_LABELS, TRUST_LABELS
+from rates.families import BASE_ROUNDING_RULES, CHOICE_LABELS, TRUST_LABELS
 from service import create_app
 from service.admin.views import FIGURE_LENGTH, TEXT_LIMIT, _changes
 from tests.admin_support import add_user, confirm_data, login, open_form, preview
@@ -39,7 +39,9 @@ def test_publish_form_attributes_are_attributes(admin: FlaskClient) -> None:
     html = admin.get("/admin/publish?region=360000&family=avg_wage").get_data(as_text=True)
     assert "&#34;" not in html and "&quot;" not in html  # nothing autoescaped into an attribute's text
     wage = input_tag(html, "avg_wage_monthly")
-    assert ' inputmode="decimal"' in wage and f' maxlength="{FIGURE_LENGTH}"' in wage and " required " in wage
+    assert ' inputmode="decimal"' in wage and f' maxlength="{FIGURE_LENGTH}"' in wage
+    assert " required" not in wage  # optional since issue 10: a notice may publish both ends and no average
+    assert " required" in input_tag(html, "effective_from")  # a required figure says so
     assert " required" not in input_tag(html, "base_floor_monthly")  # optional figures stay optional
     year = input_tag(html, "contribution_year")
     assert ' inputmode="numeric"' in year and ' maxlength="4"' in year
@@ -57,7 +59,7 @@ def test_trust_levels_and_choices_are_in_chinese_only(admin: FlaskClient) -> Non
     assert "（official）" not in html and "(official)" not in html
     html = admin.get("/admin/publish?region=000000&family=base_rounding").get_data(as_text=True)
     rules = re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', html[html.index('id="f-rule"') :])
-    assert rules[: len(CHOICE_LABELS)] == list(CHOICE_LABELS.items())
+    assert rules[: len(BASE_ROUNDING_RULES)] == [(rule, CHOICE_LABELS[rule]) for rule in BASE_ROUNDING_RULES]
     upload = admin.get("/admin/upload").get_data(as_text=True)
     assert "（avg_wage）" not in upload and "（文件 avg_wage.yaml）" in upload
 

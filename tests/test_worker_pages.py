@@ -76,10 +76,14 @@ def test_fields_are_grouped_by_scheme_and_all_shown_without_script(client: Flask
     groups = re.findall(r'<fieldset class="field [^"]*" data-scheme="([^"]+)">\s*<legend>(.*?)</legend>', html, re.S)
     assert dict((scheme, "适用险种" in legend) for scheme, legend in groups) == {
         "flexible_pension flexible_medical": True,
+        "flexible_medical": True,  # the medical tier and what the city needs (issue 15)
         "outlet_injury": True,
     }
     assert 'data-scheme="resident_medical"' in html
-    assert " hidden" not in section(html, '<div class="fields">', "</form>")  # hidden only by the script
+    fields = section(html, '<div class="fields">', "</form>")
+    # hidden only by the script; the one exception is the region filter box, which only script can work
+    # (issue 10: without script the grouped list itself is the choice)
+    assert re.findall(r"<[^>]* hidden[ >]", fields) == ['<div class="region-filter" hidden>']
 
 
 def test_the_tier_list_stays_a_list_for_a_scheme_not_configured(client: FlaskClient) -> None:

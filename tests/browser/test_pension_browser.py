@@ -49,7 +49,7 @@ def test_worker_born_1985_in_kunming_sees_every_tier_until_retirement(page_at: A
     # the assumptions and what is not covered are in view, every figure has its source
     assert "假设" in section.locator(".assumptions").inner_text()
     assert "不含过渡性养老金" in section.inner_text()
-    assert section.locator("ul.sources li").count() >= 5
+    assert section.locator(".sources li").count() >= 5
     no_horizontal_scroll(page)
     screenshot(page, "pension-estimate")
 
