@@ -152,6 +152,12 @@ def test_clerk_issues_prints_and_downloads_a_quote_with_the_keyboard_alone(page_
         "f-base",
         "f-headcount",
         "f-factor",
+        "f-also-flexible_pension",
+        "f-also-flexible_medical",
+        "f-also-resident_medical",
+        "f-applicant_name",
+        "f-applicant_id",
+        "f-id_in_full",
         "f-clerk",
     ]
     page.keyboard.type("赵六")
