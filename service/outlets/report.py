@@ -60,6 +60,11 @@ def _header(sheet: Worksheet, headers: tuple[str, ...] | list[str], widths: tupl
         sheet.set_column(column, column, width)
         sheet.write_string(0, column, title, head)
     sheet.freeze_panes(1, 0)
+    # printed: landscape, as wide as one page, the column names repeated at the top of every page
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
 
 
 def write_result(outcome: Outcome, target: str | IO[bytes], progress: Callable[[int, int], None] | None = None) -> None:
@@ -151,7 +156,7 @@ def _summary(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any
     sheet.write_number(row, 3, grand.amount_fen / 100, formats["money_bold"])
     row += 2
     facts = [
-        ("地区", f"{outcome.region_name}（{outcome.region}），{outcome.region_source}"),
+        ("地区", f"{outcome.region_name}，{outcome.region_source}"),
         ("险种", "基层快递网点工伤保险（网点缴纳，快递员个人不缴费）"),
         ("计费行", f"{outcome.accepted} 行（见“明细”）"),
         ("错误行", f"{outcome.rejected} 行，{len(outcome.errors)} 处问题（见“错误”，改正后可重新上传）"),
@@ -177,7 +182,7 @@ def _summary(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any
         chart.set_legend({"none": True})
         chart.set_y_axis({"reverse": True})
         chart.set_size({"width": 640, "height": max(240, 24 * len(outcome.outlets) + 80)})
-        sheet.insert_chart(1, 5, chart)
+        sheet.insert_chart(row + 1, 0, chart)  # below the facts, whose long lines run across the columns
 
 
 def _errors(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any]) -> None:
@@ -212,12 +217,15 @@ PARAMETER_HEADERS = (
 def _parameters(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any]) -> None:
     """One line per figure: its Chinese name, the figure as a number (money or percent), then its source."""
     sheet = book.add_worksheet("参数")
-    _header(sheet, PARAMETER_HEADERS, (24, 22, 12, 6, 10, 10, 24, 50, 10, 14, 8), formats["head"])
+    _header(sheet, PARAMETER_HEADERS, (40, 28, 12, 6, 10, 10, 24, 50, 10, 14, 8), formats["head"])
     row = 1
     for version in outcome.references:
         family = FAMILIES.get(version["family"])
         titles = "；".join(r["title"] for r in version["references"])
-        for name, value in version["values"].items():
+        known = [f.name for f in family.fields] if family else []
+        names = [n for n in known if n in version["values"]] + [n for n in version["values"] if n not in known]
+        for name in names:  # in the family's order: the average wage, then the floor, then the ceiling
+            value = version["values"][name]
             spec = family.field(name) if family else None
             sheet.write_string(row, 0, version["family_label"])
             sheet.write_string(row, 1, spec.label if spec else name)
