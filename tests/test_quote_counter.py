@@ -264,3 +264,12 @@ OLD_RESULT = {
     "references": [],
     "notes": [],
 }
+
+
+def test_the_person_s_name_is_text_on_the_page_and_in_the_workbook(client: FlaskClient) -> None:
+    name = '<script>alert(1)</script>=HYPERLINK("x")'
+    serial, html = issue(client, applicant_name=name)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/window/quote/{serial}.xlsx").data)).active
+    cell = next(r[1] for r in sheet.iter_rows() if r[0].value == "参保人")
+    assert cell.value == name[:60] and cell.data_type == "s"
