@@ -53,6 +53,10 @@ def from_environment(instance: Path) -> dict[str, Any]:
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0") or 0),
         # the tree a new, empty database is seeded from (an export, say); unset: the bundled rates/params
         "RATES_DIR": os.environ.get("RATES_DIR") or None,
+        # the issuing office printed on every counter quote (出具单位), and the public address its QR
+        # code leads to when the app is reached under another name than the one the clerk's browser uses
+        "QUOTE_OFFICE": os.environ.get("QUOTE_OFFICE", "").strip(),
+        "QUOTE_BASE_URL": os.environ.get("QUOTE_BASE_URL", "").strip(),
     }
 
 

@@ -23,6 +23,7 @@ from rates.months import Month
 from rates.store import NotConfigured, Snapshot
 from rates.tables import read_table
 from service import coverage, guidance, pension, quotes, schemas
+from service import window as counter
 from service.api import current_month
 from service.db import snapshot, store
 from service.errors import translate
@@ -325,8 +326,17 @@ def pension_context(snap: Snapshot, values: dict[str, str], form: MultiDict[str,
 @bp.get("/window")
 def window() -> str:
     snap, values = snapshot(), defaults()
-    context = form_context(snap, values, {}) | common() | pension_context(snap, values, MultiDict())
-    return render_template("pages/window.html", clerk="", **context)
+    context = form_context(snap, values, {}) | common() | window_context() | pension_context(snap, values, MultiDict())
+    return render_template("pages/window.html", clerk="", person=counter.empty_person(), **context)
+
+
+def window_context() -> dict[str, Any]:
+    return {"personal": {code: SCHEMES[code] for code in counter.PERSONAL}, "office": quote_office()}
+
+
+def quote_office() -> str:
+    """The issuing office printed on every quote (QUOTE_OFFICE); empty: a line for a stamp."""
+    return str(current_app.config.get("QUOTE_OFFICE") or "").strip()[: quotes.MAX_OFFICE]
 
 
 @bp.post("/window")
@@ -334,21 +344,41 @@ def window_issue() -> Response | tuple[str, int]:
     snap = snapshot()
     values = typed(request.form)
     clerk = request.form.get("clerk", "").strip()[: quotes.MAX_CLERK]
+    person = counter.person_values(request.form)
     body, errors = load_request(values)
+    applicant, person_errors = counter.applicant(person)
+    requests: list[dict[str, Any]] = []
+    results: list[dict[str, Any]] = []
     if body is not None:
-        try:
-            result = answer(snap, body)
-        except QuoteError as error:
-            errors = {error.field: error.message}
+        requests, also_errors = counter.parts(body, person["also"])
+        errors = errors | also_errors
+        for index, part in enumerate(requests):
+            try:
+                results.append(answer(snap, part))
+            except QuoteError as error:
+                # a ticked scheme that cannot be priced (not configured here) is said next to 另加险种
+                field = "also" if index and error.field == "scheme" else error.field
+                errors = errors | {field: error.message}
+                break
+    errors = errors | person_errors
     extra = pension_context(snap, values, request.form)
     if errors or body is None or extra["pension"]["errors"]:
-        context = form_context(snap, values, errors) | common() | extra
-        return render_template("pages/window.html", clerk=clerk, **context), 422
+        context = form_context(snap, values, errors) | common() | window_context() | extra
+        return render_template("pages/window.html", clerk=clerk, person=person, **context), 422
     estimate = pension.quote_section(extra["pension"])
     if estimate is not None:
-        result = {**result, "pension": estimate}  # a copy: the cached answer is shared
+        results[0] = {**results[0], "pension": estimate}  # a copy: the cached answer is shared
+    dumped = [schemas.CalculateRequestSchema().dump(part) for part in requests]
     with Session(store().engine) as session, session.begin():
-        row = quotes.issue(session, schemas.CalculateRequestSchema().dump(body), result, clerk)
+        row = quotes.issue(
+            session,
+            dumped,
+            results,
+            clerk,
+            applicant,
+            office=quote_office(),
+            secret=current_app.config["SECRET_KEY"],
+        )
         serial = row.serial
     return redirect(url_for("pages.quote_page", serial=serial), 303)
 
@@ -361,10 +391,25 @@ def issued(serial: str) -> dict[str, Any]:
         return quotes.view(row)
 
 
+def quote_url(serial: str) -> str:
+    """The address the printed QR code leads to (QUOTE_BASE_URL when the public address differs)."""
+    path = url_for("pages.quote_page", serial=serial)
+    base = str(current_app.config.get("QUOTE_BASE_URL") or "").rstrip("/")
+    return base + path if base else url_for("pages.quote_page", serial=serial, _external=True)
+
+
 @bp.get("/window/quote/<serial>")
 def quote_page(serial: str) -> str:
     data = issued(serial)
-    return render_template("pages/quote.html", issued=data, **decorate(data["quote"]), **common())
+    parts = [decorate(part["quote"]) | {"part": part} for part in data["parts"]]
+    return render_template(
+        "pages/quote.html",
+        issued=data,
+        parts=parts,
+        qr=counter.qr_svg(quote_url(data["serial"])),
+        **decorate(data["quote"]),
+        **common(),
+    )
 
 
 @bp.get("/window/quote/<serial>.xlsx")

@@ -3,26 +3,45 @@
 A quote is stored with the request and the result exactly as shown (the API's JSON form, amounts as
 strings), so a reprint shows the figures of the day it was issued even after parameters change.
 The serial is the issue date plus the database id, hence unique across processes sharing the database.
+
+One quote may cover several schemes (pension and medical for one person): ``request`` and ``result``
+then hold ``{"parts": [...]}``, one API request and answer per scheme; quotes stored before that hold
+a single request and answer, and are read as one part. The person it is for is stored as the print
+shows them: the ID number in full only when the clerk chose to print it in full, masked otherwise.
+The issuing office is stored as it was when the quote was issued, and a check code (an HMAC of the
+serial, time, person and total under the app's secret) is printed so that a paper copy can be
+compared with the stored quote.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import xlsxwriter
-from sqlalchemy import DateTime, Integer, String, Text, select
+from sqlalchemy import Boolean, DateTime, Integer, String, Text, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
 
 from rates.months import Month
 from rates.store import Base
 from service.present import CHINA
+from service.rmb import upper
 
 SERIAL_RE = re.compile(r"^\d{8}-\d{6,}$")
 MAX_CLERK = 40
+MAX_NAME = 60
+MAX_OFFICE = 100
+ID_LENGTH = 18
 
 
 class IssuedQuote(Base):
@@ -33,24 +52,93 @@ class IssuedQuote(Base):
     clerk: Mapped[str | None] = mapped_column(String(MAX_CLERK), nullable=True)
     request: Mapped[str] = mapped_column(Text)  # JSON, as loaded from the form
     result: Mapped[str] = mapped_column(Text)  # JSON, the API's quote shape (amounts as strings)
+    applicant_name: Mapped[str | None] = mapped_column(String(MAX_NAME), nullable=True)
+    applicant_id: Mapped[str | None] = mapped_column(String(ID_LENGTH), nullable=True)  # masked unless id_in_full
+    id_in_full: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    office: Mapped[str | None] = mapped_column(String(MAX_OFFICE), nullable=True)
+    check_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """The person a quote is for; both fields may be left for the clerk to write by hand."""
+
+    name: str | None = None
+    id_number: str | None = None  # validated and in full; stored masked unless printed in full
+    id_in_full: bool = False
+
+
+def check_id(raw: str) -> str:
+    """A 公民身份号码 as typed, validated (length, birth date, check digit), or a Chinese message."""
+    number = raw.strip().replace(" ", "").upper()
+    if len(number) != ID_LENGTH:
+        raise ValueError(f"公民身份号码须为18位（现为{len(number)}位），最后一位可为 X，请核对。")
+    try:
+        # the birth-place check is left out on purpose: a number keeps the division of the year it was
+        # issued, often renamed since (see docs/outlets.md); the check digit catches mistyped digits
+        ric.validate(number)
+    except StdnumError:
+        raise ValueError("公民身份号码校验不通过（出生日期或最后一位校验码不对），请核对后重新填写。") from None
+    return number
+
+
+def mask_id(number: str) -> str:
+    """360102199001010012 -> 360102********0012: the birth date hidden, enough left to recognise."""
+    return number[:6] + "*" * (len(number) - 10) + number[-4:] if len(number) > 10 else number
+
+
+def make_check_code(secret: str | bytes, serial: str, issued_at: datetime, applicant_id: str, total: str) -> str:
+    """Eight characters a clerk can read out, bound to the quote's serial, time, person and total."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    message = "|".join((serial, issued_at.astimezone(UTC).isoformat(timespec="seconds"), applicant_id, total))
+    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()
+    code = base64.b32encode(digest).decode()[:8]
+    return f"{code[:4]}-{code[4:]}"
 
 
 def make_serial(issued_at: datetime, row_id: int) -> str:
     return f"{issued_at.astimezone(CHINA):%Y%m%d}-{row_id:06d}"
 
 
-def issue(session: Session, request: dict[str, Any], result: dict[str, Any], clerk: str | None) -> IssuedQuote:
-    """Store a quote and give it its serial, in one transaction (the caller's session commits)."""
+def issue(
+    session: Session,
+    request: dict[str, Any] | list[dict[str, Any]],
+    result: dict[str, Any] | list[dict[str, Any]],
+    clerk: str | None,
+    applicant: Applicant | None = None,
+    office: str | None = None,
+    secret: str | bytes | None = None,
+) -> IssuedQuote:
+    """Store a quote and give it its serial, in one transaction (the caller's session commits).
+
+    ``request`` and ``result`` are one scheme's, or lists of several schemes' (one per part).
+    """
+    requests = request if isinstance(request, list) else [request]
+    results = result if isinstance(result, list) else [result]
+    applicant = applicant or Applicant()
+    stored_id = None
+    if applicant.id_number:
+        stored_id = applicant.id_number if applicant.id_in_full else mask_id(applicant.id_number)
     row = IssuedQuote(
         issued_at=datetime.now(UTC),
         clerk=(clerk or "").strip()[:MAX_CLERK] or None,
-        request=json.dumps(request, ensure_ascii=False, sort_keys=True),
-        result=json.dumps(result, ensure_ascii=False, sort_keys=True),
+        request=json.dumps({"parts": requests}, ensure_ascii=False, sort_keys=True),
+        result=json.dumps({"parts": results}, ensure_ascii=False, sort_keys=True),
+        applicant_name=(applicant.name or "").strip()[:MAX_NAME] or None,
+        applicant_id=stored_id,
+        id_in_full=bool(applicant.id_in_full and stored_id),
+        office=(office or "").strip()[:MAX_OFFICE] or None,
     )
     session.add(row)
     session.flush()  # the id makes the serial
     row.serial = make_serial(row.issued_at, row.id)
+    if secret:
+        row.check_code = make_check_code(secret, row.serial, row.issued_at, stored_id or "", str(grand_total(results)))
     return row
+
+
+def grand_total(results: list[dict[str, Any]]) -> Decimal:
+    return sum((Decimal(q["total"]) for q in results), Decimal("0.00"))
 
 
 def find(session: Session, serial: str) -> IssuedQuote | None:
@@ -59,23 +147,48 @@ def find(session: Session, serial: str) -> IssuedQuote | None:
     return session.scalars(select(IssuedQuote).where(IssuedQuote.serial == serial)).first()
 
 
+def _parts(text: str) -> list[dict[str, Any]]:
+    data = json.loads(text)
+    return data["parts"] if isinstance(data, dict) and "parts" in data else [data]  # older quotes: one scheme
+
+
 def view(row: IssuedQuote) -> dict[str, Any]:
     """What the printable page and the .xlsx show."""
-    quote = json.loads(row.result)
+    results, requests = _parts(row.result), _parts(row.request)
     issued_at = row.issued_at if row.issued_at.tzinfo else row.issued_at.replace(tzinfo=UTC)  # SQLite drops tz
+    parts = [
+        {
+            "quote": quote,
+            "request": asked,
+            "months": Month.parse(quote["start"]).count_until(Month.parse(quote["end"])),
+        }
+        for quote, asked in zip(results, requests, strict=True)
+    ]
+    total = grand_total(results)
+    applicant_id = row.applicant_id
     return {
         "serial": row.serial,
         "issued_at": issued_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
-        "months": Month.parse(quote["start"]).count_until(Month.parse(quote["end"])),
         "clerk": row.clerk,
-        "request": json.loads(row.request),
-        "quote": quote,
+        "parts": parts,
+        # the first scheme, as quotes of one scheme were read before several were possible
+        "months": parts[0]["months"],
+        "request": parts[0]["request"],
+        "quote": parts[0]["quote"],
+        "total": f"{total:.2f}",
+        "total_upper": upper(total),
+        "applicant_name": row.applicant_name,
+        "applicant_id_screen": mask_id(applicant_id) if applicant_id else None,  # never in full on a screen
+        "applicant_id_print": applicant_id,  # what the clerk chose to print: in full, or masked
+        "id_in_full": bool(row.id_in_full),
+        "office": row.office,
+        "check_code": row.check_code,
     }
 
 
 def workbook(data: dict[str, Any], part_labels: dict[str, str]) -> bytes:
     """The quote as .xlsx: amounts as numbers formatted to the fen, every user text written as text."""
-    quote, buffer = data["quote"], io.BytesIO()
+    buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})
     sheet = book.add_worksheet("测算单")
     bold = book.add_format({"bold": True})
@@ -83,6 +196,7 @@ def workbook(data: dict[str, Any], part_labels: dict[str, str]) -> bytes:
     # Excel stores numbers as doubles; the amounts are already rounded to the fen by the engine and
     # two decimals survive the conversion exactly as displayed.
     money = book.add_format({"num_format": "0.00"})
+    rate = book.add_format({"num_format": "0.00%"})
     sheet.set_column(0, 0, 16)
     sheet.set_column(1, 6, 14)
     sheet.set_column(7, 7, 40)
@@ -97,51 +211,80 @@ def workbook(data: dict[str, Any], part_labels: dict[str, str]) -> bytes:
             sheet.write_number(row, col, float(value), money)
 
     text(0, 0, "社会保险缴费测算单", title)
+    first = data["quote"]
     head = [
         ("编号", data["serial"]),
         ("出具时间", data["issued_at"]),
-        ("地区", f"{quote['region_name']}（{quote['region']}）"),
-        ("险种", quote["scheme_label"]),
-        ("缴费月份", f"{quote['start']} 至 {quote['end']}（共{data['months']}个月）"),
+        ("出具单位", data["office"] or ""),
+        ("参保人", data["applicant_name"] or ""),
+        ("公民身份号码", data["applicant_id_print"] or ""),
+        ("地区", first["region_name"]),
+        ("险种", "、".join(part["quote"]["scheme_label"] for part in data["parts"])),
+        ("缴费月份", f"{first['start']} 至 {first['end']}（共{data['months']}个月）"),
     ]
     row = 2
     for label, value in head:
         text(row, 0, label, bold)
         text(row, 1, value)
         row += 1
-    row += 1
-    for col, label in enumerate(["月份", "缴费基数", "缴费比例", "缴费金额", "暂按上年度标准"]):
-        text(row, col, label, bold)
-    for line in quote["months"]:
+    several = len(data["parts"]) > 1
+    for part in data["parts"]:
+        quote = part["quote"]
         row += 1
-        text(row, 0, line["month"])
-        number(row, 1, line["base"])
-        text(row, 2, line["rate"] or "")
-        number(row, 3, line["amount"])
-        text(row, 4, "是" if line["provisional"] else "")
-    row += 1
-    text(row, 0, "合计", bold)
-    number(row, 3, quote["total"])
-    for name, value in quote["breakdown"].items():
+        if several:
+            text(row, 0, quote["scheme_label"], bold)
+            row += 1
+        for col, label in enumerate(["月份", "缴费基数", "缴费比例", "缴费金额", "暂按上年度标准"]):
+            text(row, col, label, bold)
+        for line in quote["months"]:
+            row += 1
+            text(row, 0, f"{line['year']}年" if quote["scheme"] == "resident_medical" else line["month"])
+            number(row, 1, line["base"])
+            if line["rate"]:
+                sheet.write_number(row, 2, float(line["rate"]), rate)
+            else:
+                text(row, 2, "")
+            number(row, 3, line["amount"])
+            text(row, 4, "是" if line["provisional"] else "")
         row += 1
-        text(row, 0, part_labels.get(name, name))
-        number(row, 3, value)
+        text(row, 0, "小计" if several else "合计", bold)
+        number(row, 3, quote["total"])
+        for name, value in quote["breakdown"].items():
+            row += 1
+            text(row, 0, part_labels.get(name, name))
+            number(row, 3, value)
+    if several:
+        row += 1
+        text(row, 0, "合计", bold)
+        number(row, 3, data["total"])
+    row += 1
+    text(row, 0, "合计（大写）", bold)
+    text(row, 1, data["total_upper"])
     row += 2
     text(row, 0, "参数版本", bold)
     for col, label in enumerate(["版本", "参数", "生效月份", "文号", "可信度"], start=1):
         text(row, col, label, bold)
-    for version in quote["references"]:
-        row += 1
-        text(row, 1, f"v{version['id']}")
-        text(row, 2, version["family_label"])
-        text(row, 3, version["effective_from"])
-        text(row, 4, version["doc_no"])
-        text(row, 5, version["trust_label"])
-    for note in quote["notes"]:
+    seen: set[Any] = set()
+    for part in data["parts"]:
+        for version in part["quote"]["references"]:
+            if version["id"] in seen:
+                continue
+            seen.add(version["id"])
+            row += 1
+            text(row, 1, f"v{version['id']}")
+            text(row, 2, version["family_label"])
+            text(row, 3, version["effective_from"])
+            text(row, 4, version["doc_no"])
+            text(row, 5, version["trust_label"])
+    for note in dict.fromkeys(n for part in data["parts"] for n in part["quote"]["notes"]):
         row += 1
         text(row, 0, note)
     row += 2
     text(row, 0, "经办人", bold)
     text(row, 1, data["clerk"] or "")
+    if data["check_code"]:
+        row += 1
+        text(row, 0, "校验码", bold)
+        text(row, 1, data["check_code"])
     book.close()
     return buffer.getvalue()

@@ -83,25 +83,42 @@ def _check_result(app: Flask, data: bytes) -> None:
         "公民身份号码",
         "参保起始月",
         "参保终止月",
+        "计费起始月",
+        "计费终止月",
         "月数",
         "每人每月缴费",
         "浮动费率",
         "应缴金额",
     )
-    by_row = {r[0]: r for r in detail[1:]}
-    assert set(by_row) == set(ACCEPTED)
+    lines: dict[int, list[tuple]] = {}
+    for line in detail[1:]:
+        lines.setdefault(line[0], []).append(line)
+    assert set(lines) == set(ACCEPTED)
+    by_row = {number: found[0] for number, found in lines.items()}
     for number, (outlet, id_number, start, end, factor) in ACCEPTED.items():
         row = by_row[number]
-        assert (row[1], row[3], row[4], row[5], row[8]) == (outlet, id_number, start, end, factor)
-        assert Decimal(str(row[9])).quantize(Decimal("0.01")) == expected_amount(app, start, end, factor)
+        assert (row[1], row[3], row[4], row[5]) == (outlet, id_number, start, end)
+        assert all(
+            isinstance(line[10], (int, float)) and Decimal(str(line[10])) == Decimal(factor) for line in lines[number]
+        )
+        row_total = sum(Decimal(str(line[11])).quantize(Decimal("0.01")) for line in lines[number])
+        assert row_total == expected_amount(app, start, end, factor)
+        assert sum(line[8] for line in lines[number]) == Month.parse(start).count_until(Month.parse(end))
     assert by_row[4][2] == "张三"  # trimmed
     assert by_row[6][2] == "=1+1"
-    assert isinstance(by_row[4][7], float)  # one premium for every month: a number
-    assert "2024-11至2024-12" in by_row[14][7]  # the premium changed with the 2025 average wage: said so
+    assert len(lines[4]) == 1 and (lines[4][0][6], lines[4][0][7]) == ("2025-01", "2025-03")
+    # the premium changed with the 2025 average wage: one line per span, each with numbers only
+    spans = lines[14]
+    assert [(s[6], s[7], s[8]) for s in spans] == [("2024-11", "2024-12", 2), ("2025-01", "2025-02", 2)]
+    for span in spans:
+        assert Decimal(str(span[11])).quantize(Decimal("0.01")) == expected_amount(app, span[6], span[7], "1")
+    assert spans[0][9] != spans[1][9]
     sheet = book["明细"]
     for cells in sheet.iter_rows(min_row=2):
         assert cells[3].data_type == "s"  # the ID is text
-        assert cells[9].number_format == "#,##0.00"
+        for money in (cells[9], cells[11]):
+            assert money.data_type == "n" and money.number_format == "#,##0.00"
+        assert cells[8].data_type == "n" and cells[10].data_type == "n" and cells[10].number_format == "0.00##"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         detail_xml = archive.read("xl/worksheets/sheet1.xml").decode()
         assert "<f>" not in detail_xml  # "=1+1" is text, never a formula
@@ -130,9 +147,18 @@ def _check_result(app: Flask, data: bytes) -> None:
     assert summary["红谷滩网点"][1:3] == (3, 3 + 4 + 4)
     assert summary["青山湖网点"][1] == 2
     params = list(book["参数"].iter_rows(values_only=True))
-    assert any("洪人社发〔2022〕88号" in (r[4] or "") for r in params[1:])
-    assert {r[6] for r in params[1:]} <= {"官方原文", "较可靠", "待核实"}
-    assert {r[7] for r in params[1:]} <= {"是", "否"}
+    assert params[0][:4] == ("参数", "项目", "取值", "单位")
+    assert any("洪人社发〔2022〕88号" in (r[6] or "") for r in params[1:])
+    assert {r[8] for r in params[1:]} <= {"官方原文", "较可靠", "待核实"}
+    assert {r[9] for r in params[1:]} <= {"是", "否"}
+    figures = {(r[5], r[1]): r for r in params[1:]}
+    assert figures[("2024-01", "月平均工资")][2:4] == (6397, "元")  # a Chinese label and a number
+    assert figures[("2022-05", "每人每月缴费占月平均工资比例")][2] == 0.01
+    assert not any("=" in str(r[1]) or "_" in str(r[1]) for r in params[1:])  # no raw key=value
+    cells = {row[1].value: row[2] for row in book["参数"].iter_rows(min_row=2)}
+    assert cells["月平均工资"].data_type == "n" and cells["月平均工资"].number_format == "#,##0.00"
+    ratio = cells["每人每月缴费占月平均工资比例"]
+    assert ratio.data_type == "n" and ratio.number_format == "0.00%"
 
 
 def test_messy_roster_through_the_api(app: Flask, client: FlaskClient) -> None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections.abc import Callable
+from decimal import Decimal
 from typing import IO, Any
 
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from calc.batch import month_at
+from rates.families import FAMILIES, Kind
 from service.outlets.job import Outcome
 from service.outlets.roster import COLUMNS, MONTH_HELP, PROGRESS_CHUNK, TEMPLATE_EXAMPLE_ID
 
@@ -27,13 +29,17 @@ DETAIL_HEADERS = (
     "公民身份号码",
     "参保起始月",
     "参保终止月",
+    "计费起始月",
+    "计费终止月",
     "月数",
     "每人每月缴费",
     "浮动费率",
     "应缴金额",
 )
-WIDTHS = (8, 28, 12, 22, 12, 12, 8, 16, 10, 16)
+WIDTHS = (8, 28, 12, 22, 12, 12, 12, 12, 8, 14, 10, 16)
 MONEY = "#,##0.00"
+FACTOR = "0.00##"  # 1 -> 1.00, 1.2 -> 1.20, 0.8125 -> 0.8125: the factor as typed, as a number
+PERCENT = "0.00%"
 
 
 def _formats(book: xlsxwriter.Workbook) -> dict[str, Any]:
@@ -41,6 +47,8 @@ def _formats(book: xlsxwriter.Workbook) -> dict[str, Any]:
         "head": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
         "money": book.add_format({"num_format": MONEY}),
         "money_bold": book.add_format({"num_format": MONEY, "bold": True}),
+        "factor": book.add_format({"num_format": FACTOR}),
+        "percent": book.add_format({"num_format": PERCENT}),
         "text": book.add_format({"num_format": "@"}),
         "bold": book.add_format({"bold": True}),
         "wrap": book.add_format({"text_wrap": True, "valign": "top"}),
@@ -52,6 +60,11 @@ def _header(sheet: Worksheet, headers: tuple[str, ...] | list[str], widths: tupl
         sheet.set_column(column, column, width)
         sheet.write_string(0, column, title, head)
     sheet.freeze_panes(1, 0)
+    # printed: landscape, as wide as one page, the column names repeated at the top of every page
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
 
 
 def write_result(outcome: Outcome, target: str | IO[bytes], progress: Callable[[int, int], None] | None = None) -> None:
@@ -78,8 +91,12 @@ def _detail(
     accepted = result.accepted.tolist()
     months, amounts = result.months.tolist(), result.amount_fen.tolist()
     monthly, uniform = result.monthly_fen.tolist(), result.uniform.tolist()
-    factor_text: dict[Any, str] = {}
+    factor_number: dict[Any, float] = {}
     month_text: dict[int, str] = {}
+
+    def month(index: int) -> str:
+        return month_text.get(index) or month_text.setdefault(index, str(month_at(index)))
+
     row = 1
     several = len(roster.parts) > 1  # then 原行号 names the sheet too: 网点甲 第5行
     for position, ok in enumerate(accepted):
@@ -88,26 +105,35 @@ def _detail(
         if not ok:
             continue
         start, end, factor = roster.starts[position], roster.ends[position], roster.factors[position]
-        if several:
-            write_string(row, 0, str(roster.row_label(position)))
-        else:
-            write_number(row, 0, roster.rows[position])
-        write_string(row, 1, roster.outlets[position])
-        write_string(row, 2, roster.names[position])
-        write_string(row, 3, roster.ids[position])
-        write_string(row, 4, month_text.get(start) or month_text.setdefault(start, str(month_at(start))))
-        write_string(row, 5, month_text.get(end) or month_text.setdefault(end, str(month_at(end))))
-        write_number(row, 6, months[position])
+        if factor not in factor_number:
+            factor_number[factor] = float(factor)  # at most 4 decimals (the roster's rule): exact as shown
+        # One line per premium: a row whose premium changes (a new year's average wage) gets a line per
+        # span, each with its own months, monthly premium and amount, so every column holds numbers only
+        # and the amounts still add up to the row's (and the outlet's) total.
         if uniform[position]:
-            write_number(row, 7, monthly[position] / 100, money)
-        else:  # the premium changed within the row (a new average wage): say which months paid what
-            runs = result.segments(position, start, end)
-            write_string(row, 7, "；".join(f"{a}至{b}：{amount / 100:.2f}" for a, b, amount in runs))
-        if factor not in factor_text:
-            factor_text[factor] = format(factor.normalize(), "f")
-        write_string(row, 8, factor_text[factor])
-        write_number(row, 9, amounts[position] / 100, money)
-        row += 1
+            spans = [(start, end, months[position], monthly[position], amounts[position])]
+        else:
+            spans = [
+                (a.index(), b.index(), a.count_until(b), fen, fen * a.count_until(b))
+                for a, b, fen in result.segments(position, start, end)
+            ]
+        for span_start, span_end, span_months, span_monthly, span_amount in spans:
+            if several:
+                write_string(row, 0, str(roster.row_label(position)))
+            else:
+                write_number(row, 0, roster.rows[position])
+            write_string(row, 1, roster.outlets[position])
+            write_string(row, 2, roster.names[position])
+            write_string(row, 3, roster.ids[position])
+            write_string(row, 4, month(start))
+            write_string(row, 5, month(end))
+            write_string(row, 6, month(span_start))
+            write_string(row, 7, month(span_end))
+            write_number(row, 8, span_months)
+            write_number(row, 9, span_monthly / 100, money)
+            write_number(row, 10, factor_number[factor], formats["factor"])
+            write_number(row, 11, span_amount / 100, money)
+            row += 1
     if progress is not None and accepted:
         progress(len(accepted) % PROGRESS_CHUNK or PROGRESS_CHUNK, len(accepted))
 
@@ -130,7 +156,7 @@ def _summary(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any
     sheet.write_number(row, 3, grand.amount_fen / 100, formats["money_bold"])
     row += 2
     facts = [
-        ("地区", f"{outcome.region_name}（{outcome.region}），{outcome.region_source}"),
+        ("地区", f"{outcome.region_name}，{outcome.region_source}"),
         ("险种", "基层快递网点工伤保险（网点缴纳，快递员个人不缴费）"),
         ("计费行", f"{outcome.accepted} 行（见“明细”）"),
         ("错误行", f"{outcome.rejected} 行，{len(outcome.errors)} 处问题（见“错误”，改正后可重新上传）"),
@@ -156,7 +182,7 @@ def _summary(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any
         chart.set_legend({"none": True})
         chart.set_y_axis({"reverse": True})
         chart.set_size({"width": 640, "height": max(240, 24 * len(outcome.outlets) + 80)})
-        sheet.insert_chart(1, 5, chart)
+        sheet.insert_chart(row + 1, 0, chart)  # below the facts, whose long lines run across the columns
 
 
 def _errors(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any]) -> None:
@@ -173,22 +199,53 @@ def _errors(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any]
         sheet.write_string(row, 3, error.message)
 
 
+PARAMETER_HEADERS = (
+    "参数",
+    "项目",
+    "取值",
+    "单位",
+    "地区层级",
+    "生效月",
+    "文号",
+    "文件",
+    "可信度",
+    "暂按上年度标准",
+    "版本号",
+)
+
+
 def _parameters(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any]) -> None:
+    """One line per figure: its Chinese name, the figure as a number (money or percent), then its source."""
     sheet = book.add_worksheet("参数")
-    headers = ["参数", "地区层级", "生效月", "取值", "文号", "文件", "可信度", "暂按上年度标准", "版本号"]
-    _header(sheet, headers, (24, 10, 10, 30, 24, 50, 10, 14, 8), formats["head"])
-    for row, version in enumerate(outcome.references, start=1):
+    _header(sheet, PARAMETER_HEADERS, (40, 28, 12, 6, 10, 10, 24, 50, 10, 14, 8), formats["head"])
+    row = 1
+    for version in outcome.references:
+        family = FAMILIES.get(version["family"])
         titles = "；".join(r["title"] for r in version["references"])
-        values = "；".join(f"{k}={v}" for k, v in version["values"].items())
-        sheet.write_string(row, 0, version["family_label"])
-        sheet.write_string(row, 1, version["region_name"])
-        sheet.write_string(row, 2, version["effective_from"])
-        sheet.write_string(row, 3, values)
-        sheet.write_string(row, 4, version["doc_no"])
-        sheet.write_string(row, 5, titles)
-        sheet.write_string(row, 6, version["trust_label"])
-        sheet.write_string(row, 7, "是" if version["provisional"] else "否")
-        sheet.write_number(row, 8, version["id"] or 0)
+        known = [f.name for f in family.fields] if family else []
+        names = [n for n in known if n in version["values"]] + [n for n in version["values"] if n not in known]
+        for name in names:  # in the family's order: the average wage, then the floor, then the ceiling
+            value = version["values"][name]
+            spec = family.field(name) if family else None
+            sheet.write_string(row, 0, version["family_label"])
+            sheet.write_string(row, 1, spec.label if spec else name)
+            if spec is not None and spec.kind is Kind.MONEY:
+                sheet.write_number(row, 2, float(Decimal(value)), formats["money"])  # two decimals at most
+                sheet.write_string(row, 3, "元")
+            elif spec is not None and spec.kind is Kind.RATIO:
+                sheet.write_number(row, 2, float(Decimal(value)), formats["percent"])
+                sheet.write_string(row, 3, "")
+            else:  # a word (a rounding rule): text as published
+                sheet.write_string(row, 2, str(value))
+                sheet.write_string(row, 3, "")
+            sheet.write_string(row, 4, version["region_name"])
+            sheet.write_string(row, 5, version["effective_from"])
+            sheet.write_string(row, 6, version["doc_no"])
+            sheet.write_string(row, 7, titles)
+            sheet.write_string(row, 8, version["trust_label"])
+            sheet.write_string(row, 9, "是" if version["provisional"] else "否")
+            sheet.write_number(row, 10, version["id"] or 0)
+            row += 1
 
 
 # ---------------------------------------------------------------- the template

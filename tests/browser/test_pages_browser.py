@@ -154,10 +154,16 @@ def test_clerk_issues_prints_and_downloads_a_quote_with_the_keyboard_alone(page_
         "f-basis-ratio",
         "f-base_ratio",
         "f-base",
+        "f-also-flexible_pension",  # a pension's form: the outlet's headcount and factor and the medical tier
+        "f-also-flexible_medical",  # are hidden (forms.js)
+        "f-also-resident_medical",
+        "f-applicant_name",
+        "f-applicant_id",
+        "f-id_in_full",
         "f-birth_month",  # the optional 养老金估算 block (issue 11), its extra fields folded away
         "f-category",
         "已有缴费记录、弹性退休与假设",
-        "f-clerk",  # a pension's form: the outlet's headcount and factor and the medical tier are hidden (forms.js)
+        "f-clerk",
     ]
     page.keyboard.type("赵六")
     page.keyboard.press("Enter")

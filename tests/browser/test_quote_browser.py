@@ -1,0 +1,217 @@
+"""The counter quote and the outlet page in Debian's chromium: filled as a clerk would, printed to PDF,
+the PDF's pages read back with poppler (pdftotext), and screenshots at 360 px and at a desk."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rates.loader import BUNDLED
+from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Console, screenshot, serving
+from tests.conftest import MEDICAL_FIXTURE
+from tests.outlets_support import HEADERS, make_id, workbook_bytes
+
+pytestmark = pytest.mark.browser
+
+OFFICE = "南昌市社会保险事业管理中心（测试）"
+PERSON_ID = make_id(7, prefix="360102", birth="19851203")
+MASKED = PERSON_ID[:6] + "********" + PERSON_ID[-4:]
+
+
+@pytest.fixture(scope="module")
+def counter_server(browser_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app with the test-only medical figures (so pension + medical can be quoted) and an office set."""
+    from service import create_app
+
+    folder = tmp_path_factory.mktemp("counter")
+    rates = folder / "rates"
+    shutil.copytree(BUNDLED, rates)
+    (rates / "360100").mkdir(exist_ok=True)
+    (rates / "360100" / "flexible_medical.yaml").write_text(MEDICAL_FIXTURE, encoding="utf-8")
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{folder / 'counter.sqlite3'}",
+            "RATES_DIR": str(rates),
+            "QUOTE_OFFICE": OFFICE,
+        }
+    )
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture
+def open_page(browser: Any, counter_server: str) -> Iterator[Any]:
+    contexts: list[tuple[Any, Console]] = []
+
+    def make(size: dict[str, int]) -> Any:
+        context = browser.new_context(
+            viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=counter_server
+        )
+        page = context.new_page()
+        console = Console()
+        page.on("console", console)
+        page.on("response", console.response)
+        page.on("pageerror", lambda error: console.errors.append(str(error)))
+        contexts.append((context, console))
+        return page
+
+    yield make
+    errors = [e for _, console in contexts for e in console.errors]
+    for context, _ in contexts:
+        context.close()
+    assert not errors, f"console errors: {errors}"
+
+
+def fits(page: Any) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"page is {width}px wide at {page.viewport_size['width']}px"
+
+
+def total_of(page: Any, body: dict[str, Any]) -> Decimal:
+    response = page.request.post("/api/v1/calculate", data=body)
+    assert response.ok, response.text()
+    return Decimal(response.json()["total"])
+
+
+def fill_quote(page: Any, start: str, end: str, also: str, in_full: bool) -> None:
+    page.goto("/window")
+    page.get_by_label("参保地区").select_option(label="江西省 · 南昌市")
+    page.get_by_label("险种").select_option(label="灵活就业人员企业职工基本养老保险")
+    page.get_by_label("起始月份").fill(start)
+    page.get_by_label("终止月份").fill(end)
+    page.get_by_label("缴费档次", exact=True).select_option(label="60%")
+    page.get_by_label(also, exact=True).check()
+    page.get_by_label("姓名", exact=True).fill("张三丰")
+    page.get_by_label("公民身份号码").fill(PERSON_ID)
+    if in_full:
+        page.get_by_label("打印完整身份证号").check()
+    page.get_by_label("经办人姓名").fill("赵六")
+
+
+def pdf_pages(pdf: bytes, name: str) -> list[str]:
+    """The text of each page (pdftotext), and a PNG of each page in tests/screenshots/ to look at."""
+    if not shutil.which("pdftotext") or not shutil.which("pdftoppm"):
+        pytest.fail(
+            "poppler-utils (pdftotext, pdftoppm) are needed to read the printed quote: apt-get install poppler-utils"
+        )
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.pdf"
+    path.write_bytes(pdf)
+    for old in SCREENSHOTS.glob(f"{name}-page-*.png"):
+        old.unlink()
+    subprocess.run(["pdftoppm", "-r", "70", "-png", str(path), str(SCREENSHOTS / f"{name}-page")], check=True)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    return text.split("\f")[:-1] if text.endswith("\f") else text.split("\f")
+
+
+def flat(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_clerk_quotes_pension_and_medical_for_a_named_person(open_page: Any, size: dict[str, int]) -> None:
+    page = open_page(size)
+    fill_quote(page, "2025-01", "2025-12", "灵活就业人员职工基本医疗保险", in_full=True)
+    fits(page)
+    screenshot(page, "window-filled")
+    page.get_by_role("button", name="出具测算单").click()
+    page.wait_for_url(re.compile(r"/window/quote/\d{8}-\d{6}$"))
+
+    body = {"region": "360100", "start": "2025-01", "end": "2025-12", "base_ratio": "0.6"}
+    total = sum(total_of(page, body | {"scheme": scheme}) for scheme in ("flexible_pension", "flexible_medical"))
+    from service.rmb import upper
+
+    assert page.get_by_test_id("total").inner_text() == f"{total:.2f}"
+    assert page.get_by_test_id("total-upper").inner_text() == upper(total)
+    assert page.get_by_test_id("applicant").inner_text() == "张三丰"
+    assert page.get_by_test_id("applicant-id").inner_text() == MASKED  # on screen: masked, though printed in full
+    assert page.get_by_test_id("office").inner_text() == OFFICE
+    assert page.locator("table.months").count() == 2
+    assert page.locator("figure.sheet-qr svg").is_visible()
+    assert re.fullmatch(r"[A-Z2-7]{4}-[A-Z2-7]{4}", page.get_by_test_id("check-code").inner_text())
+    fits(page)
+    screenshot(page, "quote-two-schemes")
+
+    page.emulate_media(media="print")
+    assert page.get_by_test_id("applicant-id").inner_text() == PERSON_ID  # the clerk chose the full number
+    if size == DESKTOP:
+        pages = pdf_pages(page.pdf(prefer_css_page_size=True, print_background=True), "quote-two-schemes")
+        first = flat(pages[0])  # a long value may wrap within its cell
+        assert PERSON_ID in first and OFFICE in first and upper(total) in first
+        for number, text in enumerate(pages, start=1):
+            assert f"第 {number} 页，共 {len(pages)} 页" in text
+        assert "".join(pages).count("小计 ") == 2 + 2  # each part's heading and its one subtotal row
+    page.emulate_media(media="screen")
+
+
+def test_a_long_quote_prints_page_numbers_and_repeats_the_table_headings(open_page: Any) -> None:
+    page = open_page(DESKTOP)
+    fill_quote(page, "2022-01", "2031-12", "城乡居民基本医疗保险", in_full=False)
+    page.get_by_role("button", name="出具测算单").click()
+    page.wait_for_url(re.compile(r"/window/quote/\d{8}-\d{6}$"))
+    assert page.locator("table.months").first.locator("tbody tr").count() == 120
+    screenshot(page, "quote-long")
+
+    page.emulate_media(media="print")
+    pages = pdf_pages(page.pdf(prefer_css_page_size=True, print_background=True), "quote-long")
+    page.emulate_media(media="screen")
+    count = len(pages)
+    assert count >= 3, f"120 months and a yearly scheme should need several pages, got {count}"
+    month_row = re.compile(r"^\s*\d{4}-\d{2}(?: \*)?\s+[\d.]+\s+\d+%", re.M)
+    for number, text in enumerate(pages, start=1):
+        assert f"第 {number} 页，共 {count} 页" in text, f"page {number} has no page number:\n{text[-300:]}"
+        if month_row.search(text):
+            before = text[: month_row.search(text).start()]
+            assert re.search(r"月份\s+缴费基数\s+比例\s+金额（元）", before), f"page {number}: no column headings"
+    assert MASKED in flat(pages[0]) and PERSON_ID not in flat("".join(pages))  # not chosen: masked on paper too
+    assert "人民币（大写）" in pages[0]
+    assert any("城乡居民基本医疗保险" in text for text in pages[1:])
+
+
+def test_outlet_errors_are_cards_on_a_phone_and_a_table_at_a_desk(open_page: Any, tmp_path: Path) -> None:
+    roster = tmp_path / "roster.xlsx"
+    roster.write_bytes(
+        workbook_bytes(
+            [
+                HEADERS,
+                ["红谷滩网点", "", "张三", make_id(1), "2025-01", "2025-12", "1", ""],
+                ["红谷滩网点", "", "王五", "123", "2025-01", "2025-12", "1", ""],
+                ["红谷滩网点", "", "", make_id(3), "2025-13", "2025-12", "五", ""],
+            ]
+        )
+    )
+    for size in (PHONE, DESKTOP):
+        page = open_page(size)
+        page.goto("/outlets")
+        region = page.get_by_label("地区")
+        options = region.locator("option").all_inner_texts()
+        assert "江西省 · 南昌市" in options and not any(re.search(r"\d{6}", o) for o in options)
+        page.get_by_label("花名册文件（.xlsx）").set_input_files(str(roster))
+        page.get_by_role("button", name="上传并测算").click()
+        page.wait_for_load_state()
+        errors = page.locator("table.outlet-errors")
+        assert errors.is_visible()
+        fits(page)
+        message = errors.locator("tbody tr").first.locator("td").nth(3)
+        box = message.bounding_box()
+        assert box is not None
+        line = float(message.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)"))
+        display = errors.locator("thead").evaluate("e => getComputedStyle(e).position")
+        if size == PHONE:
+            assert display == "absolute"  # headings hidden visually: each value carries its own label
+            assert box["width"] > 200, box  # the message runs across the card, not one character a line
+            assert "说明" in message.evaluate("e => getComputedStyle(e, '::before').content")
+        else:
+            assert display == "static"
+        assert box["height"] < line * 6, f"the message wraps into {box['height'] / line:.0f} lines"
+        caption = errors.locator("caption").bounding_box()
+        assert caption is not None and caption["height"] < line * 4, caption  # not one character a line
+        screenshot(page, "outlets-errors")

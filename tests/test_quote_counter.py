@@ -1,0 +1,275 @@
+"""The counter quote (窗口测算单): the person it is for, several schemes, 大写, office, QR and check code."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from html import unescape
+from pathlib import Path
+
+import openpyxl
+import pytest
+import segno
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from service import create_app, migrate
+from service.db import make_engine, store
+from service.quotes import IssuedQuote, check_id, make_check_code, mask_id, view
+from service.rmb import upper
+from tests.outlets_support import make_id
+from tests.test_pages import FORM, api_quote, field_error, text_of
+
+PERSON_ID = make_id(7, prefix="360102", birth="19851203")
+MASKED = PERSON_ID[:6] + "********" + PERSON_ID[-4:]
+
+
+def post(client: FlaskClient, **changes: str | list[str]) -> tuple[int, str, str | None]:
+    response = client.post("/window", data=FORM | {"clerk": "王五", "csrf_token": ""} | changes)
+    location = response.headers.get("Location")
+    return response.status_code, response.get_data(as_text=True), location
+
+
+def issue(client: FlaskClient, **changes: str | list[str]) -> tuple[str, str]:
+    status, body, location = post(client, **changes)
+    assert status == 303, body
+    assert location
+    return location.rsplit("/", 1)[1], client.get(location).get_data(as_text=True)
+
+
+def upper_of(html: str) -> str:
+    match = re.search(r'data-testid="total-upper">([^<]+)</strong>', html)
+    assert match, "no amount in capitals"
+    return match[1]
+
+
+def stored(app: Flask) -> list[IssuedQuote]:
+    with app.app_context(), Session(store().engine) as session:
+        return list(session.query(IssuedQuote).order_by(IssuedQuote.id))
+
+
+def test_id_numbers_are_checked_and_masked() -> None:
+    assert check_id(f" {PERSON_ID.lower()} ") == PERSON_ID.upper()
+    assert mask_id(PERSON_ID) == MASKED and mask_id(MASKED) == MASKED
+    with pytest.raises(ValueError, match="18位"):
+        check_id("36010219851203")
+    with pytest.raises(ValueError, match="校验"):
+        check_id(PERSON_ID[:-1] + ("0" if PERSON_ID[-1] != "0" else "1"))
+
+
+def test_the_quote_names_the_person_with_the_id_masked_on_screen_and_in_the_store(app: Flask) -> None:
+    client = app.test_client()
+    serial, html = issue(client, applicant_name="张三丰", applicant_id=PERSON_ID)
+    assert text_of(html, "applicant") == "张三丰"
+    assert text_of(html, "applicant-id") == MASKED
+    assert PERSON_ID not in html  # not chosen for the print: the full number is nowhere, not even hidden
+    (row,) = stored(app)
+    assert row.applicant_id == MASKED and row.id_in_full is False  # only what the print shows is kept
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/window/quote/{serial}.xlsx").data)).active
+    cells = {str(r[0].value): r for r in workbook.iter_rows() if r[0].value is not None}
+    assert cells["参保人"][1].value == "张三丰" and cells["公民身份号码"][1].value == MASKED
+
+
+def test_the_id_is_printed_in_full_only_when_the_clerk_chooses(app: Flask) -> None:
+    client = app.test_client()
+    _, html = issue(client, applicant_name="张三丰", applicant_id=PERSON_ID, id_in_full="1")
+    shown = re.search(r'data-testid="applicant-id">(.*?)</dd>', html, re.S)
+    assert shown
+    assert f'<span class="screen-only">{MASKED}</span><span class="print-only">{PERSON_ID}</span>' in shown[1]
+    (row,) = stored(app)
+    assert row.applicant_id == PERSON_ID and row.id_in_full is True
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"applicant_id": "3601021985"}, "公民身份号码须为18位（现为10位）"),
+        ({"applicant_id": PERSON_ID[:-1] + ("0" if PERSON_ID[-1] != "0" else "1")}, "校验不通过"),
+        ({"id_in_full": "1"}, "请填写公民身份号码"),
+    ],
+)
+def test_a_wrong_id_is_said_next_to_the_field_and_nothing_is_stored(
+    app: Flask, changes: dict[str, str], message: str
+) -> None:
+    status, html, _ = post(app.test_client(), applicant_name="李四", **changes)
+    assert status == 422
+    assert message in (field_error(html, "applicant_id") or "")
+    assert 'value="李四"' in html and 'href="#f-applicant_id"' in html
+    assert stored(app) == []
+
+
+def test_pension_and_medical_on_one_quote(medical_app: Flask) -> None:
+    client = medical_app.test_client()
+    serial, html = issue(client, also=["flexible_medical"])
+    pension = api_quote(client, **{k: v for k, v in FORM.items() if k != "basis"})
+    medical = api_quote(client, **({k: v for k, v in FORM.items() if k != "basis"} | {"scheme": "flexible_medical"}))
+    total = Decimal(pension["total"]) + Decimal(medical["total"])
+    assert text_of(html, "total") == f"{total:.2f}"
+    assert upper_of(html) == upper(total)
+    assert re.findall(r'data-testid="subtotal">([^<]+)<', html) == [pension["total"], medical["total"]]
+    assert text_of(html, "schemes") == "灵活就业人员企业职工基本养老保险、灵活就业人员职工基本医疗保险"
+    assert html.count('<table class="months compact">') == 2
+    assert "固定附加费" in html  # the medical part's own breakdown
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/window/quote/{serial}.xlsx").data)).active
+    cells = {str(r[0].value): r for r in workbook.iter_rows() if r[0].value is not None}
+    assert f"{cells['合计'][3].value:.2f}" == f"{total:.2f}" and cells["合计（大写）"][1].value == upper(total)
+    assert [r[3].value for r in workbook.iter_rows() if r[0].value == "小计"] == [
+        float(pension["total"]),
+        float(medical["total"]),
+    ]
+    rates = [r[2] for r in workbook.iter_rows() if r[0].value == "2025-01"]
+    assert [(c.value, c.number_format) for c in rates] == [(0.2, "0.00%"), (0.08, "0.00%")]
+
+
+def test_resident_medical_joins_a_pension_quote_without_a_tier(client: FlaskClient) -> None:
+    _, html = issue(client, also=["resident_medical"], end="2026-12")
+    pension = api_quote(
+        client, region="360100", scheme="flexible_pension", start="2025-01", end="2026-12", base_ratio="0.6"
+    )
+    resident = api_quote(client, region="360100", scheme="resident_medical", start="2025-01", end="2026-12")
+    assert text_of(html, "total") == f"{Decimal(pension['total']) + Decimal(resident['total']):.2f}"
+    assert "2026年" in html and "城乡居民基本医疗保险" in html
+
+
+def test_a_ticked_scheme_that_is_not_configured_is_refused_next_to_it(app: Flask) -> None:
+    status, html, _ = post(app.test_client(), also=["flexible_medical"])
+    assert status == 422
+    assert "尚未配置“灵活就业人员职工基本医疗保险”" in (field_error(html, "also") or "")
+    assert 'id="f-also-flexible_medical" name="also" value="flexible_medical" checked' in html
+    assert stored(app) == []
+
+
+def test_the_outlet_premium_is_quoted_on_its_own(app: Flask) -> None:
+    status, html, _ = post(app.test_client(), scheme="outlet_injury", headcount="3", also=["flexible_pension"])
+    assert status == 422 and "须单独出具" in (field_error(html, "also") or "")
+
+
+def test_the_office_is_printed_as_it_was_when_the_quote_was_issued(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'office.sqlite3'}"
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "QUOTE_OFFICE": "南昌市社会保险事业管理局红谷滩分局"})
+    assert "出具单位：南昌市社会保险事业管理局红谷滩分局" in app.test_client().get("/window").get_data(as_text=True)
+    serial, html = issue(app.test_client())
+    assert text_of(html, "office") == "南昌市社会保险事业管理局红谷滩分局"
+    later = create_app({"TESTING": True, "DATABASE_URL": url, "QUOTE_OFFICE": "另一个经办机构"})
+    assert text_of(later.test_client().get(f"/window/quote/{serial}").get_data(as_text=True), "office") == (
+        "南昌市社会保险事业管理局红谷滩分局"
+    )
+
+
+def test_without_an_office_the_print_has_a_line_for_the_stamp(client: FlaskClient) -> None:
+    _, html = issue(client)
+    assert re.search(r'data-testid="office"><span class="sign"></span></dd>', html)
+    assert "未设置（打印后盖章" in client.get("/window").get_data(as_text=True)
+
+
+def svg_of(html: str) -> str:
+    match = re.search(r'<figure class="sheet-qr">\s*(<svg.*?</svg>)', html, re.S)
+    assert match, "no QR code"
+    return match[1]
+
+
+def test_the_qr_code_leads_back_to_the_quote(tmp_path: Path) -> None:
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'qr.sqlite3'}",
+            "QUOTE_BASE_URL": "https://shebao.example.cn/",
+        }
+    )
+    client = app.test_client()
+    serial, html = issue(client)
+    expected = segno.make(f"https://shebao.example.cn/window/quote/{serial}", error="m")
+    title = "测算单二维码：扫码查看原件"
+    assert svg_of(html) == expected.svg_inline(scale=3, border=2, dark="#000", light="#fff", title=title)
+    assert "http" not in unescape(svg_of(html)).replace("http://www.w3.org/2000/svg", "")  # drawn, not linked
+
+
+def test_without_a_base_url_the_qr_code_holds_the_address_the_clerk_used(client: FlaskClient) -> None:
+    serial, html = issue(client)
+    expected = segno.make(f"http://localhost/window/quote/{serial}", error="m")
+    assert svg_of(html) == expected.svg_inline(
+        scale=3, border=2, dark="#000", light="#fff", title="测算单二维码：扫码查看原件"
+    )
+
+
+def test_the_check_code_binds_serial_time_person_and_total(app: Flask) -> None:
+    client = app.test_client()
+    serial, html = issue(client, applicant_id=PERSON_ID)
+    (row,) = stored(app)
+    code = text_of(html, "check-code")
+    assert re.fullmatch(r"[A-Z2-7]{4}-[A-Z2-7]{4}", code) and row.check_code == code
+    issued_at = row.issued_at.replace(tzinfo=UTC)
+    secret = app.config["SECRET_KEY"]
+    total = text_of(html, "total")
+    assert make_check_code(secret, serial, issued_at, MASKED, total) == code
+    assert make_check_code(secret, serial, issued_at, MASKED, str(Decimal(total) + 1)) != code
+    assert make_check_code("another secret", serial, issued_at, MASKED, total) != code
+
+
+def test_a_quote_stored_before_several_schemes_still_prints(app: Flask) -> None:
+    """Rows written by the previous version: one request and one answer, no person, no check code."""
+    client = app.test_client()
+    answer = api_quote(client, **{k: v for k, v in FORM.items() if k != "basis"})
+    with app.app_context(), Session(store().engine) as session, session.begin():
+        session.add(
+            IssuedQuote(
+                serial="20251124-000099",
+                issued_at=datetime(2025, 11, 24, 2, 0, tzinfo=UTC),
+                clerk="王五",
+                request=json.dumps({k: v for k, v in FORM.items() if k != "basis"}),
+                result=json.dumps(answer, ensure_ascii=False),
+            )
+        )
+    html = client.get("/window/quote/20251124-000099").get_data(as_text=True)
+    assert text_of(html, "total") == answer["total"] and upper_of(html) == upper(Decimal(answer["total"]))
+    assert 'data-testid="check-code"' not in html
+
+
+def test_migration_keeps_the_quotes_issued_before_it(db_url: str) -> None:
+    engine = make_engine(db_url)
+    with engine.begin() as connection:
+        from alembic import command
+
+        command.upgrade(migrate.alembic_config(connection), "0002")
+        connection.execute(
+            text(
+                "INSERT INTO issued_quote (serial, issued_at, clerk, request, result) "
+                "VALUES ('20251124-000001', :at, '王五', '{}', :result)"
+            ),
+            {"at": datetime(2025, 11, 24, tzinfo=UTC), "result": json.dumps(OLD_RESULT)},
+        )
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        row = session.query(IssuedQuote).one()
+        assert row.id_in_full is False and row.applicant_id is None and row.check_code is None
+        data = view(row)
+        assert data["total"] == "783.00" and data["total_upper"] == "柒佰捌拾叁元整" and len(data["parts"]) == 1
+
+
+OLD_RESULT = {
+    "region": "360100",
+    "region_name": "南昌市",
+    "scheme": "flexible_pension",
+    "scheme_label": "灵活就业人员企业职工基本养老保险",
+    "start": "2025-01",
+    "end": "2025-01",
+    "months": [],
+    "total": "783.00",
+    "breakdown": {},
+    "references": [],
+    "notes": [],
+}
+
+
+def test_the_person_s_name_is_text_on_the_page_and_in_the_workbook(client: FlaskClient) -> None:
+    name = '<script>alert(1)</script>=HYPERLINK("x")'
+    serial, html = issue(client, applicant_name=name)
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/window/quote/{serial}.xlsx").data)).active
+    cell = next(r[1] for r in sheet.iter_rows() if r[0].value == "参保人")
+    assert cell.value == name[:60] and cell.data_type == "s"
