@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import threading
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,44 +14,19 @@ import flask_swagger_ui
 from cachetools import LRUCache
 from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint, abort
-from webargs import core
-from webargs.flaskparser import FlaskParser, is_json_request
+from flask_smorest import Api
+from webargs.flaskparser import is_json_request
 
 from calc.quote import QuoteError, QuoteRequest, tiers
 from rates.families import FAMILIES
-from rates.months import Month
 from rates.store import NotConfigured
 from service import schemas
+from service.admin import api as admin_api
+from service.apibase import ApiBlueprint, current_month
 from service.db import snapshot
-from service.present import CHINA, quote_answer, tier_data, used_versions, version_data
+from service.present import quote_answer, tier_data, used_versions, version_data
 
 SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
-
-
-def current_month() -> Month:
-    now = datetime.now(CHINA)
-    return Month(now.year, now.month)
-
-
-class ExactParser(FlaskParser):
-    """Reads JSON numbers as Decimal, so that 0.6 never becomes 0.59999999999999997."""
-
-    DEFAULT_VALIDATION_STATUS = 400
-
-    def _raw_load_json(self, req: Any) -> Any:
-        if not is_json_request(req):
-            if req.get_data(cache=True):
-                abort(415)
-            return core.missing
-        try:
-            return json.loads(req.get_data(cache=True).decode("utf-8"), parse_float=Decimal)
-        except (ValueError, RecursionError, UnicodeDecodeError):
-            abort(400, messages={"json": ["Invalid JSON body."]})
-
-
-class ApiBlueprint(Blueprint):
-    ARGUMENTS_PARSER = ExactParser()
 
 
 blp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="社保缴费测算")
@@ -229,7 +201,5 @@ def init_app(app: Flask) -> None:
     app.extensions["calc_bodies"] = BodyCache(size) if size else None
     api = Api(app)
     api.register_blueprint(blp)
-    from service.admin import api as admin_api  # here: it builds on this module
-
     api.register_blueprint(admin_api.blp)
     app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)

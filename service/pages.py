@@ -22,7 +22,7 @@ from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
 from service import quotes, schemas
-from service.api import current_month
+from service.apibase import current_month
 from service.db import snapshot, store
 from service.errors import translate
 from service.present import (
