@@ -29,6 +29,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from rates import audit
 from rates.store import Base
+from service.apibase import text_problem
 from service.db import store
 
 ROLES = {"clerk": "经办人员", "admin": "管理员"}
@@ -88,6 +89,9 @@ def create_user(username: str, password: str, role: str, actor: str = "cli") -> 
     username = username.strip()
     if not username or len(username) > 80:
         raise AccountError("用户名须为1至80个字符。")
+    problem = text_problem(username)
+    if problem:
+        raise AccountError(f"用户名{problem}")
     if role not in ROLES:
         raise AccountError(f"角色须为 {'、'.join(ROLES)} 之一。")
     if len(password) < MIN_PASSWORD:

@@ -1,4 +1,4 @@
-"""Security headers on every answer.
+"""Security headers on every answer; text no database can store refused before any view sees it.
 
 Scripts only from the app itself (no inline script anywhere); the API documentation page alone
 allows inline styles, which Swagger UI sets on its elements.
@@ -7,6 +7,11 @@ allows inline styles, which Swagger UI sets on its elements.
 from __future__ import annotations
 
 from flask import Flask, Response, request
+from werkzeug.exceptions import BadRequest
+
+from service.apibase import text_problem
+
+FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 _POLICY = {
     "default-src": "'self'",
@@ -37,5 +42,24 @@ def add_headers(response: Response) -> Response:
     return response
 
 
+def refuse_unstorable_text() -> None:
+    """A query or form field with a NUL byte (PostgreSQL cannot store one) or another control character
+    is refused in Chinese here, once, rather than failing in whichever query first meets it."""
+    fields = [("查询参数", request.args)]
+    if request.mimetype in FORMS and request.method != "GET":
+        if request.mimetype != "multipart/form-data":
+            request.get_data(cache=True)  # kept: a JSON route refuses this body itself (415), and must see it
+        fields.append(("表单字段", request.form))
+    for kind, values in fields:
+        for name, value in values.items(multi=True):
+            problem = text_problem(name) or text_problem(value)
+            if problem:
+                error = BadRequest()
+                shown = name if not text_problem(name) else "?"
+                error.zh_message = f"{kind}“{shown[:40]}”{problem}"  # type: ignore[attr-defined]
+                raise error
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_unstorable_text)
     app.after_request(add_headers)
