@@ -51,6 +51,9 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Every session carries the version it was opened under; logout, a password change and disabling
+    # raise it, which ends every session of the account at once in every process sharing the database.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LoginAttempt(Base):
@@ -67,6 +70,7 @@ class User:
     id: int
     username: str
     role: str
+    session_version: int = 0
 
     def can(self, role: str) -> bool:
         return _RANK[self.role] >= _RANK[role]
@@ -119,6 +123,7 @@ def set_password(username: str, password: str, actor: str = "cli") -> None:
         if row is None:
             raise AccountError(f"没有名为“{username}”的账号。")
         row.password_hash = generate_password_hash(password)
+        row.session_version += 1
         audit.record(db, actor, "user_password", f"user/{username}", None, {"username": username})
 
 
@@ -130,6 +135,7 @@ def set_active(username: str, active: bool, actor: str = "cli") -> None:
             raise AccountError(f"没有名为“{username}”的账号。")
         before = {"username": username, "active": row.active}
         row.active = active
+        row.session_version += 1
         action = "user_enable" if active else "user_disable"
         audit.record(db, actor, action, f"user/{username}", before, {"username": username, "active": active})
 
@@ -165,7 +171,7 @@ def authenticate(username: str, password: str, address: str) -> User | None:
         if ok:
             assert row is not None
             audit.record(db, row.username, "login", f"user/{row.username}", address=address)
-            return User(row.id, row.username, row.role)
+            return User(row.id, row.username, row.role, row.session_version)
         audit.record(db, username[:80] or "（空）", "login_failed", f"user/{username[:80]}", address=address)
     return None
 
@@ -177,8 +183,8 @@ def current_user() -> User | None:
         if user_id is not None:
             with Session(store().engine) as db:
                 row = db.get(UserRow, user_id)
-            if row is not None and row.active:
-                g.user = User(row.id, row.username, row.role)
+            if row is not None and row.active and row.session_version == session.get("session_version"):
+                g.user = User(row.id, row.username, row.role, row.session_version)
     return g.user
 
 
@@ -232,6 +238,7 @@ def login() -> Any:
         return render_template("admin/login.html", next=next_url, error="用户名或密码不正确。"), 401
     session.clear()  # a fresh session: no fixation of a session set before login
     session["user_id"] = user.id
+    session["session_version"] = user.session_version
     session.permanent = True
     return redirect(_safe_next(next_url))
 
@@ -241,6 +248,9 @@ def logout() -> Any:
     user = current_user()
     if user is not None:
         with Session(store().engine) as db, db.begin():
+            row = db.get(UserRow, user.id, with_for_update=True)
+            if row is not None:
+                row.session_version += 1  # every session of the account ends, on every device and process
             audit.record(db, user.username, "logout", f"user/{user.username}", address=remote_address())
     session.clear()
     return redirect(url_for("pages.calculate") if "pages.calculate" in current_app.view_functions else "/")
