@@ -23,7 +23,7 @@ import click
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask.cli import AppGroup
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import Boolean, DateTime, Integer, String, func, select
+from sqlalchemy import Boolean, DateTime, Integer, String, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -153,23 +153,53 @@ def _failures(db: Session, username: str, address: str) -> tuple[int, int]:
     return by_user, by_address
 
 
-def throttled(username: str, address: str) -> bool:
-    with Session(store().engine) as db:
-        by_user, by_address = _failures(db, username, address)
+_LOGIN_LOCK = 0x5348_4C47  # "SHLG": the advisory lock that serialises the failed-login count on PostgreSQL
+
+
+class Throttled(Exception):
+    """Too many failed logins for this name or address within the window."""
+
+
+def _lock_logins(db: Session) -> None:
+    """Serialise the count-and-record of login attempts across every process sharing the database."""
+    if db.get_bind().dialect.name == "sqlite":
+        db.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK})
+
+
+def _reserve(username: str, address: str) -> int:
+    """Count the failures and record this attempt as one, atomically, before any password is checked.
+
+    An attempt in flight counts as failed until its password proves right, so however many guesses
+    arrive at the same moment, no more than the limit are ever checked.
+    """
     config = current_app.config
-    return by_user >= config["LOGIN_MAX_FAILURES"] or by_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    with Session(store().engine) as db, db.begin():
+        _lock_logins(db)
+        by_user, by_address = _failures(db, username, address)
+        if by_user >= config["LOGIN_MAX_FAILURES"] or by_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+            raise Throttled()
+        attempt = LoginAttempt(username=username[:80], address=address, at=datetime.now(UTC), success=False)
+        db.add(attempt)
+        db.flush()
+        return attempt.id
 
 
 def authenticate(username: str, password: str, address: str) -> User | None:
-    """The user if the password is right; every attempt is recorded for the failure limit."""
+    """The user if the password is right; every attempt is recorded for the failure limit.
+
+    Raises Throttled, without looking at the password, when the limit is reached.
+    """
+    attempt = _reserve(username, address)
     with Session(store().engine) as db, db.begin():
         row = db.scalar(select(UserRow).where(UserRow.username == username))
         # An unknown name costs the same hash check as a known one: timing does not tell names apart.
         matches = check_password_hash(row.password_hash if row else _no_such_user_hash(), password)
         ok = row is not None and row.active and matches
-        db.add(LoginAttempt(username=username[:80], address=address, at=datetime.now(UTC), success=ok))
         if ok:
             assert row is not None
+            db.execute(update(LoginAttempt).where(LoginAttempt.id == attempt).values(success=True))
             audit.record(db, row.username, "login", f"user/{row.username}", address=address)
             return User(row.id, row.username, row.role, row.session_version)
         audit.record(db, username[:80] or "（空）", "login_failed", f"user/{username[:80]}", address=address)
@@ -228,11 +258,12 @@ def login() -> Any:
     username = request.form.get("username", "").strip()[:80]
     password = request.form.get("password", "")
     address = remote_address()
-    if throttled(username, address):
+    try:
+        user = authenticate(username, password, address)
+    except Throttled:
         minutes = current_app.config["LOGIN_WINDOW_SECONDS"] // 60
         message = f"登录失败次数过多，请{minutes}分钟后再试。"
         return render_template("admin/login.html", next=next_url, error=message), 429
-    user = authenticate(username, password, address)
     if user is None:
         time.sleep(current_app.config["LOGIN_FAILURE_DELAY"])  # slows guessing down further
         return render_template("admin/login.html", next=next_url, error="用户名或密码不正确。"), 401

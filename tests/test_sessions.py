@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -84,3 +87,25 @@ def test_the_admin_api_checks_the_session_version_too(app: Flask) -> None:
     browser.post("/logout")
     response = copy.post("/api/v1/admin/publish", json={"versions": [{}], "dry_run": True})
     assert response.status_code == 401
+
+
+# ---------------------------------------------------------------- the failed-login limit under a crowd
+
+
+def test_the_login_limit_holds_under_40_parallel_wrong_passwords(app: Flask) -> None:
+    """Only LOGIN_MAX_FAILURES passwords are ever checked, however many guesses arrive at the same moment."""
+    add_user(app, "alice")
+    apps = [app, other_process(app)]  # two processes on one database
+    crowd = 40
+    start = threading.Barrier(crowd)
+
+    def guess(i: int) -> int:
+        client = apps[i % 2].test_client()
+        start.wait()
+        return login(client, "alice", f"wrong password {i}").status_code
+
+    with ThreadPoolExecutor(crowd) as pool:
+        statuses = list(pool.map(guess, range(crowd)))
+    assert statuses.count(401) == app.config["LOGIN_MAX_FAILURES"], statuses
+    assert statuses.count(429) == crowd - app.config["LOGIN_MAX_FAILURES"]
+    assert login(app.test_client(), "alice").status_code == 429  # the right password too, for a while
