@@ -6,7 +6,7 @@ allows inline styles, which Swagger UI sets on its elements.
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import BadRequest
 
 from service.apibase import text_problem
@@ -35,10 +35,25 @@ HEADERS = {
 }
 
 
+# Pages that show accounts, the audit log or a person's quote: a shared computer's browser or a proxy
+# must not keep them (the back button after logout would show them again).
+PRIVATE_PREFIXES = ("/admin", "/api/v1/admin", "/login", "/logout", "/window/quote/")
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _private(response: Response) -> bool:
+    download = response.headers.get("Content-Disposition", "").lower().startswith("attachment")
+    return download or request.path.startswith(PRIVATE_PREFIXES)
+
+
 def add_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Content-Security-Policy", CSP_DOCS if request.path == "/api/v1/docs" else CSP)
+    if _private(response):
+        response.headers["Cache-Control"] = "no-store"  # every export, every administration page
+    if current_app.config.get("PRODUCTION"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)  # production runs behind HTTPS only
     return response
 
 
