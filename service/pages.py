@@ -23,6 +23,7 @@ from rates.months import Month
 from rates.store import NotConfigured, Snapshot
 from service import quotes, schemas
 from service.apibase import current_month
+from service.auth import current_user
 from service.db import snapshot, store
 from service.errors import translate
 from service.present import (
@@ -238,13 +239,16 @@ def window_issue() -> Response | tuple[str, int]:
         return render_template("pages/window.html", clerk=clerk, **context), 422
     with Session(store().engine) as session, session.begin():
         row = quotes.issue(session, schemas.CalculateRequestSchema().dump(body), result, clerk)
-        serial = row.serial
-    return redirect(url_for("pages.quote_page", serial=serial), 303)
+        key = row.access_key
+    return redirect(url_for("pages.quote_page", serial=key), 303)
 
 
-def issued(serial: str) -> dict[str, Any]:
+def issued(link: str) -> dict[str, Any]:
+    """The quote of a link's random key, or, for logged-in staff, of its printed serial."""
     with Session(store().engine) as session:
-        row = quotes.find(session, serial)
+        row = quotes.find(session, link)
+        if row is None and quotes.SERIAL_RE.match(link) and current_user() is not None:
+            row = quotes.find_by_serial(session, link)
         if row is None:
             abort(404)
         return quotes.view(row)

@@ -3,6 +3,8 @@
 A quote is stored with the request and the result exactly as shown (the API's JSON form, amounts as
 strings), so a reprint shows the figures of the day it was issued even after parameters change.
 The serial is the issue date plus the database id, hence unique across processes sharing the database.
+Serials are sequential and printed, so they open nothing on their own: a quote's link carries a random
+key (192 bits) given only to whoever issued it; a logged-in clerk may also find a quote by its serial.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +25,7 @@ from rates.store import Base
 from service.present import CHINA
 
 SERIAL_RE = re.compile(r"^\d{8}-\d{6,}$")
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 MAX_CLERK = 40
 
 
@@ -29,10 +33,15 @@ class IssuedQuote(Base):
     __tablename__ = "issued_quote"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     serial: Mapped[str | None] = mapped_column(String(24), unique=True, nullable=True)
+    access_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)  # the link's secret
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     clerk: Mapped[str | None] = mapped_column(String(MAX_CLERK), nullable=True)
     request: Mapped[str] = mapped_column(Text)  # JSON, as loaded from the form
     result: Mapped[str] = mapped_column(Text)  # JSON, the API's quote shape (amounts as strings)
+
+
+def new_key() -> str:
+    return secrets.token_urlsafe(24)  # 32 characters
 
 
 def make_serial(issued_at: datetime, row_id: int) -> str:
@@ -44,6 +53,7 @@ def issue(session: Session, request: dict[str, Any], result: dict[str, Any], cle
     row = IssuedQuote(
         issued_at=datetime.now(UTC),
         clerk=(clerk or "").strip()[:MAX_CLERK] or None,
+        access_key=new_key(),
         request=json.dumps(request, ensure_ascii=False, sort_keys=True),
         result=json.dumps(result, ensure_ascii=False, sort_keys=True),
     )
@@ -53,7 +63,15 @@ def issue(session: Session, request: dict[str, Any], result: dict[str, Any], cle
     return row
 
 
-def find(session: Session, serial: str) -> IssuedQuote | None:
+def find(session: Session, key: str) -> IssuedQuote | None:
+    """The quote a link's key opens."""
+    if not KEY_RE.match(key):
+        return None
+    return session.scalars(select(IssuedQuote).where(IssuedQuote.access_key == key)).first()
+
+
+def find_by_serial(session: Session, serial: str) -> IssuedQuote | None:
+    """The quote of a printed serial: for logged-in staff only (serials are sequential)."""
     if not SERIAL_RE.match(serial):
         return None
     return session.scalars(select(IssuedQuote).where(IssuedQuote.serial == serial)).first()
@@ -65,6 +83,7 @@ def view(row: IssuedQuote) -> dict[str, Any]:
     issued_at = row.issued_at if row.issued_at.tzinfo else row.issued_at.replace(tzinfo=UTC)  # SQLite drops tz
     return {
         "serial": row.serial,
+        "key": row.access_key,
         "issued_at": issued_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
         "months": Month.parse(quote["start"]).count_until(Month.parse(quote["end"])),
         "clerk": row.clerk,
