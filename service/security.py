@@ -66,7 +66,8 @@ def refuse_unstorable_text() -> None:
             request.get_data(cache=True)  # kept: a JSON route refuses this body itself (415), and must see it
         fields.append(("表单字段", request.form))
     for kind, values in fields:
-        for name, value in values.items(multi=True):
+        for raw_name, raw_value in values.items(multi=True):
+            name, value = str(raw_name or ""), str(raw_value or "")  # a multipart part may come without a name
             problem = text_problem(name) or text_problem(value)
             if problem:
                 error = BadRequest()

@@ -205,3 +205,9 @@ def test_logs_install_is_idempotent_per_process(tmp_path: Path) -> None:
     factory = logging.getLogRecordFactory()
     create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'b.sqlite3'}"})
     assert logging.getLogRecordFactory() is factory
+
+
+def test_a_form_part_without_a_name_is_no_server_error(client: FlaskClient) -> None:
+    body = b"--xyz\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--xyz--\r\n"
+    response = client.post("/api/v1/outlets/batch", data=body, content_type="multipart/form-data; boundary=xyz")
+    assert response.status_code < 500
