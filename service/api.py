@@ -20,9 +20,10 @@ from webargs.flaskparser import is_json_request
 from calc.quote import QuoteError, QuoteRequest, tiers
 from rates.families import FAMILIES
 from rates.store import NotConfigured
-from service import schemas
+from service import contract, schemas
 from service.admin import api as admin_api
 from service.apibase import ApiBlueprint, current_month
+from service.contract import ERROR_DESCRIPTIONS, content_refusals
 from service.db import snapshot
 from service.present import quote_answer, tier_data, used_versions, version_data
 
@@ -36,7 +37,8 @@ ERRORS = (400, 404, 415, 422)
 def _document_errors(*statuses: int):  # type: ignore[no-untyped-def]
     def decorate(function):  # type: ignore[no-untyped-def]
         for status in statuses:
-            function = blp.alt_response(status, schema=schemas.ApiErrorSchema, description="错误（中文说明）")(function)
+            description = ERROR_DESCRIPTIONS.get(status, "错误（中文说明）")
+            function = blp.alt_response(status, schema=schemas.ApiErrorSchema, description=description)(function)
         return function
 
     return decorate
@@ -146,6 +148,7 @@ class Calculate(MethodView):
     @blp.arguments(schemas.CalculateRequestSchema())
     @blp.response(200, schemas.QuoteSchema)
     @_document_errors(*ERRORS)
+    @content_refusals
     def post(self, body: dict[str, Any]) -> Response:
         """按月测算缴费金额（每月使用当月在用的参数版本）"""
         answer = current_app.extensions["calc_cache"](g.get("calc_snapshot") or snapshot(), QuoteRequest(**body))
@@ -157,6 +160,7 @@ class Tiers(MethodView):
     @blp.arguments(schemas.TiersQuerySchema(), location="query")
     @blp.response(200, schemas.TiersSchema)
     @_document_errors(*ERRORS)
+    @content_refusals
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """各缴费档次（60%…300%）的基数、月缴费额与全年缴费额"""
         _region_or_404(query["region"])
@@ -202,4 +206,5 @@ def init_app(app: Flask) -> None:
     api = Api(app)
     api.register_blueprint(blp)
     api.register_blueprint(admin_api.blp)
+    contract.tighten(api.spec)
     app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)
