@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
+import threading
 import traceback
+from types import TracebackType
 from typing import Any
 
 _GAP = r"(?:[-\s._]|%20|\+)?"  # how people group the digits when they type them
@@ -42,6 +45,9 @@ _installed = False
 
 def install() -> None:
     global _installed
+    # tracebacks Python prints itself (an uncaught error in the main thread or another thread)
+    sys.excepthook = _print_masked
+    threading.excepthook = _print_thread_masked
     if _installed:
         return
     previous = logging.getLogRecordFactory()
@@ -62,3 +68,16 @@ def install() -> None:
 
     logging.setLogRecordFactory(masked_record)
     _installed = True
+
+
+def _print_masked(kind: type[BaseException], value: BaseException, trace: TracebackType | None) -> None:
+    text = "".join(traceback.format_exception(kind, value, trace))
+    sys.stderr.write(writable(mask_ids(text)))
+
+
+def _print_thread_masked(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    sys.stderr.write(f"Exception in thread {name}:\n")
+    _print_masked(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback)

@@ -211,3 +211,23 @@ def test_a_form_part_without_a_name_is_no_server_error(client: FlaskClient) -> N
     body = b"--xyz\r\nContent-Disposition: form-data\r\n\r\nvalue\r\n--xyz--\r\n"
     response = client.post("/api/v1/outlets/batch", data=body, content_type="multipart/form-data; boundary=xyz")
     assert response.status_code < 500
+
+
+def test_a_traceback_printed_outside_logging_is_masked_too(app: Flask, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+    import threading
+
+    from service import logs
+
+    logs.install()  # again: pytest puts hooks of its own around each test
+    try:
+        raise ValueError(f"row {PERSON} \ud800")
+    except ValueError:
+        sys.excepthook(*sys.exc_info())
+    try:
+        raise ValueError(f"thread row {PERSON}")
+    except ValueError as error:
+        threading.excepthook(threading.ExceptHookArgs((ValueError, error, error.__traceback__, None)))  # type: ignore[call-arg]
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "thread row" in err
+    assert PERSON not in err and mask_ids(PERSON) in err
