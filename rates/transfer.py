@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -119,7 +120,11 @@ def read_family_yaml(region: str, family_name: str, data: bytes, origin: str) ->
     if family is None:
         raise PublishError([Problem("family", f"参数类别：未知的类别“{family_name}”。")])
     try:
-        document = yaml.load(data.decode("utf-8-sig"), Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        text = data.decode("utf-8-sig")
+        _check_depth(text)
+        document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except RecursionError:
+        raise PublishError([Problem("file", _TOO_DEEP)]) from None
     except UnicodeDecodeError:
         raise PublishError([Problem("file", "文件：不是 UTF-8 编码的文本，请以 UTF-8 保存后重新上传。")]) from None
     except yaml.YAMLError as error:
@@ -135,26 +140,65 @@ def read_family_yaml(region: str, family_name: str, data: bytes, origin: str) ->
         raise PublishError([Problem(translated.field, f"“{problem.key}” {translated.message}")]) from None
 
 
+MAX_DEPTH = 20  # a family file is four levels deep; the composer of PyYAML recurses once per level
+_TOO_DEEP = f"文件：嵌套层数过多（超过{MAX_DEPTH}层），不是参数文件的格式。"
+
+
+def _check_depth(text: str) -> None:
+    """Refuse a document nested deeper than any parameter file before it is built (PyYAML's parser
+    streams events without recursion; building the document recurses once per level)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_StrictLoader):  # events only: nothing is constructed
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise PublishError([Problem("file", _TOO_DEEP)])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+MAX_MEMBER_BYTES = 2 * 1024 * 1024  # one family file of an export is a few kilobytes
+
+
+def _member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """One member's bytes, or a Chinese reason why it cannot be read (whatever its headers claim)."""
+    if info.flag_bits & 0x1:
+        raise PublishError([Problem("file", "文件已加密，请上传未加密的压缩包（导出的 .zip 不加密）。")])
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise PublishError([Problem("file", "使用了不支持的压缩方式，请以普通的 zip（deflate）压缩后上传。")])
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise PublishError([Problem("file", "文件过大，不是导出的参数文件。")])
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(MAX_MEMBER_BYTES + 1)  # bounded even where the header lies about the size
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, RuntimeError, NotImplementedError):
+        raise PublishError([Problem("file", "文件已损坏（校验失败或大小与记录不符），请重新导出后上传。")]) from None
+    if len(data) > MAX_MEMBER_BYTES:
+        raise PublishError([Problem("file", "文件过大，不是导出的参数文件。")])
+    return data
+
+
 def read_yaml_zip(data: bytes, known_regions: Iterable[str]) -> list[Version]:
     """An exported tree as a .zip: every ``<region>/<family>.yaml`` (regions.yaml is not read: regions are not
     created by an upload); problems name the file and the key."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
         raise PublishError([Problem("file", "文件：不是有效的 .zip 压缩包。")]) from None
     known, versions, problems = set(known_regions), [], []
     with archive:
-        names = [n for n in archive.namelist() if not n.endswith("/") and n != "regions.yaml"]
-        if len(names) > MAX_ROWS or sum(i.file_size for i in archive.infolist()) > 20 * 1024 * 1024:
+        members = [i for i in archive.infolist() if not i.filename.endswith("/") and i.filename != "regions.yaml"]
+        if len(members) > MAX_ROWS or sum(i.file_size for i in archive.infolist()) > 20 * 1024 * 1024:
             raise PublishError([Problem("file", "文件：压缩包内容过多，请拆分后分别上传。")])
-        for name in names:
+        for info in members:
+            name = info.filename
             region, _, file = name.partition("/")
             family = file.removesuffix(".yaml")
             if region not in known or family not in FAMILIES or not file.endswith(".yaml") or "/" in file:
                 problems.append(Problem("file", f"{name}：须为“地区代码/参数类别.yaml”（已知的地区和类别）。"))
                 continue
             try:
-                versions += read_family_yaml(region, family, archive.read(name), f"upload {name}")
+                versions += read_family_yaml(region, family, _member(archive, info), f"upload {name}")
             except PublishError as error:
                 problems += [Problem(p.field, f"{name}：{p.message}") for p in error.problems]
     if problems:

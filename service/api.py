@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 import threading
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -17,44 +14,20 @@ import flask_swagger_ui
 from cachetools import LRUCache
 from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint, abort
-from webargs import core
-from webargs.flaskparser import FlaskParser, is_json_request
+from flask_smorest import Api, Blueprint
+from webargs.flaskparser import is_json_request
 
 from calc.quote import QuoteError, QuoteRequest, tiers
 from rates.families import FAMILIES
-from rates.months import Month
 from rates.store import NotConfigured
-from service import schemas
+from service import contract, schemas
+from service.admin import api as admin_api
+from service.apibase import ApiBlueprint, current_month
+from service.contract import ERROR_DESCRIPTIONS, content_refusals
 from service.db import snapshot
-from service.present import CHINA, quote_answer, tier_data, used_versions, version_data
+from service.present import quote_answer, tier_data, used_versions, version_data
 
 SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
-
-
-def current_month() -> Month:
-    now = datetime.now(CHINA)
-    return Month(now.year, now.month)
-
-
-class ExactParser(FlaskParser):
-    """Reads JSON numbers as Decimal, so that 0.6 never becomes 0.59999999999999997."""
-
-    DEFAULT_VALIDATION_STATUS = 400
-
-    def _raw_load_json(self, req: Any) -> Any:
-        if not is_json_request(req):
-            if req.get_data(cache=True):
-                abort(415)
-            return core.missing
-        try:
-            return json.loads(req.get_data(cache=True).decode("utf-8"), parse_float=Decimal)
-        except (ValueError, RecursionError, UnicodeDecodeError):
-            abort(400, messages={"json": ["Invalid JSON body."]})
-
-
-class ApiBlueprint(Blueprint):
-    ARGUMENTS_PARSER = ExactParser()
 
 
 blp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="社保缴费测算")
@@ -66,7 +39,8 @@ def document_errors(*statuses: int, on: Blueprint | None = None):  # type: ignor
 
     def decorate(function):  # type: ignore[no-untyped-def]
         for status in statuses:
-            function = (on or blp).alt_response(status, schema=schemas.ApiErrorSchema, description="错误（中文说明）")(
+            description = ERROR_DESCRIPTIONS.get(status, "错误（中文说明）")
+            function = (on or blp).alt_response(status, schema=schemas.ApiErrorSchema, description=description)(
                 function
             )
         return function
@@ -181,6 +155,7 @@ class Calculate(MethodView):
     @blp.arguments(schemas.CalculateRequestSchema())
     @blp.response(200, schemas.QuoteSchema)
     @_document_errors(*ERRORS)
+    @content_refusals
     def post(self, body: dict[str, Any]) -> Response:
         """按月测算缴费金额（每月使用当月在用的参数版本）"""
         answer = current_app.extensions["calc_cache"](g.get("calc_snapshot") or snapshot(), QuoteRequest(**body))
@@ -192,6 +167,7 @@ class Tiers(MethodView):
     @blp.arguments(schemas.TiersQuerySchema(), location="query")
     @blp.response(200, schemas.TiersSchema)
     @_document_errors(*ERRORS)
+    @content_refusals
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """各缴费档次（60%…300%）的基数、月缴费额与全年缴费额"""
         _region_or_404(query["region"])
@@ -236,10 +212,9 @@ def init_app(app: Flask) -> None:
     app.extensions["calc_bodies"] = BodyCache(size) if size else None
     api = Api(app)
     api.register_blueprint(blp)
-    from service.admin import api as admin_api  # here: it builds on this module
-
     api.register_blueprint(admin_api.blp)
     from service import pension  # the pension estimate (issue 11): its own blueprint
 
     api.register_blueprint(pension.blp)
+    contract.tighten(api.spec)
     app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)

@@ -23,12 +23,13 @@ import click
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask.cli import AppGroup
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import Boolean, DateTime, Integer, String, func, select
+from sqlalchemy import Boolean, DateTime, Integer, String, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from rates import audit
 from rates.store import Base
+from service.apibase import text_problem
 from service.db import store
 
 ROLES = {"clerk": "经办人员", "admin": "管理员"}
@@ -50,6 +51,9 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Every session carries the version it was opened under; logout, a password change and disabling
+    # raise it, which ends every session of the account at once in every process sharing the database.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class LoginAttempt(Base):
@@ -66,6 +70,7 @@ class User:
     id: int
     username: str
     role: str
+    session_version: int = 0
 
     def can(self, role: str) -> bool:
         return _RANK[self.role] >= _RANK[role]
@@ -88,6 +93,9 @@ def create_user(username: str, password: str, role: str, actor: str = "cli") -> 
     username = username.strip()
     if not username or len(username) > 80:
         raise AccountError("用户名须为1至80个字符。")
+    problem = text_problem(username)
+    if problem:
+        raise AccountError(f"用户名{problem}")
     if role not in ROLES:
         raise AccountError(f"角色须为 {'、'.join(ROLES)} 之一。")
     if len(password) < MIN_PASSWORD:
@@ -115,6 +123,7 @@ def set_password(username: str, password: str, actor: str = "cli") -> None:
         if row is None:
             raise AccountError(f"没有名为“{username}”的账号。")
         row.password_hash = generate_password_hash(password)
+        row.session_version += 1
         audit.record(db, actor, "user_password", f"user/{username}", None, {"username": username})
 
 
@@ -126,6 +135,7 @@ def set_active(username: str, active: bool, actor: str = "cli") -> None:
             raise AccountError(f"没有名为“{username}”的账号。")
         before = {"username": username, "active": row.active}
         row.active = active
+        row.session_version += 1
         action = "user_enable" if active else "user_disable"
         audit.record(db, actor, action, f"user/{username}", before, {"username": username, "active": active})
 
@@ -143,25 +153,55 @@ def _failures(db: Session, username: str, address: str) -> tuple[int, int]:
     return by_user, by_address
 
 
-def throttled(username: str, address: str) -> bool:
-    with Session(store().engine) as db:
-        by_user, by_address = _failures(db, username, address)
+_LOGIN_LOCK = 0x5348_4C47  # "SHLG": the advisory lock that serialises the failed-login count on PostgreSQL
+
+
+class Throttled(Exception):
+    """Too many failed logins for this name or address within the window."""
+
+
+def _lock_logins(db: Session) -> None:
+    """Serialise the count-and-record of login attempts across every process sharing the database."""
+    if db.get_bind().dialect.name == "sqlite":
+        db.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK})
+
+
+def _reserve(username: str, address: str) -> int:
+    """Count the failures and record this attempt as one, atomically, before any password is checked.
+
+    An attempt in flight counts as failed until its password proves right, so however many guesses
+    arrive at the same moment, no more than the limit are ever checked.
+    """
     config = current_app.config
-    return by_user >= config["LOGIN_MAX_FAILURES"] or by_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    with Session(store().engine) as db, db.begin():
+        _lock_logins(db)
+        by_user, by_address = _failures(db, username, address)
+        if by_user >= config["LOGIN_MAX_FAILURES"] or by_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+            raise Throttled()
+        attempt = LoginAttempt(username=username[:80], address=address, at=datetime.now(UTC), success=False)
+        db.add(attempt)
+        db.flush()
+        return attempt.id
 
 
 def authenticate(username: str, password: str, address: str) -> User | None:
-    """The user if the password is right; every attempt is recorded for the failure limit."""
+    """The user if the password is right; every attempt is recorded for the failure limit.
+
+    Raises Throttled, without looking at the password, when the limit is reached.
+    """
+    attempt = _reserve(username, address)
     with Session(store().engine) as db, db.begin():
         row = db.scalar(select(UserRow).where(UserRow.username == username))
         # An unknown name costs the same hash check as a known one: timing does not tell names apart.
         matches = check_password_hash(row.password_hash if row else _no_such_user_hash(), password)
         ok = row is not None and row.active and matches
-        db.add(LoginAttempt(username=username[:80], address=address, at=datetime.now(UTC), success=ok))
         if ok:
             assert row is not None
+            db.execute(update(LoginAttempt).where(LoginAttempt.id == attempt).values(success=True))
             audit.record(db, row.username, "login", f"user/{row.username}", address=address)
-            return User(row.id, row.username, row.role)
+            return User(row.id, row.username, row.role, row.session_version)
         audit.record(db, username[:80] or "（空）", "login_failed", f"user/{username[:80]}", address=address)
     return None
 
@@ -173,8 +213,8 @@ def current_user() -> User | None:
         if user_id is not None:
             with Session(store().engine) as db:
                 row = db.get(UserRow, user_id)
-            if row is not None and row.active:
-                g.user = User(row.id, row.username, row.role)
+            if row is not None and row.active and row.session_version == session.get("session_version"):
+                g.user = User(row.id, row.username, row.role, row.session_version)
     return g.user
 
 
@@ -218,16 +258,18 @@ def login() -> Any:
     username = request.form.get("username", "").strip()[:80]
     password = request.form.get("password", "")
     address = remote_address()
-    if throttled(username, address):
+    try:
+        user = authenticate(username, password, address)
+    except Throttled:
         minutes = current_app.config["LOGIN_WINDOW_SECONDS"] // 60
         message = f"登录失败次数过多，请{minutes}分钟后再试。"
         return render_template("admin/login.html", next=next_url, error=message), 429
-    user = authenticate(username, password, address)
     if user is None:
         time.sleep(current_app.config["LOGIN_FAILURE_DELAY"])  # slows guessing down further
         return render_template("admin/login.html", next=next_url, error="用户名或密码不正确。"), 401
     session.clear()  # a fresh session: no fixation of a session set before login
     session["user_id"] = user.id
+    session["session_version"] = user.session_version
     session.permanent = True
     return redirect(_safe_next(next_url))
 
@@ -237,6 +279,9 @@ def logout() -> Any:
     user = current_user()
     if user is not None:
         with Session(store().engine) as db, db.begin():
+            row = db.get(UserRow, user.id, with_for_update=True)
+            if row is not None:
+                row.session_version += 1  # every session of the account ends, on every device and process
             audit.record(db, user.username, "logout", f"user/{user.username}", address=remote_address())
     session.clear()
     return redirect(url_for("pages.calculate") if "pages.calculate" in current_app.view_functions else "/")

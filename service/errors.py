@@ -112,9 +112,20 @@ def label(field: str) -> str:
     return FIELD_LABELS.get(head, head)
 
 
+_UNSENDABLE = re.compile("[\ud800-\udfff]")
+
+
+def sendable(text: str) -> str:
+    """Text that can be encoded as UTF-8: a lone surrogate echoed from the input becomes U+FFFD."""
+    return _UNSENDABLE.sub("\ufffd", text)
+
+
 def error_body(
     status: int, code: str, message: str, field: str | None = None, fields: dict[str, list[str]] | None = None
 ) -> dict[str, Any]:
+    message = sendable(message)
+    field = None if field is None else sendable(field)
+    fields = {sendable(k): [sendable(t) for t in v] for k, v in fields.items()} if fields else None
     return {
         "error": {
             "status": status,
@@ -157,7 +168,8 @@ def handle_http(error: HTTPException) -> Response:
     if _wants_json():
         response = json_error(status, code, message, field, fields)
     else:
-        response = Response(render_template("error.html", status=status, message=message), status, mimetype="text/html")
+        page = render_template("error.html", status=status, message=sendable(message))
+        response = Response(page, status, mimetype="text/html")
     # keep what the error itself says in headers (Allow on 405, Retry-After, WWW-Authenticate)
     for name, value in error.get_headers():
         if name.lower() != "content-type":
@@ -168,7 +180,7 @@ def handle_http(error: HTTPException) -> Response:
 def handle_quote_error(error: QuoteError) -> Response | tuple[str, int]:
     if _wants_json():
         return json_error(error.status, error.code, error.message, error.field)
-    return render_template("error.html", status=error.status, message=error.message), error.status
+    return render_template("error.html", status=error.status, message=sendable(error.message)), error.status
 
 
 def handle_unexpected(error: Exception) -> Response | tuple[str, int]:

@@ -24,7 +24,8 @@ from rates.store import NotConfigured, Snapshot
 from rates.tables import read_table
 from service import coverage, guidance, pension, quotes, schemas
 from service import window as counter
-from service.api import current_month
+from service.apibase import current_month
+from service.auth import current_user
 from service.db import snapshot, store
 from service.errors import translate
 from service.present import (
@@ -379,13 +380,16 @@ def window_issue() -> Response | tuple[str, int]:
             office=quote_office(),
             secret=current_app.config["SECRET_KEY"],
         )
-        serial = row.serial
-    return redirect(url_for("pages.quote_page", serial=serial), 303)
+        key = row.access_key
+    return redirect(url_for("pages.quote_page", serial=key), 303)
 
 
-def issued(serial: str) -> dict[str, Any]:
+def issued(link: str) -> dict[str, Any]:
+    """The quote of a link's random key, or, for logged-in staff, of its printed serial."""
     with Session(store().engine) as session:
-        row = quotes.find(session, serial)
+        row = quotes.find(session, link)
+        if row is None and quotes.SERIAL_RE.match(link) and current_user() is not None:
+            row = quotes.find_by_serial(session, link)
         if row is None:
             abort(404)
         return quotes.view(row)
@@ -406,7 +410,7 @@ def quote_page(serial: str) -> str:
         "pages/quote.html",
         issued=data,
         parts=parts,
-        qr=counter.qr_svg(quote_url(data["serial"])),
+        qr=counter.qr_svg(quote_url(data["key"])),
         **decorate(data["quote"]),
         **common(),
     )

@@ -11,6 +11,8 @@ shows them: the ID number in full only when the clerk chose to print it in full,
 The issuing office is stored as it was when the quote was issued, and a check code (an HMAC of the
 serial, time, person and total under the app's secret) is printed so that a paper copy can be
 compared with the stored quote.
+Serials are sequential and printed, so they open nothing on their own: a quote's link carries a random
+key (192 bits) given only to whoever issued it; a logged-in clerk may also find a quote by its serial.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import hmac
 import io
 import json
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -38,6 +41,7 @@ from service.present import CHINA
 from service.rmb import upper
 
 SERIAL_RE = re.compile(r"^\d{8}-\d{6,}$")
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 MAX_CLERK = 40
 MAX_NAME = 60
 MAX_OFFICE = 100
@@ -48,6 +52,7 @@ class IssuedQuote(Base):
     __tablename__ = "issued_quote"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     serial: Mapped[str | None] = mapped_column(String(24), unique=True, nullable=True)
+    access_key: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)  # the link's secret
     issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     clerk: Mapped[str | None] = mapped_column(String(MAX_CLERK), nullable=True)
     request: Mapped[str] = mapped_column(Text)  # JSON, as loaded from the form
@@ -96,6 +101,10 @@ def make_check_code(secret: str | bytes, serial: str, issued_at: datetime, appli
     return f"{code[:4]}-{code[4:]}"
 
 
+def new_key() -> str:
+    return secrets.token_urlsafe(24)  # 32 characters
+
+
 def make_serial(issued_at: datetime, row_id: int) -> str:
     return f"{issued_at.astimezone(CHINA):%Y%m%d}-{row_id:06d}"
 
@@ -122,6 +131,7 @@ def issue(
     row = IssuedQuote(
         issued_at=datetime.now(UTC),
         clerk=(clerk or "").strip()[:MAX_CLERK] or None,
+        access_key=new_key(),
         request=json.dumps({"parts": requests}, ensure_ascii=False, sort_keys=True),
         result=json.dumps({"parts": results}, ensure_ascii=False, sort_keys=True),
         applicant_name=(applicant.name or "").strip()[:MAX_NAME] or None,
@@ -141,7 +151,15 @@ def grand_total(results: list[dict[str, Any]]) -> Decimal:
     return sum((Decimal(q["total"]) for q in results), Decimal("0.00"))
 
 
-def find(session: Session, serial: str) -> IssuedQuote | None:
+def find(session: Session, key: str) -> IssuedQuote | None:
+    """The quote a link's key opens."""
+    if not KEY_RE.match(key):
+        return None
+    return session.scalars(select(IssuedQuote).where(IssuedQuote.access_key == key)).first()
+
+
+def find_by_serial(session: Session, serial: str) -> IssuedQuote | None:
+    """The quote of a printed serial: for logged-in staff only (serials are sequential)."""
     if not SERIAL_RE.match(serial):
         return None
     return session.scalars(select(IssuedQuote).where(IssuedQuote.serial == serial)).first()
@@ -168,6 +186,7 @@ def view(row: IssuedQuote) -> dict[str, Any]:
     applicant_id = row.applicant_id
     return {
         "serial": row.serial,
+        "key": row.access_key,
         "issued_at": issued_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M"),
         "clerk": row.clerk,
         "parts": parts,

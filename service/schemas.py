@@ -10,13 +10,24 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from rates.months import Month
 
 DECIMAL_PATTERN = r"^\s*\d{1,9}(\.\d{1,4})?\s*$"
+# The OpenAPI document says exactly what the server takes (tests/test_schemathesis.py holds it to that).
+MONTH_PATTERN = r"^(19\d{2}|[2-9]\d{3})-(0[1-9]|1[0-2])$"  # Month: 1900-01 to 9999-12
+REGION_PATTERN = r"^\d{6}$"  # GB/T 2260
+
+
+def decimal_pattern(places: int, maximum: Decimal) -> str:
+    """The decimals DecimalText takes (a power of ten as the maximum), as a pattern for the document."""
+    digits = len(str(int(maximum))) - 1
+    if maximum != Decimal(10) ** digits:
+        raise ValueError(f"maximum must be a power of ten: {maximum}")
+    return rf"^ *(\d{{1,{digits}}}(\.\d{{1,{places}}})?|1{'0' * digits}(\.0{{1,{places}}})?) *$"
 
 
 class MonthField(fields.String):
     """A ``YYYY-MM`` month, loaded as ``Month``."""
 
     def __init__(self, **kwargs: Any):
-        kwargs.setdefault("metadata", {}).update({"pattern": r"^\d{4}-\d{2}$", "example": "2025-01"})
+        kwargs.setdefault("metadata", {}).update({"pattern": MONTH_PATTERN, "example": "2025-01"})
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Month:
@@ -35,7 +46,8 @@ class DecimalText(fields.Field):
 
     def __init__(self, places: int, maximum: Decimal, **kwargs: Any):
         self.places, self.maximum = places, maximum
-        kwargs.setdefault("metadata", {}).update({"type": "string", "pattern": DECIMAL_PATTERN, "example": "0.6"})
+        pattern = decimal_pattern(places, maximum)
+        kwargs.setdefault("metadata", {}).update({"type": "string", "pattern": pattern, "example": "0.6"})
         super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
@@ -99,7 +111,9 @@ class Ratio(fields.String):
 
 
 class CalculateRequestSchema(Schema):
-    region = fields.String(required=True, validate=validate.Length(max=12), metadata={"example": "360100"})
+    region = fields.String(
+        required=True, validate=validate.Length(max=12), metadata={"example": "360100", "pattern": REGION_PATTERN}
+    )
     scheme = fields.String(
         required=True,
         validate=validate.Length(max=40),
@@ -136,7 +150,7 @@ class CalculateRequestSchema(Schema):
 
 
 class RegionMonthQuerySchema(Schema):
-    region = fields.String(required=True, metadata={"example": "360100"})
+    region = fields.String(required=True, metadata={"example": "360100", "pattern": REGION_PATTERN})
     month = MonthField(load_default=None, metadata={"description": "默认为本月"})
 
 

@@ -1,4 +1,4 @@
-"""Security headers on every answer.
+"""Security headers on every answer; text no database can store refused before any view sees it.
 
 Scripts only from the app itself (no inline script anywhere); the API documentation page alone
 allows inline styles, which Swagger UI sets on its elements.
@@ -6,7 +6,12 @@ allows inline styles, which Swagger UI sets on its elements.
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
+from werkzeug.exceptions import BadRequest
+
+from service.apibase import text_problem
+
+FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 _POLICY = {
     "default-src": "'self'",
@@ -30,12 +35,47 @@ HEADERS = {
 }
 
 
+# Pages that show accounts, the audit log or a person's quote: a shared computer's browser or a proxy
+# must not keep them (the back button after logout would show them again).
+PRIVATE_PREFIXES = ("/admin", "/api/v1/admin", "/login", "/logout", "/window/quote/")
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _private(response: Response) -> bool:
+    download = response.headers.get("Content-Disposition", "").lower().startswith("attachment")
+    return download or request.path.startswith(PRIVATE_PREFIXES)
+
+
 def add_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Content-Security-Policy", CSP_DOCS if request.path == "/api/v1/docs" else CSP)
+    if _private(response):
+        response.headers["Cache-Control"] = "no-store"  # every export, every administration page
+    if current_app.config.get("PRODUCTION"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)  # production runs behind HTTPS only
     return response
 
 
+def refuse_unstorable_text() -> None:
+    """A query or form field with a NUL byte (PostgreSQL cannot store one) or another control character
+    is refused in Chinese here, once, rather than failing in whichever query first meets it."""
+    fields = [("查询参数", request.args)]
+    if request.mimetype in FORMS and request.method != "GET":
+        if request.mimetype != "multipart/form-data":
+            request.get_data(cache=True)  # kept: a JSON route refuses this body itself (415), and must see it
+        fields.append(("表单字段", request.form))
+    for kind, values in fields:
+        for raw_name, raw_value in values.items(multi=True):
+            name, value = str(raw_name or ""), str(raw_value or "")  # a multipart part may come without a name
+            problem = text_problem(name) or text_problem(value)
+            if problem:
+                error = BadRequest()
+                shown = name if not text_problem(name) else "?"
+                error.zh_message = f"{kind}“{shown[:40]}”{problem}"  # type: ignore[attr-defined]
+                raise error
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(refuse_unstorable_text)
     app.after_request(add_headers)

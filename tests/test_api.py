@@ -174,7 +174,7 @@ def test_refusals_are_never_remembered(tmp_path: Path, size: int) -> None:
     )
     for _ in range(2):
         answer = client.post("/api/v1/calculate", data=bad, content_type="application/json")
-        assert answer.status_code == 400 and answer.get_json()["error"]["field"] == "base_ratio"
+        assert answer.status_code == 422 and answer.get_json()["error"]["field"] == "base_ratio"
     as_text = client.post("/api/v1/calculate", data=bad, content_type="text/plain")
     assert as_text.status_code == 415
 

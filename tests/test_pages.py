@@ -148,11 +148,16 @@ def test_other_schemes(client: FlaskClient) -> None:
 
 
 def issue(client: FlaskClient, **changes: str) -> str:
+    """The random key of a new quote's link (its printed serial is on the page: see serial_of)."""
     response = client.post("/window", data=FORM | {"clerk": "王五", "csrf_token": ""} | changes)
     assert response.status_code == 303, response.get_data(as_text=True)
     location = response.headers["Location"]
-    assert re.fullmatch(r"/window/quote/\d{8}-\d{6}", location)
+    assert re.fullmatch(r"/window/quote/[A-Za-z0-9_-]{32}", location)
     return location.rsplit("/", 1)[1]
+
+
+def serial_of(client: FlaskClient, key: str) -> str:
+    return text_of(client.get(f"/window/quote/{key}").get_data(as_text=True), "serial")
 
 
 def test_window_form_is_a_post_with_a_csrf_field(client: FlaskClient) -> None:
@@ -161,16 +166,17 @@ def test_window_form_is_a_post_with_a_csrf_field(client: FlaskClient) -> None:
 
 
 def test_window_issues_a_numbered_quote_that_can_be_reprinted(app: Flask, client: FlaskClient) -> None:
-    first, second = issue(client), issue(client, clerk="")
+    first_key, second_key = issue(client), issue(client, clerk="")
+    first, second = serial_of(client, first_key), serial_of(client, second_key)
     assert first != second and int(second[-6:]) == int(first[-6:]) + 1
-    html = client.get(f"/window/quote/{first}").get_data(as_text=True)
+    html = client.get(f"/window/quote/{first_key}").get_data(as_text=True)
     api = api_quote(
         client, region="360100", scheme="flexible_pension", start="2025-01", end="2025-12", base_ratio="0.6"
     )
     assert text_of(html, "serial") == first and text_of(html, "total") == api["total"]
     assert text_of(html, "clerk") == "王五"
     assert "赣人社字〔2025〕150号" in html and "国发〔2005〕38号" in html and "共12个月" in html and "60%" in html
-    assert client.get(f"/window/quote/{first}").get_data(as_text=True) == html  # reprint is the same sheet
+    assert client.get(f"/window/quote/{first_key}").get_data(as_text=True) == html  # reprint is the same sheet
     with app.app_context():
         from sqlalchemy.orm import Session
 
@@ -203,8 +209,9 @@ def test_unknown_quote_is_404_in_chinese(client: FlaskClient, serial: str) -> No
 
 
 def test_quote_xlsx_has_numbers_and_user_text_as_text(client: FlaskClient) -> None:
-    serial = issue(client, clerk='=HYPERLINK("http://x")')
-    response = client.get(f"/window/quote/{serial}.xlsx")
+    key = issue(client, clerk='=HYPERLINK("http://x")')
+    serial = serial_of(client, key)
+    response = client.get(f"/window/quote/{key}.xlsx")
     assert response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet")
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
     cells = {str(row[0].value): row for row in sheet.iter_rows() if row[0].value is not None}

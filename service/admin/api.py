@@ -20,7 +20,7 @@ from rates import publish as publishing
 from rates.publish import PublishError, StaleError
 from service.admin import preview
 from service.admin.views import refusals
-from service.api import ApiBlueprint
+from service.apibase import ApiBlueprint
 from service.auth import current_user, login_required, remote_address
 from service.db import snapshot, store
 from service.schemas import ApiErrorSchema

@@ -25,7 +25,7 @@ from rates.months import Month
 from rates.publish import Planned, Problem, PublishError, StaleError
 from rates.store import NotConfigured, Snapshot
 from service.admin import preview
-from service.api import current_month
+from service.apibase import current_month
 from service.auth import current_user, login_required, remote_address
 from service.db import snapshot, store
 from service.display import beijing_time, choice_label

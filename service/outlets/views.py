@@ -179,6 +179,7 @@ def _document(state: BlueprintSetupState) -> None:
                     "required": True,
                     "content": {
                         "multipart/form-data": {
+                            "encoding": {"file": {"contentType": XLSX}},  # its content is checked: 400/415
                             "schema": {
                                 "type": "object",
                                 "required": ["file"],

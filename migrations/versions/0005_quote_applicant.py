@@ -1,7 +1,7 @@
 """The person a quote is for, the issuing office and the check code printed on it
 
-Revision ID: 0003_quote_applicant
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-11-24
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_quote_applicant"
-down_revision = "0002"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

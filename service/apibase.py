@@ -1,0 +1,106 @@
+"""What every JSON blueprint builds on: the exact, strict JSON body parser and the current month.
+
+A module of its own so that the public API (``service.api``) and the administration's API
+(``service.admin.api``) both build on it without importing each other.
+
+A body is refused (400, in Chinese) when a key appears twice in one object (JSON parsers silently
+keep the last one, so what was checked and what was meant could differ), or when any string or key
+holds a lone UTF-16 surrogate (``"\\ud800"``: not a character, cannot be stored or answered) or a
+control character such as NUL (PostgreSQL cannot store it in text).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_smorest import Blueprint, abort
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from rates.months import Month
+from service.present import CHINA
+
+SURROGATE = re.compile("[\ud800-\udfff]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, line feed and carriage return are text
+SURROGATE_MESSAGE = "含有无效字符（单独的 UTF-16 代理项，不是一个完整的字符），请删除后重试。"
+CONTROL_MESSAGE = "不能包含控制字符（如 NUL），请删除后重试。"
+
+
+def current_month() -> Month:
+    now = datetime.now(CHINA)
+    return Month(now.year, now.month)
+
+
+def text_problem(text: str) -> str | None:
+    """Why a piece of text cannot be taken (a lone surrogate, a control character), or None."""
+    if SURROGATE.search(text):
+        return SURROGATE_MESSAGE
+    if CONTROL.search(text):
+        return CONTROL_MESSAGE
+    return None
+
+
+class BodyRefused(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field, self.message = field, message
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        problem = text_problem(key)
+        if problem:
+            raise BodyRefused("_schema", f"字段名{problem}")
+        if key in seen:
+            raise BodyRefused(key, f"字段“{key[:40]}”重复出现：同一对象中每个字段只能出现一次，请删除多余的一项。")
+        seen[key] = value
+    return seen
+
+
+def _check_strings(document: Any) -> None:
+    """Every string of the document, however deep (without recursion: depth is the parser's to bound)."""
+    stack: list[tuple[str, Any]] = [("_schema", document)]
+    while stack:
+        field, value = stack.pop()
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem:
+                raise BodyRefused(field, problem)
+        elif isinstance(value, dict):
+            stack.extend((key if field == "_schema" else field, item) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((field, item) for item in value)
+
+
+def load_json(data: bytes) -> Any:
+    """The body as JSON: numbers as Decimal, duplicate keys and unstorable text refused."""
+    document = json.loads(data.decode("utf-8"), parse_float=Decimal, object_pairs_hook=_pairs)
+    _check_strings(document)
+    return document
+
+
+class ExactParser(FlaskParser):
+    """Reads JSON numbers as Decimal, so that 0.6 never becomes 0.59999999999999997."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            if req.get_data(cache=True):
+                abort(415)
+            return core.missing
+        try:
+            return load_json(req.get_data(cache=True))
+        except BodyRefused as refused:
+            abort(400, messages={"json": {refused.field: [refused.message]}})
+        except (ValueError, RecursionError, UnicodeDecodeError):
+            abort(400, messages={"json": ["Invalid JSON body."]})
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = ExactParser()
