@@ -49,6 +49,22 @@ def content_refusals(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
+def engine_refusals(view: F) -> F:
+    """For a route whose whole request the schema checks first (the pension estimate and benefit), every
+    refusal the engine adds depends on several fields or on the figures: 422, not 400."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except QuoteError as error:
+            if error.status == 400:
+                error.status = 422
+            raise
+
+    return wrapped  # type: ignore[return-value]
+
+
 def tighten(spec: APISpec) -> None:
     """Rules across fields, which marshmallow's fields cannot put into the document themselves."""
     schemas = spec.components.schemas

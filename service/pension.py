@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request
 from flask.views import MethodView
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate
 
 from calc.estimate import Benefit, BenefitRequest, Estimate, EstimateRequest, benefit, estimate, estimate_tiers
 from calc.pension import Assumptions
@@ -22,6 +22,7 @@ from rates.families import TRUST_LABELS
 from rates.store import Snapshot
 from service import errors, schemas
 from service.api import ApiBlueprint, current_month, document_errors
+from service.contract import engine_refusals
 from service.db import snapshot
 from service.present import dumped_version, ordered, percent, used_versions
 
@@ -69,7 +70,11 @@ _MONTHS = validate.Range(min=0, max=120, error="须为0至120之间的整数。"
 
 
 class EstimateRequestSchema(Schema):
-    region = fields.String(required=True, validate=validate.Length(max=12), metadata={"example": "530100"})
+    region = fields.String(
+        required=True,
+        validate=validate.Length(max=12),
+        metadata={"example": "530100", "pattern": schemas.REGION_PATTERN},
+    )
     birth_month = schemas.MonthField(required=True, metadata={"description": "出生年月"})
     category = fields.String(
         required=True,
@@ -91,10 +96,6 @@ class EstimateRequestSchema(Schema):
     retire_late_months = fields.Integer(strict=True, load_default=0, validate=_MONTHS)
     assumptions = fields.Nested(AssumptionsSchema, load_default=lambda: {"account_interest_rate": 0, "wage_growth": 0})
 
-    @validates_schema
-    def _one_direction(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if data.get("retire_early_months") and data.get("retire_late_months"):
-            raise ValidationError("提前退休和延迟退休只能选一项。", "retire_late_months")
 
 
 class BenefitRequestSchema(Schema):
@@ -282,6 +283,7 @@ class PensionEstimate(MethodView):
     @blp.arguments(EstimateRequestSchema())
     @blp.response(200, EstimateSchema)
     @document_errors(400, 404, 415, 422, on=blp)
+    @engine_refusals
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """按出生年月、人员类别和缴费档次估算退休时间、月养老金（基础养老金和个人账户养老金）与回本年限"""
         snap = snapshot()
@@ -293,6 +295,7 @@ class PensionBenefit(MethodView):
     @blp.arguments(BenefitRequestSchema())
     @blp.response(200, BenefitSchema)
     @document_errors(400, 415, 422, on=blp)
+    @engine_refusals
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """经办核算：按核定表数据计算基础养老金和个人账户养老金，各自精确到分"""
         snap = snapshot()

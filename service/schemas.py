@@ -16,11 +16,16 @@ REGION_PATTERN = r"^\d{6}$"  # GB/T 2260
 
 
 def decimal_pattern(places: int, maximum: Decimal) -> str:
-    """The decimals DecimalText takes (a power of ten as the maximum), as a pattern for the document."""
+    """The decimals DecimalText takes, as a pattern for the document: a power of ten as the maximum
+    (10, 1000000), or one tenth digit below 1 (0.2, an assumed yearly rate)."""
     digits = len(str(int(maximum))) - 1
-    if maximum != Decimal(10) ** digits:
-        raise ValueError(f"maximum must be a power of ten: {maximum}")
-    return rf"^ *(\d{{1,{digits}}}(\.\d{{1,{places}}})?|1{'0' * digits}(\.0{{1,{places}}})?) *$"
+    if maximum == Decimal(10) ** digits:
+        return rf"^ *(\d{{1,{digits}}}(\.\d{{1,{places}}})?|1{'0' * digits}(\.0{{1,{places}}})?) *$"
+    tenths = maximum * 10
+    if 0 < maximum < 1 and tenths == tenths.to_integral_value():
+        first, rest = int(tenths), places - 1
+        return rf"^ *(0(\.[0-{first - 1}]\d{{0,{rest}}})?|0\.{first}0{{0,{rest}}}) *$"
+    raise ValueError(f"maximum must be a power of ten or one tenth digit below 1: {maximum}")
 
 
 class MonthField(fields.String):
