@@ -108,9 +108,13 @@ def sheet_xml(rows: Iterable[Iterable[Any]], more_rows: bytes = b"", merged: Ite
     return "".join(parts).encode() + more_rows + (tail + "</worksheet>").encode()
 
 
-def xml_workbook(sheets: dict[str, bytes], states: dict[str, str] | None = None) -> bytes:
-    """An .xlsx of sheets given as XML, in order; ``states`` hides some ({"名": "hidden" or "veryHidden"})."""
+def xml_workbook(sheets: dict[str, bytes] | list[tuple[str, bytes]], states: dict[str, str] | None = None) -> bytes:
+    """An .xlsx of sheets given as XML, in order; ``states`` hides some ({"名": "hidden" or "veryHidden"}).
+
+    A list of (name, XML) pairs may repeat a name, as some generators do (Excel never would).
+    """
     states = states or {}
+    pairs = list(sheets.items()) if isinstance(sheets, dict) else list(sheets)
     types = [
         f'<Types xmlns="{RELS.replace("relationships", "content-types")}">'
         f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -121,7 +125,7 @@ def xml_workbook(sheets: dict[str, bytes], states: dict[str, str] | None = None)
     book = [f'<workbook xmlns="{MAIN}" xmlns:r="{DOC_RELS}"><sheets>']
     links = [f'<Relationships xmlns="{RELS}">']
     members = {}
-    for number, (name, xml) in enumerate(sheets.items(), start=1):
+    for number, (name, xml) in enumerate(pairs, start=1):
         types.append(
             f'<Override PartName="/xl/worksheets/sheet{number}.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
@@ -132,7 +136,7 @@ def xml_workbook(sheets: dict[str, bytes], states: dict[str, str] | None = None)
             f'<Relationship Id="rId{number}" Type="{DOC_RELS}/worksheet" Target="worksheets/sheet{number}.xml"/>'
         )
         members[f"xl/worksheets/sheet{number}.xml"] = xml
-    links.append(f'<Relationship Id="rId{len(sheets) + 1}" Type="{DOC_RELS}/styles" Target="styles.xml"/>')
+    links.append(f'<Relationship Id="rId{len(pairs) + 1}" Type="{DOC_RELS}/styles" Target="styles.xml"/>')
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "".join(types) + "</Types>")

@@ -6,6 +6,7 @@ Each parser raises ``CellError`` with the fix in Chinese; the callers turn it in
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -38,8 +39,42 @@ def cell_text(value: Any) -> str:
 
 
 def normal(text: str) -> str:
-    """Full-width to half-width, no spaces: how header names and codes are compared."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    """Full-width to half-width, no spaces, no invisible characters: how header names and codes are compared."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", without_invisible(text)))
+
+
+# Unicode's format characters (category Cf) draw nothing, or only turn the text's direction: zero-width
+# space and joiners (U+200B-U+200D), the byte order mark (U+FEFF), direction marks, embeddings, overrides
+# and isolates (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), soft hyphen, tags... Two names that differ
+# only by them look identical. Every one of them is in planes 0, 1 and 14.
+_FORMAT = "".join(
+    chr(c) for c in itertools.chain(range(0x20000), range(0xE0000, 0xE1000)) if unicodedata.category(chr(c)) == "Cf"
+)
+INVISIBLE = re.compile(f"[{re.escape(_FORMAT)}]")
+_ODD_SPACE = re.compile(r"[^\S\n\r\t\x0b\x0c\x1c-\x1f\x85 \u3000]")  # no-break and thin spaces: drawn as " "
+_ZWJ, _BLACK_FLAG, _TAGS = "\u200d", "\U0001f3f4", range(0xE0020, 0xE0080)
+
+
+def _emoji(char: str) -> bool:
+    return unicodedata.category(char) == "So" or char == "\ufe0f"
+
+
+def _drop(match: re.Match[str]) -> str:
+    """An invisible character goes, except where it is part of an emoji: the joiner inside 👨‍👩‍👧, a flag's tags."""
+    char, text, at = match.group(), match.string, match.start()
+    before = text[at - 1] if at else ""
+    if char == _ZWJ and before and at + 1 < len(text) and _emoji(before) and _emoji(text[at + 1]):
+        return char
+    if ord(char) in _TAGS and before and (before == _BLACK_FLAG or ord(before) in _TAGS):
+        return char
+    return ""
+
+
+def without_invisible(text: str) -> str:
+    """The text without format characters (kept inside emoji), other spaces written as plain spaces."""
+    if text.isascii():
+        return text
+    return _ODD_SPACE.sub(" ", INVISIBLE.sub(_drop, text))
 
 
 _MONTH_TEXT = (

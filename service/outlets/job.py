@@ -57,7 +57,23 @@ class Outcome:
         if len(self.roster.parts) > 1:
             notes.append(f"读取了 {len(self.roster.parts)} 个工作表：{self.roster.sheet}；原行号前写有工作表名。")
         notes.extend(f"{skipped}。" for skipped in self.roster.skipped)
+        notes.extend(f"{note}。" for note in self.roster.notes)
+        if self.roster.cleaned:
+            notes.append(self._cleaned_note())
         return notes
+
+    def _cleaned_note(self) -> str:
+        cleaned = self.roster.cleaned
+        columns = "、".join(dict.fromkeys(column for _, _, column in cleaned))
+        places = []
+        for sheet, row, column in cleaned[:3]:
+            label = self.roster.label(sheet, row)
+            places.append(f"{label if isinstance(label, str) else f'第{label}行'}{column}")
+        more = "等" if len(cleaned) > 3 else ""
+        return (
+            f"有 {len(cleaned)} 个单元格（{columns}）含有看不见的字符（零宽空格、文字方向控制符、字节顺序标记等），"
+            f"已删除后再计算，以免看起来相同的网点或人员被分开统计：{'、'.join(places)}{more}。"
+        )
 
     @property
     def total_rows(self) -> int:

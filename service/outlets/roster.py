@@ -21,6 +21,7 @@ from python_calamine import CalamineError, SheetTypeEnum, SheetVisibleEnum
 
 from service.outlets.cells import (
     CONTROL,
+    INVISIBLE,
     MAX_NAME,
     MAX_OUTLET,
     MONTH_HELP,
@@ -34,6 +35,7 @@ from service.outlets.cells import (
     parse_month,
     raw_text,
     text_problem,
+    without_invisible,
 )
 from service.outlets.files import CORRUPT, OLE2_MAGIC, Limits, RosterFileError, check_file
 from service.outlets.formulas import Unreadable, XmlProblem, sheet_parts, unreadable_cells
@@ -44,9 +46,10 @@ from service.outlets.sheets import (
     REQUIRED,
     SYNONYMS,
     HeaderProblem,
+    MergedColumn,
+    distinct_sheet_names,
     find_header,
     has_header,
-    merged_value,
     open_workbook,
     sheet_body,
     sheet_rows,
@@ -117,6 +120,8 @@ class Roster:
     blank_rows: int = 0
     total_rows: int = 0  # 合计/总计 rows: not couriers, listed on the error sheet
     skipped: list[str] = field(default_factory=list)  # sheets not read, and why: said to the user
+    notes: list[str] = field(default_factory=list)  # what else the user is told about how the file was read
+    cleaned: list[tuple[str, int, str]] = field(default_factory=list)  # (sheet, row, column): invisible characters
 
     @property
     def sheet(self) -> str:
@@ -154,13 +159,14 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
     sheet that looks like a roster but lacks a required column refuses the file: its rows would be lost.
     """
     with_markers = check_file(data, limits)
+    data, renamed = distinct_sheet_names(data)
     workbook = open_workbook(data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = sheet_parts(archive)
     except (XmlProblem, KeyError, zipfile.BadZipFile):
         raise RosterFileError(CORRUPT, "corrupt_file") from None
-    roster = Roster()
+    roster = Roster(notes=renamed)
     problem: str | None = None  # the first visible sheet's reason for having no roster
     hidden: list[int] = []  # looked at only if no visible sheet holds a roster
     data_rows = 0
@@ -216,7 +222,7 @@ def _step(progress: Callable[[int, int], None], total: int, rows: int) -> None:
 def _classify(
     roster: Roster,
     part_index: int,
-    merged: list[Any],
+    merges: list[Any],
     progress: Callable[[int], None] | None,
 ) -> None:
     part = roster.parts[part_index]
@@ -226,6 +232,7 @@ def _classify(
     width = max(columns.values()) + 1
     look = part.unreadable  # without such cells (most sheets) no cell needs the look
     labels = COLUMNS
+    merged = MergedColumn(rows, merges, c_outlet) if merges else None
     body = rows[header + 1 :]
     for offset, cells in enumerate(body):
         if progress is not None and offset % PROGRESS_CHUNK == 0 and offset:
@@ -252,15 +259,25 @@ def _classify(
             return True
 
         outlet_raw = cells[c_outlet]
-        if outlet_raw == "" and merged:
-            outlet_raw = merged_value(rows, merged, header + 1 + offset, c_outlet)
+        if outlet_raw == "" and merged is not None:
+            outlet_raw = merged.value(header + 1 + offset)
         outlet = name = id_number = credit = ""
         if not look or usable("outlet", outlet_raw):
             outlet = cell_text(outlet_raw)
+            if (
+                not outlet.isascii()
+                and INVISIBLE.search(outlet)
+                and (visible := without_invisible(outlet).strip()) != outlet
+            ):
+                outlet = visible
+                roster.cleaned.append((sheet, number, labels["outlet"]))
             if not outlet or len(outlet) > MAX_OUTLET or CONTROL.search(outlet):  # one cheap look first
                 fail("outlet", outlet_raw, text_problem(outlet, "网点名称", MAX_OUTLET) or "")
         if not look or usable("name", cells[c_name]):
             name = cell_text(cells[c_name])
+            if not name.isascii() and INVISIBLE.search(name) and (visible := without_invisible(name).strip()) != name:
+                name = visible
+                roster.cleaned.append((sheet, number, labels["name"]))
             if not name or len(name) > MAX_NAME or CONTROL.search(name):
                 fail("name", cells[c_name], text_problem(name, "姓名", MAX_NAME) or "")
         if not look or usable("id", cells[c_id]):
@@ -268,11 +285,15 @@ def _classify(
                 id_number = parse_id(cells[c_id])
             except CellError as error:
                 fail("id", cells[c_id], str(error))
+            else:
+                _note_invisible(roster, cells[c_id], sheet, number, labels["id"])
         if c_credit is not None and cells[c_credit] != "" and (not look or usable("credit_code", cells[c_credit])):
             try:
                 credit = parse_credit_code(cells[c_credit])
             except CellError as error:
                 fail("credit_code", cells[c_credit], str(error))
+            else:
+                _note_invisible(roster, cells[c_credit], sheet, number, labels["credit_code"])
         months: list[int] = []
         for key, column in (("start", c_start), ("end", c_end)):
             if cells[column] == "":
@@ -306,3 +327,9 @@ def _classify(
         roster.factors.append(factor)
     if progress is not None and body:
         progress(len(body) % PROGRESS_CHUNK or PROGRESS_CHUNK)
+
+
+def _note_invisible(roster: Roster, raw: Any, sheet: str, row: int, column: str) -> None:
+    """A code read without the invisible characters in it (``normal``) is said, like a name."""
+    if isinstance(raw, str) and not raw.isascii() and INVISIBLE.search(raw) and without_invisible(raw) != raw:
+        roster.cleaned.append((sheet, row, column))

@@ -7,16 +7,18 @@ it cannot give.
 
 from __future__ import annotations
 
+import html
 import io
 import itertools
 import re
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from python_calamine import CalamineError, CalamineWorkbook
 
-from service.outlets.cells import normal
+from service.outlets.cells import normal, without_invisible
 from service.outlets.files import CORRUPT, Limits, RosterFileError, too_many
 from service.outlets.formulas import Unreadable
 
@@ -185,9 +187,90 @@ def sheet_body(
     return cells, counted
 
 
-def merged_value(rows: list[list[Any]], merged: list[Any], row: int, column: int) -> Any:
-    """The value a merged outlet cell shows on this row (Excel keeps it in the top-left cell only)."""
-    for (top, left), (bottom, right) in merged:
-        if top <= row <= bottom and left <= column <= right:
-            return rows[top][left] if left < len(rows[top]) else ""
-    return ""
+class MergedColumn:
+    """The value a merged cell shows on each row of one column (Excel keeps it in the top-left cell only).
+
+    Rows are asked in order, so the merges, sorted once by their top row, are walked once: a roster whose
+    outlet column is merged over every pair of rows costs one step per row, not a search per row.
+    """
+
+    def __init__(self, rows: list[list[Any]], merged: list[Any], column: int):
+        self.rows = rows
+        self.spans = sorted((top, bottom, left) for (top, left), (bottom, right) in merged if left <= column <= right)
+        self.at = 0
+
+    def value(self, row: int) -> Any:
+        spans, at = self.spans, self.at
+        while at < len(spans) and spans[at][1] < row:
+            at += 1
+        self.at = at
+        if at < len(spans) and spans[at][0] <= row:
+            top, _, left = spans[at]
+            return self.rows[top][left] if left < len(self.rows[top]) else ""
+        return ""
+
+
+_SHEET_ELEMENT = re.compile(rb"<(?:[\w.-]+:)?sheet\s[^>]*>")
+_NAME_ATTRIBUTE = re.compile(rb"""(\sname\s*=\s*)(["'])(.*?)\2""", re.S)
+
+
+def distinct_sheet_names(data: bytes) -> tuple[bytes, list[str]]:
+    """The workbook with every sheet's name distinct, and what was renamed, said to the user.
+
+    Excel never writes two sheets of one name, but some programs do; python-calamine finds a sheet by its
+    name even when asked by position, so the second would be the first read again and its couriers lost.
+    Names that differ only by invisible characters look the same to the user, so count as the same here.
+    The later ones are renamed after their position (“花名册（第2个工作表）”) in a copy of the file.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        book = archive.read("xl/workbook.xml")
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise RosterFileError(CORRUPT, "corrupt_file") from None
+    elements = list(_SHEET_ELEMENT.finditer(book))
+    names = []
+    for element in elements:
+        attribute = _NAME_ATTRIBUTE.search(element.group())
+        names.append(html.unescape(attribute.group(3).decode("utf-8", "replace")) if attribute else "")
+    seen = {without_invisible(name).strip() for name in names}
+    if len(seen) == len(names):
+        return data, []
+    taken: set[str] = set()
+    renamed: dict[int, str] = {}
+    notes = []
+    for position, name in enumerate(names, start=1):
+        shown = without_invisible(name).strip()
+        if shown not in taken:
+            taken.add(shown)
+            continue
+        new = f"{shown}（第{position}个工作表）"
+        while new in seen or new in taken:
+            new = f"{new}（{position}）"
+        taken.add(new)
+        renamed[position - 1] = new
+        notes.append(f"工作簿中有多个工作表都叫“{shown}”，已按位置分别读取，第{position}个工作表记作“{new}”")
+    pieces, last = [], 0
+    for index, new in renamed.items():
+        element = elements[index]
+        attribute = _NAME_ATTRIBUTE.search(element.group())
+        if attribute is None:
+            continue
+        start = element.start() + attribute.start(3)
+        pieces += [book[last:start], html.escape(new, quote=True).encode()]
+        last = element.start() + attribute.end(3)
+    pieces.append(book[last:])
+    return _replace_member(archive, "xl/workbook.xml", b"".join(pieces)), notes
+
+
+def _replace_member(archive: zipfile.ZipFile, name: str, content: bytes) -> bytes:
+    """A copy of the archive with one member's content replaced (streamed member by member)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as copy:
+        for member in archive.infolist():
+            if member.filename == name:
+                copy.writestr(member, content)
+                continue
+            with archive.open(member) as source, copy.open(member, "w") as target:
+                while chunk := source.read(1 << 20):
+                    target.write(chunk)
+    return buffer.getvalue()
