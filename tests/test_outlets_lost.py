@@ -4,6 +4,8 @@ every row they span."""
 
 from __future__ import annotations
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from service.outlets.roster import Limits, read_roster
@@ -119,3 +121,37 @@ def test_merged_column_walks_the_merges_in_row_order() -> None:
     merges = [((3, 0), (5, 0)), ((0, 0), (1, 0)), ((6, 1), (6, 2))]  # unordered; the last one is another column
     column = MergedColumn(cells, merges, 0)
     assert [column.value(row) for row in range(7)] == ["网点甲", "网点甲", "", "网点乙", "网点乙", "网点乙", ""]
+
+
+# ---------------------------------------------------------------- rows counted before they are built
+
+
+def big_sheet(rows: int) -> bytes:
+    body = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>\xe7\xbd\x91</t></is></c><c r="C%d"><v>1</v></c></row>'
+        % (n, n, n)
+        for n in range(2, rows + 2)
+    )
+    return sheet_xml([HEADERS], body)
+
+
+def test_rows_are_counted_on_the_xml_and_too_many_refused_before_any_sheet_is_read() -> None:
+    from service.outlets.roster import RosterFileError, open_roster
+
+    limits = Limits(max_rows=1000)
+    with pytest.raises(RosterFileError) as refused:
+        open_roster(xml_workbook({"花名册": big_sheet(5000)}), limits)
+    assert refused.value.code == "too_many_rows" and refused.value.status == 413
+    assert "1000 行" in refused.value.message
+    # styled empty rows and hidden sheets do not count; header and title rows do, within the allowance
+    styled = b"".join(b'<row r="%d" s="2"><c r="A%d" s="2"/></row>' % (n, n) for n in range(3, 50_000))
+    opened = open_roster(
+        xml_workbook({"花名册": sheet_xml([HEADERS, courier(1)], styled), "旧": big_sheet(5000)}, {"旧": "hidden"}),
+        limits,
+    )
+    assert opened.filled_rows == 2
+
+
+def test_a_million_row_file_is_refused_through_the_api_with_the_row_limit(small_app: Flask) -> None:
+    status, body = post(small_app.test_client(), xml_workbook({"花名册": big_sheet(20_000)}))
+    assert status == 413 and body["error"]["code"] == "too_many_rows", body

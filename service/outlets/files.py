@@ -7,6 +7,7 @@ hold a formula (see ``formulas``).
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from typing import Any
@@ -48,11 +49,16 @@ class Limits:
         )
 
 
-def check_file(data: bytes, limits: Limits) -> set[str]:
-    """Refuse what is not a usable .xlsx before a spreadsheet reader touches it.
+@dataclass(frozen=True)
+class Checked:
+    """What the check of the bytes learnt on the way, for the reading that follows."""
 
-    Returns the worksheet members that may hold a formula or an error value (see ``formulas``).
-    """
+    with_markers: set[str]  # worksheet members that may hold a formula or an error value (see ``formulas``)
+    filled_rows: dict[str, int]  # member -> rows holding a value, counted on the XML (an upper bound)
+
+
+def check_file(data: bytes, limits: Limits) -> Checked:
+    """Refuse what is not a usable .xlsx before a spreadsheet reader touches it."""
     if not data:
         raise RosterFileError("上传的文件是空的，请选择填好的花名册（.xlsx）。", "empty_file")
     if len(data) > limits.max_bytes:
@@ -99,25 +105,63 @@ def _too_big_message(limits: Limits) -> str:
     return f"文件解压后超过 {limits.max_uncompressed / 1048576:.0f} MB，数据过多：请拆分成几个文件分别上传。"
 
 
-def _check_real_sizes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> set[str]:
-    """Decompress in bounded chunks: the sizes in a zip header may lie, the data does not."""
+def _check_real_sizes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: Limits) -> Checked:
+    """Decompress in bounded chunks: the sizes in a zip header may lie, the data does not.
+
+    On the way, each XML member's rows holding a value are counted (``RowCount``), so that a sheet of a
+    million rows is refused before the spreadsheet reader builds them (which costs some 700 bytes a row).
+    """
     total = 0
     with_markers = set()
+    filled_rows = {}
     for member in members:
         search = MarkerSearch() if member.filename.startswith(SHEETS) else None
+        rows = RowCount() if member.filename.endswith(".xml") else None
         try:
             with archive.open(member) as stream:
                 while chunk := stream.read(1 << 20):
                     if search is not None:
                         search.feed(chunk)
-                    total += len(chunk)
+                    if rows is not None:
+                        rows.feed(chunk)
                     if total > limits.max_uncompressed:
                         raise RosterFileError(_too_big_message(limits), "too_much_data", 413)
         except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError):
             raise RosterFileError(CORRUPT, "corrupt_file") from None
         if search is not None and search.found:
             with_markers.add(member.filename)
-    return with_markers
+        if rows is not None and rows.count:
+            filled_rows[member.filename] = rows.count
+    return Checked(with_markers, filled_rows)
+
+
+# a value that is not empty: <v>1</v>, an inline string's <t>张三</t> (also with a namespace prefix)
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?[vt](?:\s[^>]*)?>[^<]")
+_ROW_END = re.compile(rb"</(?:[\w.-]+:)?row>")
+
+
+class RowCount:
+    """Rows of a sheet's XML that hold a value, counted chunk by chunk without parsing.
+
+    An upper bound of the rows the reader will return as filled: a styled empty row, or one of empty
+    inline strings, is not counted; a cell pointing at an empty shared string is (rare, and only makes the
+    count larger). Fed the chunks the size check decompresses anyway.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.tail = b""  # the end of the row still open: enough to find a marker cut by the chunking
+        self.open_has_value = False  # whether the row still open holds a value already
+
+    def feed(self, chunk: bytes) -> None:
+        rows = _ROW_END.split(self.tail + chunk)
+        last = rows.pop()
+        search = _VALUE.search
+        if rows:
+            self.count += bool(self.open_has_value or search(rows[0])) + sum(1 for row in rows[1:] if search(row))
+            self.open_has_value = False
+        self.open_has_value = self.open_has_value or bool(search(last))
+        self.tail = last[-256:]  # a very long row is never copied over and over
 
 
 def too_many(limits: Limits) -> RosterFileError:

@@ -37,7 +37,7 @@ from service.outlets.cells import (
     text_problem,
     without_invisible,
 )
-from service.outlets.files import CORRUPT, OLE2_MAGIC, Limits, RosterFileError, check_file
+from service.outlets.files import CORRUPT, OLE2_MAGIC, Checked, Limits, RosterFileError, check_file, too_many
 from service.outlets.formulas import Unreadable, XmlProblem, sheet_parts, unreadable_cells
 from service.outlets.sheets import (
     BLANK,
@@ -151,14 +151,28 @@ class Roster:
         errors.sort(key=lambda e: (order.get(e.sheet, 0), e.row))
 
 
-def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None] | None = None) -> Roster:
-    """Check the bytes, then read every visible sheet that has a roster header.
+@dataclass
+class Opened:
+    """A workbook whose bytes passed the checks and whose rows were counted, not yet read."""
 
-    Hidden sheets are never read (what the user does not see is not charged); they, and the visible
-    sheets without a roster header (such as the template's 填写说明), are named in the summary. A visible
-    sheet that looks like a roster but lacks a required column refuses the file: its rows would be lost.
+    data: bytes
+    workbook: Any  # CalamineWorkbook
+    archive: zipfile.ZipFile
+    members: dict[str, str]  # sheet name -> its XML member
+    checked: Checked
+    renamed: list[str]  # sheets renamed because another had their name, said to the user
+    filled_rows: int  # rows holding a value on the visible sheets, header and title rows included
+
+
+def open_roster(data: bytes, limits: Limits) -> Opened:
+    """Check the bytes and count the rows of the visible sheets, refusing too many before any is read.
+
+    The spreadsheet reader builds a whole sheet at once (a million rows: some 700 MB), so the rows are
+    counted on the XML while the size check decompresses it anyway, and a roster over the limit is refused
+    with the same message as when the rows are read (the count includes each sheet's header and title rows,
+    hence the allowance of ``HEADER_SCAN_ROWS`` a sheet).
     """
-    with_markers = check_file(data, limits)
+    checked = check_file(data, limits)
     data, renamed = distinct_sheet_names(data)
     workbook = open_workbook(data)
     try:
@@ -166,6 +180,28 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
         members = sheet_parts(archive)
     except (XmlProblem, KeyError, zipfile.BadZipFile):
         raise RosterFileError(CORRUPT, "corrupt_file") from None
+    visible = [
+        name
+        for name, meta in zip(workbook.sheet_names, workbook.sheets_metadata, strict=False)
+        if meta.typ == SheetTypeEnum.WorkSheet and meta.visible == SheetVisibleEnum.Visible
+    ]
+    filled = sum(checked.filled_rows.get(members.get(name, ""), 0) for name in visible)
+    if filled > limits.max_rows + HEADER_SCAN_ROWS * len(visible):
+        raise too_many(limits)
+    return Opened(data, workbook, archive, members, checked, renamed, filled)
+
+
+def read_roster(data: bytes | Opened, limits: Limits, progress: Callable[[int, int], None] | None = None) -> Roster:
+    """Check the bytes, then read every visible sheet that has a roster header.
+
+    Hidden sheets are never read (what the user does not see is not charged); they, and the visible
+    sheets without a roster header (such as the template's 填写说明), are named in the summary. A visible
+    sheet that looks like a roster but lacks a required column refuses the file: its rows would be lost.
+    """
+    opened = data if isinstance(data, Opened) else open_roster(data, limits)
+    workbook, archive, members = opened.workbook, opened.archive, opened.members
+    with_markers = opened.checked.with_markers
+    renamed = opened.renamed
     roster = Roster(notes=renamed)
     problem: str | None = None  # the first visible sheet's reason for having no roster
     hidden: list[int] = []  # looked at only if no visible sheet holds a roster
@@ -174,12 +210,12 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
     for index, (name, meta) in enumerate(zip(workbook.sheet_names, workbook.sheets_metadata, strict=False)):
         if meta.typ != SheetTypeEnum.WorkSheet:
             continue
+        if meta.visible != SheetVisibleEnum.Visible:
+            hidden.append(index)
+            roster.skipped.append(f"隐藏的工作表“{name}”未读取")
+            continue
         try:
             sheet = workbook.get_sheet_by_index(index)
-            if meta.visible != SheetVisibleEnum.Visible:
-                hidden.append(index)
-                roster.skipped.append(f"隐藏的工作表“{name}”未读取")
-                continue
             unreadable = unreadable_cells(archive, members.get(name), with_markers)
             rows = sheet_rows(sheet, unreadable)
             head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
@@ -206,13 +242,19 @@ def read_roster(data: bytes, limits: Limits, progress: Callable[[int, int], None
         for index, merges in enumerate(outlet_merges):
             _classify(roster, index, merges, None if progress is None else functools.partial(_step, progress, total))
         return roster
-    hidden_rosters = [workbook.sheet_names[i] for i in hidden if has_header(workbook, i)]
+    # a hidden sheet is built only to explain a workbook without a roster, and only when it is not too big
+    small = [i for i in hidden if filled_rows(opened, workbook.sheet_names[i]) <= limits.max_rows]
+    hidden_rosters = [workbook.sheet_names[i] for i in small if has_header(workbook, i)]
     if hidden_rosters:
         names = "、".join(f"“{n}”" for n in hidden_rosters)
         problem = (
             f"花名册所在的工作表{names}是隐藏的，不会读取：请在 Excel 中取消隐藏（右键工作表标签 → 取消隐藏）后再上传。"
         )
     raise RosterFileError(problem or "工作簿中没有工作表。", "no_header", 422)
+
+
+def filled_rows(opened: Opened, sheet: str) -> int:
+    return opened.checked.filled_rows.get(opened.members.get(sheet, ""), 0)
 
 
 def _step(progress: Callable[[int, int], None], total: int, rows: int) -> None:
