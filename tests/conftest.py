@@ -44,14 +44,21 @@ def rates_with_medical(tmp_path: Path) -> Path:
     return root
 
 
+def stop_jobs(app: Flask) -> None:
+    """Stop the job consumer a test's app may have started in its process (issue 12)."""
+    app.extensions["outlet_jobs"].stop(graceful=False)
+
+
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    yield create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}"})
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}"})
+    yield app
+    stop_jobs(app)
 
 
 @pytest.fixture
 def small_app(tmp_path: Path) -> Iterator[Flask]:
-    yield create_app(
+    app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'small.sqlite3'}",
@@ -61,17 +68,21 @@ def small_app(tmp_path: Path) -> Iterator[Flask]:
             "MAX_CONTENT_LENGTH": 400_000,
         }
     )
+    yield app
+    stop_jobs(app)
 
 
 @pytest.fixture
 def medical_app(tmp_path: Path, rates_with_medical: Path) -> Iterator[Flask]:
-    yield create_app(
+    app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'medical.sqlite3'}",
             "RATES_DIR": str(rates_with_medical),
         }
     )
+    yield app
+    stop_jobs(app)
 
 
 @pytest.fixture

@@ -135,13 +135,31 @@ def _check_real_sizes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], 
     return Checked(with_markers, filled_rows)
 
 
-# a value that is not empty: <v>1</v>, an inline string's <t>张三</t> (also with a namespace prefix)
-_VALUE = re.compile(rb"<(?:[\w.-]+:)?[vt](?:\s[^>]*)?>[^<]")
-_ROW_END = re.compile(rb"</(?:[\w.-]+:)?row>")
+# a value that is not empty, <v>1</v> or an inline string's <t>张三</t>, or a formula (<f>, <f .../>), then
+# everything up to the end of its row: each match is one row holding a value (prefixes such as x: allowed)
+_VALUE = rb"<(?:[\w.-]+:)?(?:[vt](?:\s[^>]*)?>[^<]|f[\s>/])"
+_ROW_END = rb"</(?:[\w.-]+:)?row>"
+_VALUE_ROW = re.compile(_VALUE + rb".*?" + _ROW_END, re.S)
+_ANY_VALUE = re.compile(_VALUE)
+_FIRST_ROW_END = re.compile(_ROW_END)
+_KEEP = 1 << 20  # an open row longer than this is not carried whole from chunk to chunk
+
+
+def _last_row_end(data: bytes) -> int:
+    """Where the last complete row ends in ``data`` (after its end tag), or -1."""
+    plain = data.rfind(b"</row>")
+    best = plain + 6 if plain != -1 else -1
+    at = data.rfind(b":row>")
+    while at > best:  # a prefixed tag: the end of a row only if it is a closing tag
+        start = data.rfind(b"<", 0, at)
+        if start != -1 and data[start + 1 : start + 2] == b"/":
+            return at + 5
+        at = data.rfind(b":row>", 0, at)
+    return best
 
 
 class RowCount:
-    """Rows of a sheet's XML that hold a value, counted chunk by chunk without parsing.
+    """Rows of a sheet's XML that hold a value, counted chunk by chunk with one regular expression.
 
     An upper bound of the rows the reader will return as filled: a styled empty row, or one of empty
     inline strings, is not counted; a cell pointing at an empty shared string is (rare, and only makes the
@@ -150,18 +168,26 @@ class RowCount:
 
     def __init__(self) -> None:
         self.count = 0
-        self.tail = b""  # the end of the row still open: enough to find a marker cut by the chunking
-        self.open_has_value = False  # whether the row still open holds a value already
+        self.tail = b""  # the row still open at the end of the last chunk
+        self.open_has_value = False  # for a very long open row, cut: whether its cut part held a value
 
     def feed(self, chunk: bytes) -> None:
-        rows = _ROW_END.split(self.tail + chunk)
-        last = rows.pop()
-        search = _VALUE.search
-        if rows:
-            self.count += bool(self.open_has_value or search(rows[0])) + sum(1 for row in rows[1:] if search(row))
+        data = self.tail + chunk
+        end = _last_row_end(data)
+        if end == -1:  # no row ends here: keep the open row, or only its end once it is very long
+            if len(data) > _KEEP:
+                self.open_has_value = self.open_has_value or bool(_ANY_VALUE.search(data))
+                data = data[-256:]
+            self.tail = data
+            return
+        complete, self.tail = data[:end], data[end:]
+        if self.open_has_value:
+            first = _FIRST_ROW_END.search(complete)
+            if first is not None:
+                self.count += 1
+                complete = complete[first.end() :]
             self.open_has_value = False
-        self.open_has_value = self.open_has_value or bool(search(last))
-        self.tail = last[-256:]  # a very long row is never copied over and over
+        self.count += sum(1 for _ in _VALUE_ROW.finditer(complete))
 
 
 def too_many(limits: Limits) -> RosterFileError:
