@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import secrets
 import threading
 from collections.abc import Iterator
@@ -73,7 +74,8 @@ class OutletJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     region: Mapped[str | None] = mapped_column(String(12), nullable=True)
-    rows_total: Mapped[int] = mapped_column(Integer, default=0)  # counted on the file when it was uploaded
+    # rows counted on the file's XML at the upload (title and header rows too), then the reader's own count
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     rows_priced: Mapped[int] = mapped_column(Integer, default=0)
     runs: Mapped[int] = mapped_column(Integer, default=0)  # times a process started it
@@ -148,15 +150,22 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: Any, sqlite: bool) -> Settings:
-        in_process = config.get("OUTLET_JOBS_IN_PROCESS")
-        stale = float(config.get("OUTLET_JOB_STALE_SECONDS", 60))
+        """App config keys, or the environment variables of the same name (a worker is started from a shell)."""
+
+        def setting(key: str, default: Any) -> Any:
+            value = config.get(key, os.environ.get(key))
+            return default if value is None or value == "" else value
+
+        in_process = setting("OUTLET_JOBS_IN_PROCESS", None)
+        if isinstance(in_process, str):
+            in_process = in_process.strip().lower() in ("1", "true", "yes", "on")
         return cls(
             sqlite if in_process is None else bool(in_process),
-            int(config.get("OUTLET_JOB_WORKERS", 1)),
-            int(config.get("OUTLET_MAX_PENDING_JOBS", 8)),
-            stale,
-            int(config.get("OUTLET_JOB_ATTEMPTS", 2)),
-            int(config.get("OUTLET_RESULT_KEEP_SECONDS", 3600)),
+            int(setting("OUTLET_JOB_WORKERS", 1)),
+            int(setting("OUTLET_MAX_PENDING_JOBS", 8)),
+            float(setting("OUTLET_JOB_STALE_SECONDS", 60)),
+            int(setting("OUTLET_JOB_ATTEMPTS", 2)),
+            int(setting("OUTLET_RESULT_KEEP_SECONDS", 3600)),
         )
 
 
@@ -445,7 +454,12 @@ class Jobs:
                 session.execute(
                     update(OutletJob)
                     .where(OutletJob.id == job_id, OutletJob.ticket == ticket, OutletJob.status == RUNNING)
-                    .values(heartbeat_at=now(), rows_read=progress.rows_read, rows_priced=progress.rows_priced)
+                    .values(
+                        heartbeat_at=now(),
+                        rows_total=progress.total,
+                        rows_read=progress.rows_read,
+                        rows_priced=progress.rows_priced,
+                    )
                 )
         except Exception:  # a busy database must not end the job: the next beat tries again
             log.exception("writing the progress of outlet job %s", job_id)
