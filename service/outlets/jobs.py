@@ -215,6 +215,7 @@ class Jobs:
         self.task = self.huey.task(name="outlet_batch")(self._execute)
         self.huey.periodic_task(crontab(minute="*"), name="outlet_sweep")(self.sweep)
         self.consumer: Consumer | None = None
+        self._consumer_pid = 0
         self._lock = threading.Lock()
 
     @property
@@ -290,15 +291,15 @@ class Jobs:
 
     def start_in_process(self) -> None:
         """Run huey's consumer as threads of this process (the SQLite default), once."""
-        if not self.settings.in_process or self.consumer is not None:
+        if not self.settings.in_process or (self.consumer is not None and self._consumer_pid == os.getpid()):
             return
-        with self._lock:
-            if self.consumer is None:
+        with self._lock:  # a process forked from one that had started it (a preloading server) starts its own
+            if self.consumer is None or self._consumer_pid != os.getpid():
                 consumer = InProcessConsumer(
                     self.huey, workers=self.settings.workers, worker_type="thread", max_delay=0.5
                 )
                 consumer.start()
-                self.consumer = consumer
+                self.consumer, self._consumer_pid = consumer, os.getpid()
 
     def stop(self, graceful: bool = True) -> None:
         if self.consumer is not None:
