@@ -351,7 +351,7 @@ def _write_section(title: str, section: str) -> None:
     if title in text:
         start = text.index(title)
         following = text.find("\n## ", start + len(title))
-        text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
+        text = text[:start] + section + ("\n" + text[following + 1 :] if following != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     DOCS.write_text(text, encoding="utf-8")
