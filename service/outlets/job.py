@@ -149,6 +149,14 @@ def region_from_rows(snapshot: Snapshot, roster: Roster) -> tuple[str, str]:
     return region, source
 
 
+def check_region(snapshot: Snapshot, region: str | None) -> str | None:
+    """The region asked for, trimmed, or None for none; ``QuoteError`` for an unknown one."""
+    region = (region or "").strip() or None
+    if region is not None and (region not in snapshot.regions or region == "000000"):
+        raise QuoteError("region", f"未知地区代码“{region[:12]}”，请从地区列表中选择。", "unknown_region", 404)
+    return region
+
+
 def run(
     data: bytes,
     snapshot: Snapshot,
@@ -157,10 +165,7 @@ def run(
     progress: Callable[[int, int], None] | None = None,
 ) -> Outcome:
     """Read and price a roster. Raises ``RosterFileError`` for an unusable file, ``QuoteError`` for a bad region."""
-    if region:
-        region = region.strip()
-        if region not in snapshot.regions or region == "000000":
-            raise QuoteError("region", f"未知地区代码“{region[:12]}”，请从地区列表中选择。", "unknown_region", 404)
+    region = check_region(snapshot, region)
     roster = read_roster(data, limits, progress)
     source = "按指定地区测算"
     if not region:

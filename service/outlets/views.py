@@ -21,7 +21,7 @@ from werkzeug.exceptions import NotFound
 from calc.quote import QuoteError
 from service.db import snapshot
 from service.errors import json_error
-from service.outlets.job import DEFAULT_REGION
+from service.outlets.job import DEFAULT_REGION, check_region
 from service.outlets.jobs import DONE, FAILED, Busy, OutletJob, jobs, view, with_decimals
 from service.outlets.report import write_template
 from service.outlets.roster import Limits, RosterFileError, open_roster
@@ -54,9 +54,7 @@ def _upload() -> bytes:
 
 def _submit(data: bytes, region: str | None) -> str:
     """The cheap checks in the request (bytes, zip, sizes, rows counted on the XML, region), then a job."""
-    region = (region or "").strip() or None
-    if region is not None and (region not in snapshot().regions or region == "000000"):
-        raise QuoteError("region", f"未知地区代码“{region[:12]}”，请从地区列表中选择。", "unknown_region", 404)
+    region = check_region(snapshot(), region)
     try:
         opened = open_roster(data, limits())
     except RosterFileError as error:
