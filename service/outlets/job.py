@@ -71,8 +71,9 @@ class Outcome:
             places.append(f"{label if isinstance(label, str) else f'第{label}行'}{column}")
         more = "等" if len(cleaned) > 3 else ""
         return (
-            f"有 {len(cleaned)} 个单元格（{columns}）含有看不见的字符（零宽空格、文字方向控制符、字节顺序标记等），"
-            f"已删除后再计算，以免看起来相同的网点或人员被分开统计：{'、'.join(places)}{more}。"
+            f"有 {len(cleaned)} 个单元格（{columns}）含有看不见的字符"
+            "（零宽空格、文字方向控制符、字节顺序标记、不换行空格等），"
+            f"已删除（不换行空格换成普通空格）后再计算，以免看起来相同的网点或人员被分开统计：{'、'.join(places)}{more}。"
         )
 
     @property

@@ -21,7 +21,6 @@ from python_calamine import CalamineError, SheetTypeEnum, SheetVisibleEnum
 
 from service.outlets.cells import (
     CONTROL,
-    INVISIBLE,
     MAX_NAME,
     MAX_OUTLET,
     MONTH_HELP,
@@ -306,18 +305,14 @@ def _classify(
         outlet = name = id_number = credit = ""
         if not look or usable("outlet", outlet_raw):
             outlet = cell_text(outlet_raw)
-            if (
-                not outlet.isascii()
-                and INVISIBLE.search(outlet)
-                and (visible := without_invisible(outlet).strip()) != outlet
-            ):
+            if not outlet.isascii() and (visible := without_invisible(outlet).strip()) != outlet:
                 outlet = visible
                 roster.cleaned.append((sheet, number, labels["outlet"]))
             if not outlet or len(outlet) > MAX_OUTLET or CONTROL.search(outlet):  # one cheap look first
                 fail("outlet", outlet_raw, text_problem(outlet, "网点名称", MAX_OUTLET) or "")
         if not look or usable("name", cells[c_name]):
             name = cell_text(cells[c_name])
-            if not name.isascii() and INVISIBLE.search(name) and (visible := without_invisible(name).strip()) != name:
+            if not name.isascii() and (visible := without_invisible(name).strip()) != name:
                 name = visible
                 roster.cleaned.append((sheet, number, labels["name"]))
             if not name or len(name) > MAX_NAME or CONTROL.search(name):
@@ -373,5 +368,5 @@ def _classify(
 
 def _note_invisible(roster: Roster, raw: Any, sheet: str, row: int, column: str) -> None:
     """A code read without the invisible characters in it (``normal``) is said, like a name."""
-    if isinstance(raw, str) and not raw.isascii() and INVISIBLE.search(raw) and without_invisible(raw) != raw:
+    if isinstance(raw, str) and not raw.isascii() and without_invisible(raw) != raw:
         roster.cleaned.append((sheet, row, column))
