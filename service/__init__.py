@@ -43,6 +43,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logs.install()
 
     db.init_app(app)
+    from service.outlets import jobs
+
+    jobs.init_app(app)
     api.init_app(app)
     for blueprint in feature_blueprints():
         app.register_blueprint(blueprint)

@@ -44,43 +44,21 @@ def rates_with_medical(tmp_path: Path) -> Path:
     return root
 
 
-# Test data, not shipped: 四川's 2025 average wage as province_wages.csv gives it (川人社办发〔2025〕39号),
-# so that 成都's base (80% of the provincial average) can be priced before issue 10 ships 510000/avg_wage.yaml.
-SICHUAN_AVG_WAGE_FIXTURE = """\
-values:
-  "2025-01":
-    contribution_year: 2025
-    avg_wage_monthly: "7646"
-    base_floor_monthly: "4588"
-    base_ceiling_monthly: "22938"
-    reference:
-      title: 测试用数据（取自 shared/reference/provinces/province_wages.csv 四川2025行）
-      doc_no: 川人社办发〔2025〕39号
-      source: tests/conftest.py
-    trust: medium
-    note: 测试用数据，非本服务发布的参数
-"""
-
-
-@pytest.fixture
-def sichuan_app(tmp_path: Path) -> Iterator[Flask]:
-    """The bundled tree plus 四川's 2025 average wage as test data (for 成都's medical base)."""
-    root = tmp_path / "rates"
-    shutil.copytree(BUNDLED, root)
-    (root / "510000").mkdir(exist_ok=True)
-    (root / "510000" / "avg_wage.yaml").write_text(SICHUAN_AVG_WAGE_FIXTURE, encoding="utf-8")
-    database = f"sqlite:///{tmp_path / 'sichuan.sqlite3'}"
-    yield create_app({"TESTING": True, "DATABASE_URL": database, "RATES_DIR": str(root)})
+def stop_jobs(app: Flask) -> None:
+    """Stop the job consumer a test's app may have started in its process (issue 12)."""
+    app.extensions["outlet_jobs"].stop(graceful=False)
 
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Flask]:
-    yield create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}"})
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite3'}"})
+    yield app
+    stop_jobs(app)
 
 
 @pytest.fixture
 def small_app(tmp_path: Path) -> Iterator[Flask]:
-    yield create_app(
+    app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'small.sqlite3'}",
@@ -90,17 +68,27 @@ def small_app(tmp_path: Path) -> Iterator[Flask]:
             "MAX_CONTENT_LENGTH": 400_000,
         }
     )
+    yield app
+    stop_jobs(app)
 
 
 @pytest.fixture
 def medical_app(tmp_path: Path, rates_with_medical: Path) -> Iterator[Flask]:
-    yield create_app(
+    app = create_app(
         {
             "TESTING": True,
             "DATABASE_URL": f"sqlite:///{tmp_path / 'medical.sqlite3'}",
             "RATES_DIR": str(rates_with_medical),
         }
     )
+    yield app
+    stop_jobs(app)
+
+
+@pytest.fixture
+def sichuan_app(app: Flask) -> Flask:
+    """成都's medical base is 80% of 四川's average wage, which the bundled tree holds since issue 10."""
+    return app
 
 
 @pytest.fixture

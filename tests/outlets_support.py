@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from collections.abc import Iterable
 from typing import Any
@@ -11,6 +12,7 @@ from xml.sax.saxutils import escape
 import openpyxl
 from flask.testing import FlaskClient
 from stdnum.cn import ric, uscc
+from werkzeug.test import TestResponse as FlaskResponse
 from xlsxwriter.utility import xl_col_to_name
 
 HEADERS = ["网点名称", "统一社会信用代码", "姓名", "公民身份号码", "参保起始月", "参保终止月", "浮动费率", "备注"]
@@ -41,9 +43,59 @@ def workbook_bytes(rows: Iterable[Iterable[Any]], text_cells: Iterable[str] = ()
     return buffer.getvalue()
 
 
-def post(client: FlaskClient, data: bytes, **form: str) -> tuple[int, dict]:
-    answer = client.post("/api/v1/outlets/batch?format=json", data={"file": (io.BytesIO(data), "r.xlsx"), **form})
+def finished(client: FlaskClient, job: dict, seconds: float = 120) -> dict:
+    """The job once it is done or failed, polled through the API (issue 12: the batch is a background job)."""
+    deadline = time.monotonic() + seconds
+    while job["status"] in ("queued", "running"):
+        assert time.monotonic() < deadline, f"job still {job['status']} after {seconds} s: {job}"
+        time.sleep(0.05)
+        answer = client.get(job["url"])
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+        job = answer.get_json()
+    return job
+
+
+def submit(client: FlaskClient, data: bytes, **form: str) -> tuple[int, dict]:
+    """POST the roster: 202 and the job, or the error of the checks made in the request."""
+    answer = client.post("/api/v1/outlets/batch", data={"file": (io.BytesIO(data), "r.xlsx"), **form})
     return answer.status_code, answer.get_json()
+
+
+def post(client: FlaskClient, data: bytes, **form: str) -> tuple[int, dict]:
+    """The batch's outcome as the JSON summary (200), or its error with the status it carries.
+
+    A file refused by the checks in the request is answered at once; one refused while its job runs ends
+    the job with the same error body, so the status here is the error's either way.
+    """
+    status, body = submit(client, data, **form)
+    if status != 202:
+        return status, body
+    assert body["url"].startswith("/api/v1/outlets/jobs/"), body
+    job = finished(client, body)
+    if job["status"] == "failed":
+        return job["error"]["status"], {"error": job["error"]}
+    return 200, job["summary"]
+
+
+def page_when_done(client: FlaskClient, data: bytes, **form: str) -> FlaskResponse:
+    """Upload through the page: it sends the browser to the job's page; that page once the job is finished."""
+    answer = client.post("/outlets", data={"file": (io.BytesIO(data), "r.xlsx"), **form})
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:500]
+    page = answer.headers["Location"]
+    job_id = page.rstrip("/").rsplit("/", 1)[-1]
+    finished(client, client.get(f"/api/v1/outlets/jobs/{job_id}").get_json())
+    return client.get(page)
+
+
+def result_workbook(client: FlaskClient, data: bytes, **form: str) -> bytes:
+    """The result workbook of a roster's job."""
+    status, body = submit(client, data, **form)
+    assert status == 202, body
+    job = finished(client, body)
+    assert job["status"] == "done", job
+    answer = client.get(job["result_url"])
+    assert answer.status_code == 200 and answer.mimetype.endswith("sheet"), answer.get_data(as_text=True)[:300]
+    return answer.data
 
 
 def assert_error(answer: tuple[int, dict], status: int, code: str, words: str) -> None:
@@ -108,9 +160,13 @@ def sheet_xml(rows: Iterable[Iterable[Any]], more_rows: bytes = b"", merged: Ite
     return "".join(parts).encode() + more_rows + (tail + "</worksheet>").encode()
 
 
-def xml_workbook(sheets: dict[str, bytes], states: dict[str, str] | None = None) -> bytes:
-    """An .xlsx of sheets given as XML, in order; ``states`` hides some ({"名": "hidden" or "veryHidden"})."""
+def xml_workbook(sheets: dict[str, bytes] | list[tuple[str, bytes]], states: dict[str, str] | None = None) -> bytes:
+    """An .xlsx of sheets given as XML, in order; ``states`` hides some ({"名": "hidden" or "veryHidden"}).
+
+    A list of (name, XML) pairs may repeat a name, as some generators do (Excel never would).
+    """
     states = states or {}
+    pairs = list(sheets.items()) if isinstance(sheets, dict) else list(sheets)
     types = [
         f'<Types xmlns="{RELS.replace("relationships", "content-types")}">'
         f'<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -121,7 +177,7 @@ def xml_workbook(sheets: dict[str, bytes], states: dict[str, str] | None = None)
     book = [f'<workbook xmlns="{MAIN}" xmlns:r="{DOC_RELS}"><sheets>']
     links = [f'<Relationships xmlns="{RELS}">']
     members = {}
-    for number, (name, xml) in enumerate(sheets.items(), start=1):
+    for number, (name, xml) in enumerate(pairs, start=1):
         types.append(
             f'<Override PartName="/xl/worksheets/sheet{number}.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
@@ -132,7 +188,7 @@ def xml_workbook(sheets: dict[str, bytes], states: dict[str, str] | None = None)
             f'<Relationship Id="rId{number}" Type="{DOC_RELS}/worksheet" Target="worksheets/sheet{number}.xml"/>'
         )
         members[f"xl/worksheets/sheet{number}.xml"] = xml
-    links.append(f'<Relationship Id="rId{len(sheets) + 1}" Type="{DOC_RELS}/styles" Target="styles.xml"/>')
+    links.append(f'<Relationship Id="rId{len(pairs) + 1}" Type="{DOC_RELS}/styles" Target="styles.xml"/>')
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", "".join(types) + "</Types>")

@@ -26,7 +26,9 @@ from tests.outlets_support import (
     HEADERS,
     assert_error,
     make_id,
+    page_when_done,
     post,
+    result_workbook,
     row_xml,
     sheet_xml,
     workbook_bytes,
@@ -43,9 +45,7 @@ def courier(
 
 
 def result_book(client: FlaskClient, data: bytes) -> openpyxl.Workbook:
-    answer = client.post("/api/v1/outlets/batch", data={"file": (io.BytesIO(data), "r.xlsx")})
-    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
-    return openpyxl.load_workbook(io.BytesIO(answer.data))
+    return openpyxl.load_workbook(io.BytesIO(result_workbook(client, data)))
 
 
 def rows_of(book: openpyxl.Workbook, sheet: str) -> list[tuple]:
@@ -299,7 +299,7 @@ def test_a_sheet_per_outlet_is_read_sheet_by_sheet(app: Flask, client: FlaskClie
     detail_total = sum(Decimal(str(r[11])).quantize(Decimal("0.01")) for r in rows_of(book, "明细"))
     assert detail_total == 2 * amount(app, "2025-01", "2025-03") + amount(app, "2025-01", "2025-02")
 
-    page = client.post("/outlets", data={"file": (io.BytesIO(per_outlet_workbook()), "r.xlsx")})
+    page = page_when_done(client, per_outlet_workbook())
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "工作表“网点甲”表头在第2行、工作表“网点乙”表头在第1行" in html
     assert re.search(r"<td[^>]*>网点乙 第3行</td>", html)

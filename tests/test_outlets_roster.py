@@ -17,7 +17,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from calc.quote import QuoteRequest, price
 from rates.months import Month
 from service.db import snapshot
-from tests.outlets_support import make_credit_code, make_id, workbook_bytes
+from tests.outlets_support import make_credit_code, make_id, page_when_done, post, result_workbook, workbook_bytes
 
 GOOD_CODE = make_credit_code("360100")
 LOWER_X = next(make_id(i) for i in range(1000) if make_id(i).endswith("X")).lower()
@@ -162,18 +162,12 @@ def _check_result(app: Flask, data: bytes) -> None:
 
 
 def test_messy_roster_through_the_api(app: Flask, client: FlaskClient) -> None:
-    answer = client.post("/api/v1/outlets/batch", data={"file": (io.BytesIO(messy_roster()), "花名册.xlsx")})
-    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
-    assert answer.mimetype.endswith("spreadsheetml.sheet")
-    _check_result(app, answer.data)
+    _check_result(app, result_workbook(client, messy_roster()))
 
 
 def test_json_summary_counts_add_up(app: Flask, client: FlaskClient) -> None:
-    answer = client.post(
-        "/api/v1/outlets/batch?format=json", data={"file": (io.BytesIO(messy_roster()), "r.xlsx"), "region": ""}
-    )
-    body = answer.get_json()
-    assert answer.status_code == 200
+    status, body = post(client, messy_roster(), region="")
+    assert status == 200, body
     assert body["region"] == "360100" and "信用代码" in body["region_source"]  # taken from the rows
     assert body["header_row"] == 3
     assert body["accepted"] == len(ACCEPTED) and body["rejected"] == len(REJECTED)
@@ -207,9 +201,7 @@ def test_template_is_a_usable_roster(client: FlaskClient) -> None:
     assert any("E2" in str(v.sqref) for v in sheet.data_validations.dataValidation)
     assert "填写说明" in book.sheetnames
     # uploading the untouched template charges nothing and says why
-    body = client.post(
-        "/api/v1/outlets/batch?format=json", data={"file": (io.BytesIO(answer.data), "t.xlsx")}
-    ).get_json()
+    _, body = post(client, answer.data)
     assert body["accepted"] == 0 and body["rejected"] == 1
     assert "示例" in body["errors"][0]["message"]
 
@@ -242,7 +234,7 @@ def test_page_shows_summary_errors_and_offers_the_result(app: Flask, client: Fla
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert 'name="csrf_token"' in html and "/api/v1/outlets/template" in html
-    answer = client.post("/outlets", data={"file": (io.BytesIO(messy_roster()), "r.xlsx"), "region": "360100"})
+    answer = page_when_done(client, messy_roster(), region="360100")
     html = answer.get_data(as_text=True)
     assert answer.status_code == 200
     assert "计费 <strong>7</strong> 行" in html and "红谷滩网点" in html

@@ -19,7 +19,15 @@ from markupsafe import escape
 
 from service import create_app
 from service.pages import FORM_FIELDS
-from tests.outlets_support import HEADERS, make_credit_code, make_id, sheet_xml, xml_workbook
+from tests.outlets_support import (
+    HEADERS,
+    make_credit_code,
+    make_id,
+    page_when_done,
+    result_workbook,
+    sheet_xml,
+    xml_workbook,
+)
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -175,7 +183,7 @@ def roster_with_payloads() -> bytes:
 
 
 def test_roster_cells_on_the_outlets_page(client: FlaskClient) -> None:
-    response = client.post("/outlets", data={"file": (io.BytesIO(roster_with_payloads()), "r.xlsx")})
+    response = page_when_done(client, roster_with_payloads())
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html[:500]
     for payload in PAYLOADS:
@@ -183,10 +191,9 @@ def test_roster_cells_on_the_outlets_page(client: FlaskClient) -> None:
 
 
 def test_roster_cells_in_every_sheet_of_the_result_workbook(client: FlaskClient) -> None:
-    response = client.post("/api/v1/outlets/batch", data={"file": (io.BytesIO(roster_with_payloads()), "r.xlsx")})
-    assert response.status_code == 200
-    assert_inert_workbook(response.data, PAYLOADS)
-    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    data = result_workbook(client, roster_with_payloads())
+    assert_inert_workbook(data, PAYLOADS)
+    book = openpyxl.load_workbook(io.BytesIO(data))
     detail = list(book["明细"].iter_rows(min_row=2, values_only=True))
     assert {r[1] for r in detail} >= set(PAYLOADS) and {r[2] for r in detail} >= set(PAYLOADS)  # as typed
     assert {r[0] for r in book["汇总"].iter_rows(min_row=2, values_only=True)} >= set(PAYLOADS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from calc.quote import QuoteError
 from service.db import snapshot
 from service.logs import mask_ids
 from service.outlets.job import Outcome, run
+from service.outlets.jobs import jobs
 from service.outlets.report import write_result
 from service.outlets.roster import Limits, RosterFileError
 
@@ -97,3 +99,18 @@ def batch_command(source: Path, output: Path, region: str | None) -> None:
         writing.close()
     partial.replace(output)  # no half-written result under the requested name
     _print_summary(outcome, output)
+
+
+@outlets_cli.command("worker")
+@click.option("-w", "--workers", type=click.IntRange(1, 32), default=1, show_default=True, help="同时测算的份数。")
+def worker_command(workers: int) -> None:
+    """处理网页和接口上传的批量测算任务，直到按 Ctrl+C 或收到 SIGTERM。
+
+    任务保存在数据库中：PostgreSQL 上可在任意多台机器上各运行一个或多个本命令；
+    默认的 SQLite 数据库上，网站进程自己就会处理任务，无需运行本命令。
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    manager = jobs()
+    manager.sweep()  # jobs interrupted while no worker ran: queued again, or ended with a message
+    echo(f"快递网点批量测算工作进程已启动（{workers} 个线程），按 Ctrl+C 停止。", err=True)
+    manager.worker(workers).run()

@@ -57,7 +57,24 @@ class Outcome:
         if len(self.roster.parts) > 1:
             notes.append(f"读取了 {len(self.roster.parts)} 个工作表：{self.roster.sheet}；原行号前写有工作表名。")
         notes.extend(f"{skipped}。" for skipped in self.roster.skipped)
+        notes.extend(f"{note}。" for note in self.roster.notes)
+        if self.roster.cleaned:
+            notes.append(self._cleaned_note())
         return notes
+
+    def _cleaned_note(self) -> str:
+        cleaned = self.roster.cleaned
+        columns = "、".join(dict.fromkeys(column for _, _, column in cleaned))
+        places = []
+        for sheet, row, column in cleaned[:3]:
+            label = self.roster.label(sheet, row)
+            places.append(f"{label if isinstance(label, str) else f'第{label}行'}{column}")
+        more = "等" if len(cleaned) > 3 else ""
+        return (
+            f"有 {len(cleaned)} 个单元格（{columns}）含有看不见的字符"
+            "（零宽空格、文字方向控制符、字节顺序标记、不换行空格等），"
+            f"已删除（不换行空格换成普通空格）后再计算，以免看起来相同的网点或人员被分开统计：{'、'.join(places)}{more}。"
+        )
 
     @property
     def total_rows(self) -> int:
@@ -133,6 +150,14 @@ def region_from_rows(snapshot: Snapshot, roster: Roster) -> tuple[str, str]:
     return region, source
 
 
+def check_region(snapshot: Snapshot, region: str | None) -> str | None:
+    """The region asked for, trimmed, or None for none; ``QuoteError`` for an unknown one."""
+    region = (region or "").strip() or None
+    if region is not None and (region not in snapshot.regions or region == "000000"):
+        raise QuoteError("region", f"未知地区代码“{region[:12]}”，请从地区列表中选择。", "unknown_region", 404)
+    return region
+
+
 def run(
     data: bytes,
     snapshot: Snapshot,
@@ -141,10 +166,7 @@ def run(
     progress: Callable[[int, int], None] | None = None,
 ) -> Outcome:
     """Read and price a roster. Raises ``RosterFileError`` for an unusable file, ``QuoteError`` for a bad region."""
-    if region:
-        region = region.strip()
-        if region not in snapshot.regions or region == "000000":
-            raise QuoteError("region", f"未知地区代码“{region[:12]}”，请从地区列表中选择。", "unknown_region", 404)
+    region = check_region(snapshot, region)
     roster = read_roster(data, limits, progress)
     source = "按指定地区测算"
     if not region:

@@ -1,38 +1,37 @@
-"""Routes: the template, the batch (workbook or JSON summary) and the page ``/outlets``.
+"""Routes: the template, the batch and its job (API and page), the page ``/outlets``.
 
-The two API routes live under /api/v1 and answer errors in the JSON shape of ``service.errors``
-(a ``QuoteError`` with field "file" or "region"); they are added to the OpenAPI document when the
-blueprint is registered.
+An upload gets the cheap checks in the request (an unusable file is answered at once), then becomes a
+background job (``jobs``): the API answers 202 with the job's address to poll, the page sends the browser
+to the job's page, which shows a progress bar until the summary and the result are there. The API routes
+live under /api/v1 and answer errors in the JSON shape of ``service.errors`` (a ``QuoteError`` with field
+"file" or "region"); they are added to the OpenAPI document when the blueprint is registered.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
 import re
-import secrets
-import tempfile
-import time
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
+from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
 from flask.blueprints import BlueprintSetupState
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
 from calc.quote import QuoteError
 from service.db import snapshot
-from service.outlets.job import DEFAULT_REGION, Outcome, run
-from service.outlets.report import write_result, write_template
-from service.outlets.roster import Limits, RosterFileError
+from service.errors import json_error
+from service.outlets.job import DEFAULT_REGION, check_region
+from service.outlets.jobs import DONE, FAILED, Busy, OutletJob, jobs, view, with_decimals
+from service.outlets.report import write_template
+from service.outlets.roster import Limits, RosterFileError, open_roster
 from service.present import XLSX
 
 bp = Blueprint("outlets", __name__)
 JSON_ERRORS_SHOWN = 1000
 PAGE_ERRORS_SHOWN = 20
 RESULT_NAME = "快递网点工伤保险测算结果.xlsx"
-RESULT_KEEP_SECONDS = 3600
+REFRESH_SECONDS = 2  # the job page reloads itself this often while the job runs (without JavaScript)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{24}")
 
 
@@ -53,40 +52,41 @@ def _upload() -> bytes:
     return data
 
 
-def _run(data: bytes, region: str | None) -> Outcome:
+def _submit(data: bytes, region: str | None) -> str:
+    """The cheap checks in the request (bytes, zip, sizes, rows counted on the XML, region), then a job."""
+    region = check_region(snapshot(), region)
     try:
-        return run(data, snapshot(), limits(), region or None)
+        opened = open_roster(data, limits())
     except RosterFileError as error:
         raise QuoteError("file", error.message, error.code, error.status) from None
+    return jobs().submit(data, region, opened.filled_rows)
 
 
-def _result_file(outcome: Outcome) -> Response:
-    """The workbook goes through a temporary file, not memory (send_file closes it)."""
-    handle = tempfile.TemporaryFile()  # noqa: SIM115
-    write_result(outcome, handle)
-    handle.seek(0)
-    return send_file(handle, mimetype=XLSX, as_attachment=True, download_name=RESULT_NAME)
+def _busy(error: Busy, page: bool = False) -> Response:
+    if page:
+        response = Response(render_template("error.html", status=503, message=error.message), 503)
+    else:
+        response = json_error(503, "busy", error.message, "file")
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
-def _results_dir() -> Path:
-    directory = Path(current_app.instance_path) / "outlet_results"
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+def _job_or_404(job_id: str, files: bool = False) -> OutletJob:
+    job = jobs().get(job_id, files) if TOKEN.fullmatch(job_id) else None
+    if job is None:
+        error = NotFound()
+        error.zh_message = "找不到这项测算任务：结果已过期（保留1小时）或地址有误，请重新上传花名册。"  # type: ignore[attr-defined]
+        raise error
+    return job
 
 
-def _keep_result(outcome: Outcome) -> str:
-    """Keep the page's result for a while so that it can be downloaded without uploading again."""
-    directory = _results_dir()
-    cutoff = time.time() - RESULT_KEEP_SECONDS
-    for old in directory.glob("*.xlsx"):
-        with contextlib.suppress(OSError):  # another worker may have removed it already
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-    token = secrets.token_urlsafe(18)
-    partial = directory / f"{token}.part"
-    write_result(outcome, str(partial))
-    partial.replace(directory / f"{token}.xlsx")  # never a half-written file under the served name
-    return token
+def _job_json(job: OutletJob) -> dict[str, Any]:
+    data = view(job)
+    data["url"] = url_for("outlets.job_api", job_id=job.id)
+    data["page"] = url_for("outlets.job_page", job_id=job.id)
+    if job.status == DONE:
+        data["result_url"] = url_for("outlets.job_result", job_id=job.id)
+    return data
 
 
 @bp.get("/api/v1/outlets/template")
@@ -98,48 +98,101 @@ def template() -> Response:
 
 
 @bp.post("/api/v1/outlets/batch")
-def batch() -> Response | dict[str, Any]:
-    outcome = _run(_upload(), request.form.get("region"))
-    if request.args.get("format") == "json":
-        return outcome.summary(JSON_ERRORS_SHOWN)
-    return _result_file(outcome)
+def batch() -> Response | tuple[dict[str, Any], int, dict[str, str]]:
+    """202 and the job's address; a file refused by the cheap checks is answered at once."""
+    try:
+        job_id = _submit(_upload(), request.form.get("region"))
+    except Busy as error:
+        return _busy(error)
+    job = jobs().get(job_id)
+    assert job is not None
+    body = _job_json(job)
+    return body, 202, {"Location": body["url"]}
+
+
+@bp.get("/api/v1/outlets/jobs/<job_id>")
+def job_api(job_id: str) -> dict[str, Any]:
+    return _job_json(_job_or_404(job_id))
+
+
+@bp.get("/api/v1/outlets/jobs/<job_id>/result.xlsx")
+def job_result(job_id: str) -> Response:
+    return _result(_job_or_404(job_id, files=True))
+
+
+def _result(job: OutletJob) -> Response:
+    if job.status != DONE or job.result is None:
+        error = NotFound()
+        error.zh_message = "结果尚未生成：请等测算完成后再下载。"  # type: ignore[attr-defined]
+        raise error
+    return send_file(io.BytesIO(job.result), mimetype=XLSX, as_attachment=True, download_name=RESULT_NAME)
+
+
+def _context() -> dict[str, Any]:
+    return {
+        "regions": [r for code, r in sorted(snapshot().regions.items()) if code != "000000"],
+        "region": request.form.get("region") or "",
+        "default": DEFAULT_REGION,
+    }
 
 
 @bp.route("/outlets", methods=["GET", "POST"])
 def page() -> str | Response | tuple[str, int]:
-    regions = [r for code, r in sorted(snapshot().regions.items()) if code != "000000"]
-    context: dict[str, Any] = {
-        "regions": regions,
-        "region": request.form.get("region") or "",
-        "default": DEFAULT_REGION,
-    }
+    context = _context()
     if request.method == "GET":
         return render_template("outlets.html", **context)
     try:
-        outcome = _run(_upload(), context["region"])
+        job_id = _submit(_upload(), context["region"])
     except QuoteError as error:
         return render_template("outlets.html", error=error.message, **context), error.status
-    summary = outcome.summary(PAGE_ERRORS_SHOWN)
-    return render_template("outlets.html", summary=summary, token=_keep_result(outcome), **context)
+    except Busy as error:
+        return _busy(error, page=True)
+    return redirect(url_for("outlets.job_page", job_id=job_id), 303)
+
+
+@bp.get("/outlets/jobs/<job_id>")
+def job_page(job_id: str) -> str:
+    """The job's page: a progress bar that refreshes itself while it runs, the summary and download when done."""
+    job = _job_or_404(job_id)
+    context = _context()
+    data = view(job)
+    if job.status == DONE and "summary" in data:
+        summary = with_decimals(data["summary"])
+        summary["errors"] = summary["errors"][:PAGE_ERRORS_SHOWN]
+        summary["errors_shown"] = len(summary["errors"])
+        return render_template("outlets.html", summary=summary, token=job.id, job=data, **context)
+    if job.status == FAILED:
+        return render_template("outlets.html", error=job.error_message, job=data, **context)
+    return render_template("outlets.html", job=data, refresh=REFRESH_SECONDS, **context)
 
 
 @bp.get("/outlets/results/<token>.xlsx")
 def result(token: str) -> Response:
-    if not TOKEN.fullmatch(token):
-        abort(404)
-    path = _results_dir() / f"{token}.xlsx"
-    if not path.is_file():
-        error = NotFound()
-        error.zh_message = "结果已过期或不存在（保留1小时），请重新上传花名册。"  # type: ignore[attr-defined]
-        raise error
-    return send_file(path, mimetype=XLSX, as_attachment=True, download_name=RESULT_NAME)
+    return _result(_job_or_404(token, files=True))
 
 
 _FILE_ERRORS = {"$ref": "#/components/schemas/ApiError"}
+_JOB = {
+    "type": "object",
+    "required": ["id", "status", "status_label", "rows_total", "rows_read", "rows_priced", "url"],
+    "properties": {
+        "id": {"type": "string"},
+        "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+        "status_label": {"type": "string"},
+        "rows_total": {"type": "integer", "description": "上传时按文件统计的有内容的行数（含表头）"},
+        "rows_read": {"type": "integer"},
+        "rows_priced": {"type": "integer"},
+        "url": {"type": "string"},
+        "page": {"type": "string"},
+        "result_url": {"type": "string", "description": "完成后：结果工作簿"},
+        "summary": {"type": "object", "description": "完成后：计数、各网点合计、错误（前1000处）"},
+        "error": {"type": "object", "description": "失败时：原因（与接口错误同一形式）"},
+    },
+}
 
 
 def _document(state: BlueprintSetupState) -> None:
-    """Add the two routes to the OpenAPI document of ``service.api`` (when that API is present)."""
+    """Add the routes to the OpenAPI document of ``service.api`` (when that API is present)."""
     apis = state.app.extensions.get("flask-smorest", {}).get("apis", {})
     api = apis.get("", {}).get("ext_obj")
     if api is None:
@@ -170,11 +223,8 @@ def _document(state: BlueprintSetupState) -> None:
         operations={
             "post": {
                 "summary": "上传快递员花名册，测算每人工伤保险费、各网点合计及错误行",
-                "description": "默认返回结果工作簿（明细、汇总、错误、参数四张表）；?format=json 返回摘要。",
+                "description": "文件先做快速检查（格式、大小、行数），通过后在后台测算：返回 202 和任务地址。",
                 "tags": ["outlets"],
-                "parameters": [
-                    {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json"]}}
-                ],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -196,12 +246,45 @@ def _document(state: BlueprintSetupState) -> None:
                     },
                 },
                 "responses": {
-                    "200": {
-                        "description": "结果工作簿，或 JSON 摘要（计数、各网点合计、错误）",
-                        "content": {XLSX: {}, "application/json": {"schema": {"type": "object"}}},
+                    "202": {
+                        "description": "已接收，后台测算：url 供轮询进度，完成后 result_url 下载结果",
+                        "headers": {"Location": {"schema": {"type": "string"}, "description": "任务地址"}},
+                        "content": {"application/json": {"schema": _JOB}},
                     },
                     **errors,
+                    "503": {
+                        "description": "系统繁忙，请按 Retry-After 秒后重试",
+                        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                        "content": {"application/json": {"schema": _FILE_ERRORS}},
+                    },
                 },
+            }
+        },
+    )
+    job_id = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    not_found = {"description": "任务不存在或已过期", "content": {"application/json": {"schema": _FILE_ERRORS}}}
+    api.spec.path(
+        rule=rules["outlets.job_api"],
+        operations={
+            "get": {
+                "summary": "批量测算任务的进度（已读取、已测算行数）与结果（摘要、下载地址）或失败原因",
+                "tags": ["outlets"],
+                "parameters": [job_id],
+                "responses": {
+                    "200": {"description": "任务", "content": {"application/json": {"schema": _JOB}}},
+                    "404": not_found,
+                },
+            }
+        },
+    )
+    api.spec.path(
+        rule=rules["outlets.job_result"],
+        operations={
+            "get": {
+                "summary": "批量测算任务的结果工作簿（明细、汇总、错误、参数四张表）",
+                "tags": ["outlets"],
+                "parameters": [job_id],
+                "responses": {"200": {"description": "结果工作簿", "content": {XLSX: {}}}, "404": not_found},
             }
         },
     )

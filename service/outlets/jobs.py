@@ -1,0 +1,533 @@
+"""The web batch as a background job: huey runs it, a row of ``outlet_job`` says where it stands.
+
+huey keeps its queue in the app's own database (``SqlHuey`` on peewee: SQLite or PostgreSQL, no new
+server). On the embedded SQLite default the app runs huey's consumer in its own process, as threads
+(``OUTLET_JOBS_IN_PROCESS``, on by default for SQLite); on PostgreSQL any number of
+``flask --app wsgi outlets worker`` processes, on any machine that reaches the database, take the jobs.
+
+huey hands a task to one consumer and forgets it. Whether the job was finished is therefore kept here,
+where every process sees it: the upload, the status, rows read and priced, the result workbook or the
+Chinese reason it failed, and a heartbeat written while it runs. A job whose heartbeat stops (its
+process died) is put back in the queue once, or, when it has already been tried ``OUTLET_JOB_ATTEMPTS``
+times, ends with a Chinese message: it is never lost (``sweep``, run by every consumer each minute, at
+its start, and whenever someone looks at that job). Each queueing carries a ticket: only the task with
+the job's current ticket may claim it, so a job is never run twice at once.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from huey import Huey, MemoryHuey, crontab
+from huey.consumer import Consumer
+from huey.contrib.sql_huey import SqlStorage
+from peewee import Database, PostgresqlDatabase, SqliteDatabase
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Mapped, Session, mapped_column, undefer
+
+from rates.store import Base
+
+log = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+PENDING = (QUEUED, RUNNING)
+STATUS_LABELS = {QUEUED: "排队等候", RUNNING: "正在处理", DONE: "已完成", FAILED: "未能完成"}
+INTERNAL = "处理花名册时发生内部错误，已记录：请稍后重新上传；如仍不行，请联系管理员。"
+
+
+class OutletJob(Base):
+    """One uploaded roster on its way to a result workbook."""
+
+    __tablename__ = "outlet_job"
+    __table_args__ = (Index("ix_outlet_job_status", "status", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # last put in huey's queue
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    region: Mapped[str | None] = mapped_column(String(12), nullable=True)
+    # rows counted on the file's XML at the upload (title and header rows too), then the reader's own count
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_priced: Mapped[int] = mapped_column(Integer, default=0)
+    runs: Mapped[int] = mapped_column(Integer, default=0)  # times a process started it
+    ticket: Mapped[int] = mapped_column(Integer, default=0)  # times it was queued
+    # loaded only when asked for (``Jobs.get(..., files=True)``): a poll of the progress needs neither
+    upload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)  # dropped once finished
+    result: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+    summary: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
+    error_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+# huey's own tables (its SqlStorage, renamed huey_*), made by the migrations like every other table
+class HueyTask(Base):
+    __tablename__ = "huey_task"
+    __table_args__ = (Index("ix_huey_task_priority", "priority", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    queue: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    priority: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class HueySchedule(Base):
+    __tablename__ = "huey_schedule"
+    __table_args__ = (Index("ix_huey_schedule_queue", "queue", "timestamp"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    queue: Mapped[str] = mapped_column(String(255))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+
+
+class HueyKV(Base):
+    __tablename__ = "huey_kv"
+    queue: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class HueyCounter(Base):
+    __tablename__ = "huey_counter"
+    queue: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class Storage(SqlStorage):  # type: ignore[misc]
+    """huey's SQL storage on the tables above (its defaults, kv and task, are names too plain to share a schema)."""
+
+    def create_models(self) -> tuple[Any, ...]:
+        models = super().create_models()
+        for model in models:
+            model._meta.set_table_name(f"huey_{model._meta.table_name}")
+        return models
+
+
+class Busy(Exception):
+    """Too many batches waiting: the upload is refused, to be sent again later."""
+
+    retry_after = 60
+    message = "系统繁忙：正在处理的花名册较多，请1分钟后再上传。"
+
+
+@dataclass(frozen=True)
+class Settings:
+    in_process: bool
+    workers: int
+    max_pending: int
+    stale_seconds: float
+    attempts: int
+    keep_seconds: int
+
+    @classmethod
+    def from_config(cls, config: Any, sqlite: bool) -> Settings:
+        """App config keys, or the environment variables of the same name (a worker is started from a shell)."""
+
+        def setting(key: str, default: Any) -> Any:
+            value = config.get(key, os.environ.get(key))
+            return default if value is None or value == "" else value
+
+        in_process = setting("OUTLET_JOBS_IN_PROCESS", None)
+        if isinstance(in_process, str):
+            in_process = in_process.strip().lower() in ("1", "true", "yes", "on")
+        return cls(
+            sqlite if in_process is None else bool(in_process),
+            int(setting("OUTLET_JOB_WORKERS", 1)),
+            int(setting("OUTLET_MAX_PENDING_JOBS", 8)),
+            float(setting("OUTLET_JOB_STALE_SECONDS", 60)),
+            int(setting("OUTLET_JOB_ATTEMPTS", 2)),
+            int(setting("OUTLET_RESULT_KEEP_SECONDS", 3600)),
+        )
+
+
+def peewee_database(url: str) -> Database | None:
+    """The app's database for peewee (huey's storage); None for an in-memory SQLite database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            return None
+        return SqliteDatabase(parsed.database, pragmas={"journal_mode": "wal", "busy_timeout": 30_000})
+    if parsed.get_backend_name() == "postgresql":
+        options = {key: value for key, value in parsed.query.items() if isinstance(value, str)}
+        return PostgresqlDatabase(
+            parsed.database,
+            user=parsed.username,
+            password=parsed.password,
+            host=parsed.host,
+            port=parsed.port,
+            prefer_psycopg3=True,
+            **options,
+        )
+    raise ValueError(f"后台任务不支持该数据库：{parsed.get_backend_name()}")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive datetimes (stored in UTC)."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+class Jobs:
+    """The app's job queue: submit, look at, run, and recover jobs. ``app.extensions["outlet_jobs"]``."""
+
+    def __init__(self, app: Flask):
+        url = app.config["DATABASE_URL"]
+        self.app = app
+        self.settings = Settings.from_config(app.config, make_url(url).get_backend_name() == "sqlite")
+        database = peewee_database(url)
+        self.huey: Huey = (
+            MemoryHuey("outlets", results=False)
+            if database is None
+            else Huey("outlets", results=False, storage_class=Storage, database=database, create_tables=False)
+        )
+        self.task = self.huey.task(name="outlet_batch")(self._execute)
+        self.huey.periodic_task(crontab(minute="*"), name="outlet_sweep")(self.sweep)
+        self.consumer: Consumer | None = None
+        self._consumer_pid = 0
+        self._lock = threading.Lock()
+
+    @property
+    def engine(self) -> Any:
+        return self.app.extensions["rates"].engine
+
+    # ------------------------------------------------------------ the web side
+
+    def submit(self, data: bytes, region: str | None, rows_total: int) -> str:
+        """Store the upload as a queued job and queue it; ``Busy`` when too many are waiting already."""
+        self._forget_old()
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            pending = session.scalar(select(func.count()).select_from(OutletJob).where(OutletJob.status.in_(PENDING)))
+            if (pending or 0) >= self.settings.max_pending:
+                raise Busy()
+            job = OutletJob(
+                id=secrets.token_urlsafe(18),
+                status=QUEUED,
+                created_at=now(),
+                queued_at=now(),
+                region=region or None,
+                rows_total=rows_total,
+                rows_read=0,
+                rows_priced=0,
+                runs=0,
+                ticket=1,
+                upload=data,
+            )
+            session.add(job)
+        self.start_in_process()
+        self.task(job.id, 1)
+        return job.id
+
+    def get(self, job_id: str, files: bool = False) -> OutletJob | None:
+        """The job as it stands, with a stalled one recovered first (its process died)."""
+        job = self._load(job_id, files)
+        if job is not None and job.status in PENDING and self._stalled(job):
+            self.sweep()
+            job = self._load(job_id, files)
+        if job is not None and job.status in PENDING:
+            self.start_in_process()  # jobs left queued by an earlier run of this process are taken now
+        return job
+
+    def _load(self, job_id: str, files: bool = False) -> OutletJob | None:
+        options = [undefer(OutletJob.upload), undefer(OutletJob.result)] if files else []
+        with Session(self.engine, expire_on_commit=False) as session:
+            return session.get(OutletJob, job_id, options=options)
+
+    def _stalled(self, job: OutletJob) -> bool:
+        limit = now() - timedelta(seconds=self.settings.stale_seconds)
+        if job.status == RUNNING:
+            beat = _aware(job.heartbeat_at)
+            return beat is None or beat < limit
+        queued = _aware(job.queued_at)
+        return queued is not None and queued < limit and not self._queued_in_huey(job)
+
+    def _queued_in_huey(self, job: OutletJob) -> bool:
+        try:
+            return any(task.args == (job.id, job.ticket) for task in self.huey.pending())
+        except Exception:  # an unreadable queue entry: assume it is there rather than queue twice
+            log.exception("reading huey's queue")
+            return True
+
+    def _forget_old(self) -> None:
+        """Finished jobs go after ``OUTLET_RESULT_KEEP_SECONDS`` (their results hold ID numbers)."""
+        cutoff = now() - timedelta(seconds=self.settings.keep_seconds)
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            session.query(OutletJob).filter(
+                OutletJob.status.in_((DONE, FAILED)), OutletJob.finished_at < cutoff
+            ).delete(synchronize_session=False)
+
+    # ------------------------------------------------------------ the consumer
+
+    def start_in_process(self) -> None:
+        """Run huey's consumer as threads of this process (the SQLite default), once."""
+        if not self.settings.in_process or (self.consumer is not None and self._consumer_pid == os.getpid()):
+            return
+        with self._lock:  # a process forked from one that had started it (a preloading server) starts its own
+            if self.consumer is None or self._consumer_pid != os.getpid():
+                consumer = InProcessConsumer(
+                    self.huey, workers=self.settings.workers, worker_type="thread", max_delay=0.5
+                )
+                consumer.start()
+                self.consumer, self._consumer_pid = consumer, os.getpid()
+
+    def stop(self, graceful: bool = True) -> None:
+        if self.consumer is not None:
+            self.consumer.stop(graceful=graceful)
+            self.consumer = None
+
+    def worker(self, workers: int) -> Consumer:
+        """A consumer for ``flask outlets worker``: its own process, signals and all."""
+        return self.huey.create_consumer(workers=workers, worker_type="thread", max_delay=2.0)
+
+    # ------------------------------------------------------------ recovery
+
+    def sweep(self) -> None:
+        """Put back in the queue the jobs whose process died, or end them with a Chinese message."""
+        limit = now() - timedelta(seconds=self.settings.stale_seconds)
+        with Session(self.engine, expire_on_commit=False) as session:
+            running = session.execute(
+                select(OutletJob.id, OutletJob.runs, OutletJob.ticket, OutletJob.heartbeat_at).where(
+                    OutletJob.status == RUNNING
+                )
+            ).all()
+            queued = session.execute(
+                select(OutletJob.id, OutletJob.ticket).where(OutletJob.status == QUEUED, OutletJob.queued_at < limit)
+            ).all()
+        for job_id, runs, ticket, beat in running:
+            beat = _aware(beat)
+            if beat is not None and beat >= limit:
+                continue
+            if runs >= self.settings.attempts:
+                message = (
+                    f"处理这份花名册的进程意外中止，已尝试 {runs} 次仍未完成（可能是文件过大或服务器内存不足）："
+                    "请把花名册拆分成几个较小的文件后重新上传。"
+                )
+                self._finish(job_id, ticket, FAILED, error=(503, "interrupted", message), expect=RUNNING)
+                log.warning("outlet job %s ended after %s interrupted runs", job_id, runs)
+            elif self._requeue(job_id, ticket, RUNNING):
+                log.warning("outlet job %s was interrupted (its process stopped); queued again", job_id)
+        if queued:
+            waiting = {task.args for task in self.huey.pending()}
+            for job_id, ticket in queued:
+                if (job_id, ticket) not in waiting and self._requeue(job_id, ticket, QUEUED):
+                    log.warning("outlet job %s was missing from the queue; queued again", job_id)
+
+    def _requeue(self, job_id: str, ticket: int, expect: str) -> bool:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            changed = session.execute(
+                update(OutletJob)
+                .where(OutletJob.id == job_id, OutletJob.ticket == ticket, OutletJob.status == expect)
+                .values(status=QUEUED, ticket=ticket + 1, heartbeat_at=None, queued_at=now())
+            ).rowcount
+        if changed:
+            self.task(job_id, ticket + 1)
+        return bool(changed)
+
+    # ------------------------------------------------------------ running one job
+
+    def _claim(self, job_id: str, ticket: int) -> OutletJob | None:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            changed = session.execute(
+                update(OutletJob)
+                .where(OutletJob.id == job_id, OutletJob.ticket == ticket, OutletJob.status == QUEUED)
+                .values(
+                    status=RUNNING,
+                    runs=OutletJob.runs + 1,
+                    started_at=now(),
+                    heartbeat_at=now(),
+                    rows_read=0,
+                    rows_priced=0,
+                )
+            ).rowcount
+        return self._load(job_id, files=True) if changed else None
+
+    def _finish(
+        self,
+        job_id: str,
+        ticket: int,
+        status: str,
+        *,
+        result: bytes | None = None,
+        summary: str | None = None,
+        error: tuple[int, str, str] | None = None,
+        rows_priced: int | None = None,
+        expect: str = RUNNING,
+    ) -> None:
+        values: dict[str, Any] = {"status": status, "finished_at": now(), "upload": None, "result": result}
+        values["summary"] = summary
+        if rows_priced is not None:
+            values["rows_priced"] = rows_priced
+        if error is not None:
+            values["error_status"], values["error_code"], values["error_message"] = error
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            session.execute(
+                update(OutletJob)
+                .where(OutletJob.id == job_id, OutletJob.ticket == ticket, OutletJob.status == expect)
+                .values(**values)
+            )
+
+    def _execute(self, job_id: str, ticket: int) -> None:
+        """huey's task: read, price and write one roster, saying how far it got."""
+        from calc.quote import QuoteError
+        from service.db import snapshot
+        from service.outlets.job import run
+        from service.outlets.report import write_result
+        from service.outlets.roster import Limits, RosterFileError
+        from service.outlets.views import JSON_ERRORS_SHOWN
+
+        with self.app.app_context():
+            job = self._claim(job_id, ticket)
+            if job is None:  # another ticket owns it now, or it is finished
+                return
+            data = job.upload or b""
+            with self._heartbeat(job_id, ticket, job.rows_total) as progress:
+                try:
+                    outcome = run(data, snapshot(), Limits.from_config(self.app.config), job.region, progress.read)
+                    progress.priced(outcome.accepted + outcome.rejected)
+                    buffer = io.BytesIO()
+                    write_result(outcome, buffer)
+                    summary = json.dumps(outcome.summary(JSON_ERRORS_SHOWN), ensure_ascii=False, default=str)
+                except (RosterFileError, QuoteError) as error:
+                    failure = (error.status, error.code, error.message)
+                    self._finish(job_id, ticket, FAILED, error=failure)
+                    return
+                except Exception:
+                    log.exception("outlet job %s failed", job_id)
+                    self._finish(job_id, ticket, FAILED, error=(500, "internal", INTERNAL))
+                    return
+            rows = outcome.accepted + outcome.rejected
+            self._finish(job_id, ticket, DONE, result=buffer.getvalue(), summary=summary, rows_priced=rows)
+
+    @contextmanager
+    def _heartbeat(self, job_id: str, ticket: int, total: int) -> Iterator[Progress]:
+        """Progress counted in memory and written, with the heartbeat, every few seconds by a small thread."""
+        progress = Progress(total)
+        stop = threading.Event()
+        interval = max(0.2, min(5.0, self.settings.stale_seconds / 4))
+
+        def beat() -> None:
+            while not stop.wait(interval):
+                self._write_progress(job_id, ticket, progress)
+
+        thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:6]}", daemon=True)
+        thread.start()
+        try:
+            yield progress
+        finally:
+            stop.set()
+            thread.join()
+            self._write_progress(job_id, ticket, progress)
+
+    def _write_progress(self, job_id: str, ticket: int, progress: Progress) -> None:
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                session.execute(
+                    update(OutletJob)
+                    .where(OutletJob.id == job_id, OutletJob.ticket == ticket, OutletJob.status == RUNNING)
+                    .values(
+                        heartbeat_at=now(),
+                        rows_total=progress.total,
+                        rows_read=progress.rows_read,
+                        rows_priced=progress.rows_priced,
+                    )
+                )
+        except Exception:  # a busy database must not end the job: the next beat tries again
+            log.exception("writing the progress of outlet job %s", job_id)
+
+
+class Progress:
+    """Rows read and priced so far, reported by the roster reader (``read``) and after pricing."""
+
+    def __init__(self, total: int):
+        self.total, self.rows_read, self.rows_priced = total, 0, 0
+
+    def read(self, step: int, total: int) -> None:
+        self.rows_read += step
+        self.total = total
+
+    def priced(self, rows: int) -> None:
+        self.rows_read = max(self.rows_read, self.total)
+        self.rows_priced = rows
+
+
+class InProcessConsumer(Consumer):  # type: ignore[misc]
+    """huey's consumer as threads of the app's process: the app's server owns the signals, not huey."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+def view(job: OutletJob) -> dict[str, Any]:
+    """A job as the API and the page show it (the summary's money back as Decimal for the page's formats)."""
+    data: dict[str, Any] = {
+        "id": job.id,
+        "status": job.status,
+        "status_label": STATUS_LABELS[job.status],
+        "rows_total": job.rows_total,
+        "rows_read": min(job.rows_read, job.rows_total) if job.rows_total else job.rows_read,
+        "rows_priced": job.rows_priced,
+    }
+    if job.summary:
+        data["summary"] = json.loads(job.summary)
+    if job.status == FAILED:
+        data["error"] = {
+            "status": job.error_status,
+            "code": job.error_code,
+            "field": "file" if job.error_code != "unknown_region" else "region",
+            "message": job.error_message,
+        }
+    return data
+
+
+def with_decimals(summary: dict[str, Any]) -> dict[str, Any]:
+    for total in [summary["total"], *summary["outlets"]]:
+        total["amount"] = Decimal(str(total["amount"]))
+    return summary
+
+
+def jobs() -> Jobs:
+    from flask import current_app
+
+    return current_app.extensions["outlet_jobs"]
+
+
+def init_app(app: Flask) -> None:
+    manager = Jobs(app)
+    app.extensions["outlet_jobs"] = manager
+    if manager.settings.in_process:
+        with Session(manager.engine) as session:
+            left = session.scalar(select(OutletJob.id).where(OutletJob.status.in_(PENDING)).limit(1))
+        if left is not None:  # jobs of an earlier run of the app: take them up (and recover the interrupted)
+            manager.start_in_process()
+            manager.sweep()
