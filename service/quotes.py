@@ -13,7 +13,6 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-import xlsxwriter
 from sqlalchemy import DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -75,6 +74,8 @@ def view(row: IssuedQuote) -> dict[str, Any]:
 
 def workbook(data: dict[str, Any], part_labels: dict[str, str]) -> bytes:
     """The quote as .xlsx: amounts as numbers formatted to the fen, every user text written as text."""
+    import xlsxwriter  # here: every start is spared it
+
     quote, buffer = data["quote"], io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})
     sheet = book.add_worksheet("测算单")

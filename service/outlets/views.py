@@ -14,7 +14,7 @@ import secrets
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, send_file
 from flask.blueprints import BlueprintSetupState
@@ -23,10 +23,13 @@ from werkzeug.exceptions import NotFound
 
 from calc.quote import QuoteError
 from service.db import snapshot
-from service.outlets.job import DEFAULT_REGION, Outcome, run
-from service.outlets.report import write_result, write_template
 from service.outlets.roster import Limits, RosterFileError
 from service.present import XLSX
+
+# The engine (numpy, pandas) and the workbook writer are imported by the routes that use them, so
+# that a process that never prices a roster (a CLI call, a worker serving the API) is spared them.
+if TYPE_CHECKING:
+    from service.outlets.job import Outcome
 
 bp = Blueprint("outlets", __name__)
 JSON_ERRORS_SHOWN = 1000
@@ -54,6 +57,8 @@ def _upload() -> bytes:
 
 
 def _run(data: bytes, region: str | None) -> Outcome:
+    from service.outlets.job import run
+
     try:
         return run(data, snapshot(), limits(), region or None)
     except RosterFileError as error:
@@ -62,6 +67,8 @@ def _run(data: bytes, region: str | None) -> Outcome:
 
 def _result_file(outcome: Outcome) -> Response:
     """The workbook goes through a temporary file, not memory (send_file closes it)."""
+    from service.outlets.report import write_result
+
     handle = tempfile.TemporaryFile()  # noqa: SIM115
     write_result(outcome, handle)
     handle.seek(0)
@@ -76,6 +83,8 @@ def _results_dir() -> Path:
 
 def _keep_result(outcome: Outcome) -> str:
     """Keep the page's result for a while so that it can be downloaded without uploading again."""
+    from service.outlets.report import write_result
+
     directory = _results_dir()
     cutoff = time.time() - RESULT_KEEP_SECONDS
     for old in directory.glob("*.xlsx"):
@@ -91,6 +100,8 @@ def _keep_result(outcome: Outcome) -> str:
 
 @bp.get("/api/v1/outlets/template")
 def template() -> Response:
+    from service.outlets.report import write_template
+
     buffer = write_template(limits().max_rows)
     # send_file writes the Chinese name as RFC 5987 filename*=UTF-8''..., with an ASCII fallback: a raw
     # UTF-8 header value cannot be sent by a WSGI server (headers are latin-1)
@@ -107,6 +118,8 @@ def batch() -> Response | dict[str, Any]:
 
 @bp.route("/outlets", methods=["GET", "POST"])
 def page() -> str | Response | tuple[str, int]:
+    from service.outlets.job import DEFAULT_REGION
+
     regions = [r for code, r in sorted(snapshot().regions.items()) if code != "000000"]
     context: dict[str, Any] = {
         "regions": regions,
