@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from calc.quote import SCHEMES, QuoteError, QuoteRequest, tier_ratios, tiers
+from calc.quote import SCHEMES, QuoteError, QuoteRequest, tier_ratios
 from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS
 from rates.model import NATIONAL
 from rates.months import Month
@@ -31,8 +31,6 @@ from service.present import (
     XLSX,
     percent,
     quote_answer,
-    tier_data,
-    used_versions,
     version_data,
 )
 
@@ -165,8 +163,8 @@ def decorate(quote: dict[str, Any]) -> dict[str, Any]:
 
 
 def tier_table(snap: Snapshot, region: str, scheme: str, month: Month) -> dict[str, Any]:
-    rows, used = tiers(snap, region, month, scheme)
-    data = schemas.TierSchema(many=True).dump([tier_data(t) for t in rows])
+    answer = current_app.extensions["tier_cache"](snap, region, scheme, month)  # the API's, kept per snapshot
+    data = answer["tiers"]
     top = max((Decimal(t["yearly"]) for t in data), default=Decimal(0))
     span = CHART["width"] - CHART["label"] - CHART["value"]
     for i, tier in enumerate(data):
@@ -177,7 +175,7 @@ def tier_table(snap: Snapshot, region: str, scheme: str, month: Month) -> dict[s
         "year": month.year,
         "month": str(month),
         "rows": data,
-        "references": schemas.VersionSchema(many=True).dump(used_versions(snap, used)),
+        "references": answer["references"],
         "chart": CHART | {"height": CHART["top"] * 2 + len(data) * CHART["row"]},
         "provisional": any(t["provisional"] for t in data),
     }
