@@ -24,7 +24,7 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from calc.quote import QuoteError, QuoteRequest
 from rates.families import FAMILIES
 from rates.months import Month
-from rates.store import NotConfigured
+from rates.store import NotConfigured, Snapshot
 from service import answers, schemas
 from service.db import snapshot
 from service.present import CHINA, version_data
@@ -70,8 +70,8 @@ def _document_errors(*statuses: int):  # type: ignore[no-untyped-def]
     return decorate
 
 
-def _region_or_404(code: str) -> None:
-    if code not in snapshot().regions:
+def _region_or_404(code: str, snap: Snapshot | None = None) -> None:
+    if code not in (snap or snapshot()).regions:
         raise QuoteError("region", f"未知地区代码“{code[:12]}”，请从地区列表中选择。", "unknown_region", 404)
 
 
@@ -203,9 +203,10 @@ class Tiers(MethodView):
     @_document_errors(*ERRORS)
     def get(self, query: dict[str, Any]) -> Response:
         """各缴费档次（60%…300%）的基数、月缴费额与全年缴费额"""
-        _region_or_404(query["region"])
+        snap = snapshot()  # one revision query per request
+        _region_or_404(query["region"], snap)
         cache: answers.Tiers = current_app.extensions["tier_cache"]
-        data = cache.json(snapshot(), query["region"], query["scheme"], query["month"] or current_month())
+        data = cache.json(snap, query["region"], query["scheme"], query["month"] or current_month())
         return current_app.response_class(data, mimetype="application/json")
 
 

@@ -22,6 +22,7 @@ from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
 from service import quotes, schemas
+from service.answers import Data
 from service.api import current_month
 from service.db import snapshot, store
 from service.errors import translate
@@ -171,14 +172,14 @@ def tier_table(snap: Snapshot, region: str, scheme: str, month: Month) -> dict[s
         # drawing only: the bar length in SVG units, proportional to the yearly amount
         tier["bar"] = int(Decimal(tier["yearly"]) * span / top) if top else 0
         tier["y"] = CHART["top"] + i * CHART["row"]
-    return {
-        "year": month.year,
-        "month": str(month),
-        "rows": data,
-        "references": answer["references"],
-        "chart": CHART | {"height": CHART["top"] * 2 + len(data) * CHART["row"]},
-        "provisional": any(t["provisional"] for t in data),
-    }
+    return Data(  # read as attributes by the template, hundreds of times
+        year=month.year,
+        month=str(month),
+        rows=data,
+        references=answer["references"],
+        chart=Data(CHART, height=CHART["top"] * 2 + len(data) * CHART["row"]),
+        provisional=any(t["provisional"] for t in data),
+    )
 
 
 def common() -> dict[str, Any]:
