@@ -125,12 +125,13 @@ def question_pairs() -> list[tuple[str, str, list[str]]]:
     return pairs
 
 
-def start_server(workers: int, env_extra: dict[str, str], db: Path) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", **env_extra}
+def start_server(workers: int, env_extra: dict[str, str], db: Path, probe: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "GC_PROBE_DIR": str(probe), **env_extra}
     env.pop("SHEBAO_ENV", None)
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+    config = ["-c", str(ROOT / "bench" / "gc_probe.py")]  # each worker times its garbage collections
     server = subprocess.Popen(
-        [gunicorn, "-w", str(workers), "-b", f"127.0.0.1:{PORT}", "--log-level", "warning", "wsgi:app"],
+        [gunicorn, *config, "-w", str(workers), "-b", f"127.0.0.1:{PORT}", "--log-level", "warning", "wsgi:app"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -172,13 +173,32 @@ def wrk(seconds: int, connections: int, path: str, script: str | None) -> dict[s
     return {"rps": rps, "p50": latency("50"), "p99": latency("99"), "errors": errors}
 
 
-def run(args: argparse.Namespace) -> tuple[list[tuple[str, int, str, dict[str, float], dict[str, float]]], int]:
+Rows = list[tuple[str, int, str, dict[str, float], dict[str, float]]]
+
+
+def collections(probe: Path) -> dict[str, float]:
+    """The workers' garbage collections over the whole run (see bench/gc_probe.py)."""
+    reports = [json.loads(path.read_text()) for path in probe.glob("*.json")]
+    return {
+        "full": sum(r["count"][2] for r in reports),
+        "full_longest": max((r["longest_ms"][2] for r in reports), default=0.0),
+        "young": sum(r["count"][0] + r["count"][1] for r in reports),
+        "young_longest": max((max(r["longest_ms"][:2]) for r in reports), default=0.0),
+        "tracked": max((r["tracked_objects"] for r in reports), default=0),
+        "frozen": max((r["frozen_objects"] for r in reports), default=0),
+    }
+
+
+def run(args: argparse.Namespace) -> tuple[Rows, int, dict[str, dict[str, float]]]:
     levels = [int(x) for x in args.levels.split(",")]
-    rows = []
+    rows: Rows = []
     distinct = 0
+    collected = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, env_extra in (("on", {}), ("off", {"CALC_CACHE_SIZE": "0"})):
-            server = start_server(args.workers, env_extra, Path(tmp) / f"{label}.sqlite3")
+            probe = Path(tmp) / f"gc-{label}"
+            probe.mkdir()
+            server = start_server(args.workers, env_extra, Path(tmp) / f"{label}.sqlite3", probe)
             try:
                 pairs = question_pairs()
                 distinct = sum(len(t) for _, _, t in pairs) * len(STARTS) * LENGTHS
@@ -199,10 +219,25 @@ def run(args: argparse.Namespace) -> tuple[list[tuple[str, int, str, dict[str, f
             finally:
                 server.send_signal(signal.SIGTERM)
                 server.wait(timeout=30)
-    return rows, distinct
+            collected[label] = collections(probe)
+    return rows, distinct, collected
 
 
-def table(rows: list[tuple[str, int, str, dict[str, float], dict[str, float]]]) -> str:
+def gc_table(collected: dict[str, dict[str, float]]) -> str:
+    lines = [
+        "| answer cache | full collections | longest full (CPU ms) | young collections | longest young (CPU ms) "
+        "| objects tracked at exit | frozen at start |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, c in collected.items():
+        lines.append(
+            f"| {label} | {c['full']:.0f} | {c['full_longest']:.1f} | {c['young']:.0f} | {c['young_longest']:.1f} "
+            f"| {c['tracked']:,.0f} | {c['frozen']:,.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def table(rows: Rows) -> str:
     lines = [
         "| answer cache | connections | endpoint | req/s | ratio to floor | p50 ms | p99 ms | p99 / p50 | errors |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|",
@@ -225,15 +260,15 @@ def main() -> None:
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
-    rows, distinct = run(args)
-    text = table(rows)
-    print(text)
+    rows, distinct, collected = run(args)
+    text, pauses = table(rows), gc_table(collected)
+    print(text, pauses, sep="\n\n")
     if args.write_docs:
         command = " ".join([".venv/bin/python bench/load.py", *sys.argv[1:]])
-        write_section(HEADING, section(command, args, distinct, text))
+        write_section(HEADING, section(command, args, distinct, text, pauses))
 
 
-def section(command: str, args: argparse.Namespace, distinct: int, text: str) -> str:
+def section(command: str, args: argparse.Namespace, distinct: int, text: str, pauses: str) -> str:
     return f"""
 {measured(command)}: gunicorn with {args.workers} sync workers and wrk (Debian's package) share the
 machine's cores, all on 127.0.0.1, with a fresh SQLite database; wrk runs {args.seconds} s per row
@@ -252,6 +287,13 @@ compare ratios within one run.
 - **answer cache off**: a second server with `CALC_CACHE_SIZE=0`, every calculation priced afresh.
 
 {text}
+
+Garbage collections in the workers over the whole run (all levels; `bench/gc_probe.py` times each
+collection from gunicorn's `post_fork`, in CPU time of the worker, so that other processes on the
+machine do not count): the full ones stop a request for as long as they walk every object alive,
+which is what a p99 sees.
+
+{pauses}
 
 Targets (issue 14): tiers ≥ 0.6 of the floor, the 测算 page ≥ 0.25, uncached calculations (cache off)
 ≥ 0.6, p99 within 3 x p50 at every level with the cache on, zero errors.
