@@ -13,7 +13,7 @@ running service what to ask (the regions of /api/v1/regions, and for each the ti
     37,000 different bodies with today's four regions, far more than the answer cache keeps;
   - GET /api/v1/tiers, region and scheme x month (2024-01 to 2026-12);
   - GET / with a result (the 测算 page most people see: the priced months and the tier table),
-    the same mix as the calculations;
+    the same mix with questions of up to a year (the form's default question is a calendar year);
   - and, on a second server with the answer cache off (CALC_CACHE_SIZE=0), the varied calculations
     again: every one parsed, priced and encoded.
 
@@ -46,6 +46,7 @@ HEADING = "## Load: every answer against the framework's floor (issues 6 and 14)
 TIERED = ("flexible_pension", "flexible_medical")
 STARTS = [f"2025-{m:02d}" for m in range(1, 13)]
 LENGTHS = 31
+PAGE_LENGTHS = 12  # the form asks for a calendar year by default: pages of up to a year
 TIER_MONTHS = [f"{y}-{m:02d}" for y in (2024, 2025, 2026) for m in range(1, 13)]
 
 # Lua: every wrk thread seeds its own generator (otherwise both threads draw the same sequence).
@@ -101,7 +102,7 @@ request = function()
   local pair = pick(pairs_)
   local first = pick(starts)
   return wrk.format("GET", string.format("/?region=%s&scheme=%s&start=%s&end=%s&basis=ratio&base_ratio=%s",
-    pair[1], pair[2], first, month_after(first, math.random(0, {LENGTHS - 1})), pick(pair[3])))
+    pair[1], pair[2], first, month_after(first, math.random(0, {PAGE_LENGTHS - 1})), pick(pair[3])))
 end
 """
     return {"calculate": calculate, "tiers": tiers, "page": page}
@@ -282,8 +283,9 @@ compare ratios within one run.
   (2025-01 to 2025-12) x length (1 to 31 months), drawn per request: {distinct:,} different bodies,
   so the per-process answer cache (4,096) rarely holds the question asked;
 - **tiers**: region and scheme x month (2024-01 to 2026-12);
-- **测算 page**: `GET /?region=...&start=...&end=...&base_ratio=...` with the same mix: the priced
-  months, the tier table with its chart, the sources;
+- **测算 page**: `GET /?region=...&start=...&end=...&base_ratio=...`, the same mix with lengths of 1
+  to 12 months (the form's default question is a calendar year): the priced months, the tier table
+  with its chart, the sources;
 - **answer cache off**: a second server with `CALC_CACHE_SIZE=0`, every calculation priced afresh.
 
 {text}

@@ -155,14 +155,14 @@ class Data(dict[str, Any]):
 
 
 class _Kept:
-    """A bounded, thread-safe memo of bytes by key."""
+    """A bounded, thread-safe memo of bytes (or text) by key: nothing the garbage collector walks."""
 
     def __init__(self, size: int):
-        self._kept: LRUCache[Hashable, bytes] = LRUCache(maxsize=max(size, 1))
+        self._kept: LRUCache[Hashable, Any] = LRUCache(maxsize=max(size, 1))
         self._lock = threading.Lock()  # LRUCache reorders itself on every read
         self.size = size
 
-    def get(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
         if not self.size:
             return make()
         with self._lock:
@@ -178,7 +178,8 @@ class Answers(_Kept):
     """Calculations already answered under a snapshot, as bytes (``CALC_CACHE_SIZE``; 0: none kept)."""
 
     def json(self, snapshot: Snapshot, request: QuoteRequest) -> bytes:
-        return self.get((snapshot, request), lambda: quote_json(snapshot, request))
+        data: bytes = self.get((snapshot, request), lambda: quote_json(snapshot, request))
+        return data
 
     def __call__(self, snapshot: Snapshot, request: QuoteRequest) -> dict[str, Any]:
         """The answer as data (for the pages): a fresh copy each time, so a page may change it freely."""
@@ -187,10 +188,14 @@ class Answers(_Kept):
 
 
 class Tiers(_Kept):
-    """Tier tables by (snapshot, region, scheme, month), as the API's bytes (``TIERS_CACHE_SIZE``)."""
+    """Tier tables by (snapshot, region, scheme, month), as the API's bytes (``TIERS_CACHE_SIZE``).
+
+    The pages keep their drawing of a table here too (``pages.tier_section``), under keys of their own.
+    """
 
     def json(self, snapshot: Snapshot, region: str, scheme: str, month: Month) -> bytes:
-        return self.get((snapshot, region, scheme, month), lambda: tiers_json(snapshot, region, scheme, month))
+        data: bytes = self.get((snapshot, region, scheme, month), lambda: tiers_json(snapshot, region, scheme, month))
+        return data
 
     def __call__(self, snapshot: Snapshot, region: str, scheme: str, month: Month) -> dict[str, Any]:
         data: dict[str, Any] = json.loads(self.json(snapshot, region, scheme, month), object_hook=Data)

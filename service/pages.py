@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -22,7 +23,7 @@ from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
 from service import quotes, schemas
-from service.answers import Data
+from service.answers import Data, Tiers
 from service.api import current_month
 from service.db import snapshot, store
 from service.errors import translate
@@ -182,6 +183,22 @@ def tier_table(snap: Snapshot, region: str, scheme: str, month: Month) -> dict[s
     )
 
 
+def tier_section(snap: Snapshot, region: str, scheme: str, month: Month, chosen: str | None) -> Markup:
+    """The tier comparison as HTML: the same for everyone asking there and then, so drawn once per snapshot.
+
+    Half of the 测算 page's rendering; kept beside the API's tier tables (the same snapshot key, so a
+    publication never leaves an old table on the page).
+    """
+    cache: Tiers = current_app.extensions["tier_cache"]
+
+    def draw() -> str:
+        table = tier_table(snap, region, scheme, month)
+        return render_template("pages/_tiers.html", tiers=table, region=region, chosen=chosen, **common())
+
+    # render_template's output, every value in it escaped by the template: safe to insert as it is
+    return Markup(cache.get(("html", snap, region, scheme, month, chosen), draw))  # noqa: S704
+
+
 def common() -> dict[str, Any]:
     return {"part_labels": PART_LABELS, "provisional_label": PROVISIONAL_LABEL, "trust_labels": TRUST_LABELS}
 
@@ -196,7 +213,7 @@ def calculate() -> tuple[str, int] | str:
         return render_template("pages/calculate.html", **form_context(snap, defaults(), {}), **common())
     values = typed(request.args)
     body, errors = load_request(values)
-    result = tier = None
+    result = tiers_html = None
     tier_error = None
     if body is not None:
         try:
@@ -205,12 +222,16 @@ def calculate() -> tuple[str, int] | str:
             errors = {error.field: error.message}
     if body is not None and body["scheme"] in TIERED and body["region"] in snap.regions:
         try:
-            tier = tier_table(snap, body["region"], body["scheme"], body["start"])
+            chosen = values["base_ratio"] if values["basis"] == "ratio" else None
+            tiers_html = tier_section(snap, body["region"], body["scheme"], body["start"], chosen)
         except QuoteError as error:
             tier_error = error.message
     context = form_context(snap, values, errors) | common()
     status = 200 if not errors else 422
-    return render_template("pages/calculate.html", result=result, tiers=tier, tier_error=tier_error, **context), status
+    page = render_template(
+        "pages/calculate.html", result=result, tiers_html=tiers_html, tier_error=tier_error, **context
+    )
+    return page, status
 
 
 # ---------------------------------------------------------------- 窗口
