@@ -2,7 +2,8 @@
 
     gunicorn -c bench/gc_probe.py ... wsgi:app      (GC_PROBE_DIR names where the figures go)
 
-A collection stops the worker's request for as long as it walks the objects alive; the longest
+Counted from the moment the app is built and frozen (``wsgi.py``), that is while serving. A
+collection stops the worker's request for as long as it walks the objects alive; the longest
 pauses are what the p99 latency sees. Each worker writes, when it exits, the number of collections
 and the longest and total pause of each generation (CPU time of the worker's thread, so that other
 processes on a busy machine do not count) to GC_PROBE_DIR/<pid>.json.
@@ -22,6 +23,8 @@ _stats: dict[str, list[float]] = {"count": [0, 0, 0], "longest_ms": [0.0, 0.0, 0
 
 
 def _time_collection(phase: str, info: dict[str, Any]) -> None:
+    if not gc.get_freeze_count():
+        return  # still building the app (imports, create_app): wsgi.py freezes it when done; serving counts
     if phase == "start":
         _started[0] = time.thread_time()
         return
