@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import threading
@@ -154,6 +155,39 @@ class Data(dict[str, Any]):
             raise AttributeError(name) from None
 
 
+_tokens: weakref.WeakKeyDictionary[Snapshot, int] = weakref.WeakKeyDictionary()
+_counter = itertools.count(1)
+
+
+def snapshot_token(snapshot: Snapshot) -> int:
+    """A number for this snapshot object that no other snapshot ever gets (unlike ``id()``).
+
+    Keys made of it, strings, numbers and Decimals hold no object the garbage collector tracks
+    (a snapshot in every key kept each key tuple tracked: thousands of them, walked by every full
+    collection). A publication makes a new snapshot, so a new token: kept answers are never stale.
+    """
+    with _encoded_lock:
+        token = _tokens.get(snapshot)
+        if token is None:
+            token = _tokens[snapshot] = next(_counter)
+    return token
+
+
+def request_key(snapshot: Snapshot, request: QuoteRequest) -> tuple[Any, ...]:
+    """The question as plain atoms (equal requests give equal keys, as the dataclass compares them)."""
+    return (
+        snapshot_token(snapshot),
+        request.region,
+        request.scheme,
+        request.start.index(),
+        request.end.index(),
+        request.base_ratio,
+        request.base,
+        request.headcount,
+        request.factor,
+    )
+
+
 class _Kept:
     """A bounded, thread-safe memo of bytes (or text) by key: nothing the garbage collector walks."""
 
@@ -178,7 +212,7 @@ class Answers(_Kept):
     """Calculations already answered under a snapshot, as bytes (``CALC_CACHE_SIZE``; 0: none kept)."""
 
     def json(self, snapshot: Snapshot, request: QuoteRequest) -> bytes:
-        data: bytes = self.get((snapshot, request), lambda: quote_json(snapshot, request))
+        data: bytes = self.get(request_key(snapshot, request), lambda: quote_json(snapshot, request))
         return data
 
     def __call__(self, snapshot: Snapshot, request: QuoteRequest) -> dict[str, Any]:
@@ -194,7 +228,8 @@ class Tiers(_Kept):
     """
 
     def json(self, snapshot: Snapshot, region: str, scheme: str, month: Month) -> bytes:
-        data: bytes = self.get((snapshot, region, scheme, month), lambda: tiers_json(snapshot, region, scheme, month))
+        key = (snapshot_token(snapshot), region, scheme, month.index())
+        data: bytes = self.get(key, lambda: tiers_json(snapshot, region, scheme, month))
         return data
 
     def __call__(self, snapshot: Snapshot, region: str, scheme: str, month: Month) -> dict[str, Any]:

@@ -135,7 +135,7 @@ class BodyCache:
     MAX_BODY = 4096
 
     def __init__(self, size: int):
-        self._answers: LRUCache[tuple[Any, bytes], bytes] = LRUCache(maxsize=size)
+        self._answers: LRUCache[tuple[int, bytes], bytes] = LRUCache(maxsize=size)
         self._lock = threading.Lock()  # LRUCache reorders itself on every read
 
     def respond(self, view: Callable[[], Response]) -> Response:
@@ -143,7 +143,7 @@ class BodyCache:
         if not is_json_request(request) or length is None or length > self.MAX_BODY:
             return view()  # refused by the parser in the one error shape, or too unusual to keep
         g.calc_snapshot = snap = snapshot()  # the view prices on this one: one revision query per request
-        key = (snap, hashlib.blake2b(request.get_data(cache=True), digest_size=16).digest())
+        key = (answers.snapshot_token(snap), hashlib.blake2b(request.get_data(cache=True), digest_size=16).digest())
         with self._lock:
             data = self._answers.get(key)
         if data is not None:

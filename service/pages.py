@@ -23,7 +23,7 @@ from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
 from service import quotes, schemas
-from service.answers import Data, Tiers
+from service.answers import Data, Tiers, snapshot_token
 from service.api import current_month
 from service.db import snapshot, store
 from service.errors import translate
@@ -196,7 +196,8 @@ def tier_section(snap: Snapshot, region: str, scheme: str, month: Month, chosen:
         return render_template("pages/_tiers.html", tiers=table, region=region, chosen=chosen, **common())
 
     # render_template's output, every value in it escaped by the template: safe to insert as it is
-    return Markup(cache.get(("html", snap, region, scheme, month, chosen), draw))  # noqa: S704
+    key = ("html", snapshot_token(snap), region, scheme, month.index(), chosen)
+    return Markup(cache.get(key, draw))  # noqa: S704
 
 
 def common() -> dict[str, Any]:

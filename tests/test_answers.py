@@ -223,3 +223,15 @@ def test_a_page_may_change_its_copy_of_a_kept_answer(app: Flask) -> None:
         first = app.extensions["calc_cache"](snap, request)
         first["months"].clear()
         assert len(app.extensions["calc_cache"](snap, request)["months"]) == 2
+
+
+def test_every_snapshot_has_its_own_token(app: Flask) -> None:
+    """Kept answers are keyed by a token per snapshot object: a preview or a publication never shares one."""
+    store = app.extensions["rates"]
+    snap = store.snapshot()
+    preview = snap.with_versions([])  # the same revision number, another snapshot
+    assert answers.snapshot_token(snap) == answers.snapshot_token(store.snapshot())
+    assert answers.snapshot_token(preview) != answers.snapshot_token(snap)
+    request = QuoteRequest("360100", "flexible_pension", Month(2025, 1), Month(2025, 2), base_ratio=Decimal("0.70"))
+    same = QuoteRequest("360100", "flexible_pension", Month(2025, 1), Month(2025, 2), base_ratio=Decimal("0.7"))
+    assert answers.request_key(snap, request) == answers.request_key(snap, same)
