@@ -9,8 +9,9 @@
   garbage collection walks every object alive, and thousands of remembered dicts of strings made
   each one last 100 ms; a bytes object is not even tracked by the collector.
 - ``Tiers``: the tier table is data of a snapshot: priced once per (snapshot, region, scheme, month),
-  for the API as its bytes. A publication makes a new snapshot, and the snapshot itself (not its
-  revision number, which a preview shares) is the key, so a table is never stale.
+  for the API as its bytes. A publication makes a new snapshot, and each snapshot object has its own
+  token in the keys (``snapshot_token``; not its revision number, which a preview shares), so a
+  table is never stale.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import secrets
 import threading
 import weakref
 from collections.abc import Callable, Hashable
@@ -37,9 +39,9 @@ _DUMP_QUOTE = compile_dump(schemas.QuoteSchema(exclude=("references", "months"))
 _DUMP_LINE = compile_dump(schemas.LineSchema())
 _DUMP_TIERS = compile_dump(schemas.TiersSchema())
 # The references are the same few versions in every answer under a snapshot: encoded once, put in
-# the place of this marker (a string no figure, name or month can contain; it sorts where
-# "references" sorts, the keys being sorted as Flask sorts them).
-_MARK = "\x00references\x00"
+# the place of this marker (made afresh by each process, so that no text a user or an administrator
+# typed can contain it; it sits where "references" sorts, the keys being sorted as Flask sorts them).
+_MARK = f"\x00references-{secrets.token_hex(8)}\x00"
 _MARK_JSON = json.dumps(_MARK)
 _encoded: weakref.WeakKeyDictionary[Snapshot, dict[tuple[Hashable, ...], str]] = weakref.WeakKeyDictionary()
 _encoded_lock = threading.Lock()
