@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import numpy as np
-import pandas as pd
 
 from calc.quote import Parameters, QuoteError, QuoteRequest, price, validate
 from calc.rounding import fen
@@ -148,6 +147,8 @@ def _overlapping_duplicates(
     ids: np.ndarray, start: np.ndarray, end: np.ndarray, accepted: np.ndarray, labels: Sequence[int | str]
 ) -> dict[int, tuple[str, str]]:
     """The first registration of an ID is kept; every later one overlapping a kept one is an error."""
+    import pandas as pd  # here, as in each function using it: a process that prices no roster is spared it
+
     candidates = np.flatnonzero(accepted)
     repeated = pd.Series(ids[candidates]).duplicated(keep=False).to_numpy()
     errors: dict[int, tuple[str, str]] = {}
@@ -182,6 +183,8 @@ def price_roster(
     their positions + 1.
     Raises ``QuoteError`` only for what concerns the whole roster (an unknown region).
     """
+    import pandas as pd
+
     _check_region(params, region)
     count = len(ids)
     id_array = np.asarray(ids, dtype=object)
@@ -278,6 +281,8 @@ def outlet_totals(
     outlets: Sequence[str], ids: Sequence[str], result: BatchResult
 ) -> tuple[list[OutletTotal], OutletTotal]:
     """Accepted rows summed per outlet (in order of first appearance) and the grand total."""
+    import pandas as pd
+
     frame = pd.DataFrame(
         {
             "outlet": np.asarray(outlets, dtype=object),

@@ -20,12 +20,9 @@ import zlib
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openpyxl
 import yaml
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
 from rates.families import FAMILIES, TRUST_LABELS
 from rates.loader import _Problem, _StrictLoader, parse_family_document
@@ -33,6 +30,10 @@ from rates.model import Reference, Region, Version
 from rates.months import Month
 from rates.publish import Problem, PublishError, parse_proposal, translate
 from rates.store import Snapshot
+
+if TYPE_CHECKING:  # openpyxl is imported where a workbook is made or read: every start is spared it
+    import openpyxl
+    from openpyxl.worksheet.worksheet import Worksheet
 
 SCOPE_NOTE = "仅含在用版本，不含已更正、已撤回的历史记录"
 MAX_ROWS = 5000  # far more versions than any store holds; a sanity limit on one upload
@@ -285,6 +286,8 @@ def append_text_row(sheet: Worksheet, values: Iterable[Any]) -> None:
 
 
 def _write_sheet(sheet: Worksheet, headings: list[str], rows: Iterable[list[Any]]) -> None:
+    from openpyxl.utils import get_column_letter
+
     append_text_row(sheet, headings)
     for row in rows:
         append_text_row(sheet, row)
@@ -323,6 +326,8 @@ def workbook(versions: list[Version], regions: Mapping[str, Region]) -> bytes:
     slots = max((len(v.references) for v in versions), default=1)
     layout = columns(slots)
     keys = [key for key, _ in layout]
+    import openpyxl
+
     book = openpyxl.Workbook()
     sheet = book.active
     assert sheet is not None
@@ -422,6 +427,8 @@ class _Sheet:
 
     def cell(self, row: int, key: str) -> str:
         if key in self.keys:
+            from openpyxl.utils import get_column_letter
+
             return f"{get_column_letter(self.keys.index(key) + 1)}{row}"
         return f"第{row}行"
 
@@ -470,6 +477,8 @@ def read_workbook(data: bytes, known_regions: Iterable[str] | None = None) -> tu
 
     ``known_regions``: the region codes a row may name (default: those of the workbook's 地区 sheet).
     """
+    import openpyxl
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds (zip, XML, key errors) for a file that is not a workbook

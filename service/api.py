@@ -17,15 +17,15 @@ from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from webargs.flaskparser import is_json_request
 
-from calc.quote import QuoteError, QuoteRequest, tiers
+from calc.quote import QuoteError, QuoteRequest
 from rates.families import FAMILIES
-from rates.store import NotConfigured
-from service import contract, schemas
+from rates.store import NotConfigured, Snapshot
+from service import answers, contract, schemas
 from service.admin import api as admin_api
 from service.apibase import ApiBlueprint, current_month
 from service.contract import ERROR_DESCRIPTIONS, content_refusals
 from service.db import snapshot
-from service.present import quote_answer, tier_data, used_versions, version_data
+from service.present import version_data
 
 SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
 
@@ -51,8 +51,8 @@ def document_errors(*statuses: int, on: Blueprint | None = None):  # type: ignor
 _document_errors = document_errors
 
 
-def _region_or_404(code: str) -> None:
-    if code not in snapshot().regions:
+def _region_or_404(code: str, snap: Snapshot | None = None) -> None:
+    if code not in (snap or snapshot()).regions:
         raise QuoteError("region", f"未知地区代码“{code[:12]}”，请从地区列表中选择。", "unknown_region", 404)
 
 
@@ -116,7 +116,7 @@ class BodyCache:
     MAX_BODY = 4096
 
     def __init__(self, size: int):
-        self._answers: LRUCache[tuple[Any, bytes], str] = LRUCache(maxsize=size)
+        self._answers: LRUCache[tuple[int, bytes], bytes] = LRUCache(maxsize=size)
         self._lock = threading.Lock()  # LRUCache reorders itself on every read
 
     def respond(self, view: Callable[[], Response]) -> Response:
@@ -124,29 +124,44 @@ class BodyCache:
         if not is_json_request(request) or length is None or length > self.MAX_BODY:
             return view()  # refused by the parser in the one error shape, or too unusual to keep
         g.calc_snapshot = snap = snapshot()  # the view prices on this one: one revision query per request
-        key = (snap, hashlib.blake2b(request.get_data(cache=True), digest_size=16).digest())
+        key = (answers.snapshot_token(snap), hashlib.blake2b(request.get_data(cache=True), digest_size=16).digest())
         with self._lock:
-            text = self._answers.get(key)
-        if text is not None:
-            return current_app.response_class(text, mimetype="application/json")
+            data = self._answers.get(key)
+        if data is not None:
+            return current_app.response_class(data, mimetype="application/json")
         response = view()
         if response.status_code == 200:
             with self._lock:
-                self._answers[key] = response.get_data(as_text=True)
+                self._answers[key] = response.get_data()  # bytes: nothing for the garbage collector to walk
         return response
 
 
 def _answered_again(view: Callable[..., Response]) -> Callable[..., Response]:
-    """The app's BodyCache in front of the view (none when CALC_CACHE_SIZE is 0)."""
+    """The app's BodyCache in front of the view (none when CALC_CACHE_SIZE is 0), and the fast path."""
 
     @functools.wraps(view)
     def answer(*args: Any, **kwargs: Any) -> Response:
         cache: BodyCache | None = current_app.extensions["calc_bodies"]
-        if cache is None:
-            return view(*args, **kwargs)
-        return cache.respond(functools.partial(view, *args, **kwargs))
+        full = functools.partial(_plain_answer, functools.partial(view, *args, **kwargs))
+        return full() if cache is None else cache.respond(full)
 
     return answer
+
+
+def _plain_answer(view: Callable[[], Response]) -> Response:
+    """A plainly valid question is answered without the request schema's walk (``answers.fast_request``).
+
+    Anything else goes through the view: the schema, then the same pricing and the same bytes.
+    """
+    length = request.content_length
+    if not is_json_request(request) or length is None or length > BodyCache.MAX_BODY:
+        return view()
+    question = answers.fast_request(request.get_data(cache=True))
+    if question is None:
+        return view()
+    cache: answers.Answers = current_app.extensions["calc_cache"]
+    data = cache.json(g.get("calc_snapshot") or snapshot(), question)
+    return current_app.response_class(data, mimetype="application/json")
 
 
 @blp.route("/calculate")
@@ -158,8 +173,9 @@ class Calculate(MethodView):
     @content_refusals
     def post(self, body: dict[str, Any]) -> Response:
         """按月测算缴费金额（每月使用当月在用的参数版本）"""
-        answer = current_app.extensions["calc_cache"](g.get("calc_snapshot") or snapshot(), QuoteRequest(**body))
-        return current_app.response_class(current_app.json.dumps(answer) + "\n", mimetype="application/json")
+        cache: answers.Answers = current_app.extensions["calc_cache"]
+        data = cache.json(g.get("calc_snapshot") or snapshot(), QuoteRequest(**body))
+        return current_app.response_class(data, mimetype="application/json")
 
 
 @blp.route("/tiers")
@@ -168,20 +184,13 @@ class Tiers(MethodView):
     @blp.response(200, schemas.TiersSchema)
     @_document_errors(*ERRORS)
     @content_refusals
-    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+    def get(self, query: dict[str, Any]) -> Response:
         """各缴费档次（60%…300%）的基数、月缴费额与全年缴费额"""
-        _region_or_404(query["region"])
-        snap, month = snapshot(), query["month"] or current_month()
-        rows, used = tiers(snap, query["region"], month, query["scheme"])
-        return {
-            "region": query["region"],
-            "region_name": snap.regions[query["region"]].name,
-            "scheme": query["scheme"],
-            "month": str(month),
-            "year": month.year,
-            "tiers": [tier_data(t) for t in rows],
-            "references": used_versions(snap, used),
-        }
+        snap = snapshot()  # one revision query per request
+        _region_or_404(query["region"], snap)
+        cache: answers.Tiers = current_app.extensions["tier_cache"]
+        data = cache.json(snap, query["region"], query["scheme"], query["month"] or current_month())
+        return current_app.response_class(data, mimetype="application/json")
 
 
 def swagger_asset(filename: str) -> Response:
@@ -205,10 +214,12 @@ def init_app(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
     )
     app.config.setdefault("CALC_CACHE_SIZE", int(os.environ.get("CALC_CACHE_SIZE", "4096")))
+    app.config.setdefault("TIERS_CACHE_SIZE", int(os.environ.get("TIERS_CACHE_SIZE", "2048")))
     # An answer depends only on the snapshot and the request, and a publication makes a new
     # snapshot, so a remembered answer is never stale; many people ask the same few questions.
     size = app.config["CALC_CACHE_SIZE"]
-    app.extensions["calc_cache"] = functools.lru_cache(maxsize=size)(quote_answer)
+    app.extensions["calc_cache"] = answers.Answers(size)
+    app.extensions["tier_cache"] = answers.Tiers(app.config["TIERS_CACHE_SIZE"])
     app.extensions["calc_bodies"] = BodyCache(size) if size else None
     api = Api(app)
     api.register_blueprint(blp)

@@ -8,9 +8,6 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from rates import transfer
-from rates.loader import ParameterFileError, load_tree
-from rates.publish import PublishError
 from service.db import rates_dir, store
 
 rates_cli = AppGroup("rates", help="参数库：载入与校验参数文件。")
@@ -34,6 +31,10 @@ def load_command(directory: Path | None, workbook: Path | None) -> None:
     """载入参数文件或导出的工作簿（重复载入不会产生重复版本）。"""
     from flask import current_app
 
+    from rates import transfer  # here, as in every command: openpyxl only for the commands that use it
+    from rates.loader import ParameterFileError, load_tree
+    from rates.publish import PublishError
+
     try:
         source = workbook or directory or rates_dir(current_app)
         regions, versions = transfer.read_workbook(source.read_bytes()) if workbook else load_tree(source)
@@ -50,6 +51,8 @@ def load_command(directory: Path | None, workbook: Path | None) -> None:
 @click.option("--xlsx", "workbook", type=click.Path(dir_okay=False, path_type=Path), help="另存一份工作簿（.xlsx）。")
 def export_command(directory: Path, workbook: Path | None) -> None:
     """把在用的参数版本导出为参数文件目录（与 rates/params 格式相同；不含历史记录）。"""
+    from rates import transfer
+
     if directory.exists() and any(directory.iterdir()):
         raise click.ClickException(f"目录 {directory} 不是空目录：请指定一个新目录，以免混入旧文件。")
     snap = store().snapshot()
@@ -68,6 +71,8 @@ def export_command(directory: Path, workbook: Path | None) -> None:
 def check_command(directory: Path | None) -> None:
     """只校验参数文件，不写数据库。"""
     from flask import current_app
+
+    from rates.loader import ParameterFileError, load_tree
 
     try:
         regions, versions = load_tree(directory or rates_dir(current_app))

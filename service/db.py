@@ -41,8 +41,10 @@ def init_app(app: Flask) -> None:
         if store.is_empty():
             store.load(*load_tree(rates_dir(app)))
 
-    # Every start brings the schema up to date; processes starting together take turns.
-    migrate.upgrade(engine, then=seed)
+    # Every start brings the schema up to date; processes starting together take turns. Most starts
+    # find it current and the parameters loaded: two cheap queries, and Alembic is not even imported.
+    if not migrate.up_to_date(engine) or store.is_empty():
+        migrate.upgrade(engine, then=seed)
     app.extensions["rates"] = store
 
 

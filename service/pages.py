@@ -12,11 +12,12 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
-from calc.quote import SCHEMES, QuoteError, QuoteRequest, tier_ratios, tiers
+from calc.quote import SCHEMES, QuoteError, QuoteRequest, tier_ratios
 from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS, Kind
 from rates.model import NATIONAL
 from rates.months import Month
@@ -24,6 +25,7 @@ from rates.store import NotConfigured, Snapshot
 from rates.tables import read_table
 from service import coverage, guidance, pension, quotes, schemas
 from service import window as counter
+from service.answers import Data, Tiers, snapshot_token
 from service.apibase import current_month
 from service.auth import current_user
 from service.db import snapshot, store
@@ -35,8 +37,6 @@ from service.present import (
     is_service_rule,
     percent,
     quote_answer,
-    tier_data,
-    used_versions,
     version_data,
 )
 from service.region_picker import region_groups
@@ -257,22 +257,39 @@ def month_spans(quote: dict[str, Any]) -> dict[int, str]:
 
 
 def tier_table(snap: Snapshot, region: str, scheme: str, month: Month) -> dict[str, Any]:
-    rows, used = tiers(snap, region, month, scheme)
-    data = schemas.TierSchema(many=True).dump([tier_data(t) for t in rows])
+    answer = current_app.extensions["tier_cache"](snap, region, scheme, month)  # the API's, kept per snapshot
+    data = answer["tiers"]
     top = max((Decimal(t["yearly"]) for t in data if t["yearly"] is not None), default=Decimal(0))
     span = CHART["width"] - CHART["label"] - CHART["value"]
     for i, tier in enumerate(data):
         # drawing only: the bar length in SVG units, proportional to the yearly amount
         tier["bar"] = int(Decimal(tier["yearly"]) * span / top) if top and tier["yearly"] is not None else 0
         tier["y"] = CHART["top"] + i * CHART["row"]
-    return {
-        "year": month.year,
-        "month": str(month),
-        "rows": data,
-        "references": schemas.VersionSchema(many=True).dump(used_versions(snap, used)),
-        "chart": CHART | {"height": CHART["top"] * 2 + len(data) * CHART["row"]},
-        "provisional": any(t["provisional"] for t in data),
-    }
+    return Data(  # read as attributes by the template, hundreds of times
+        year=month.year,
+        month=str(month),
+        rows=data,
+        references=answer["references"],
+        chart=Data(CHART, height=CHART["top"] * 2 + len(data) * CHART["row"]),
+        provisional=any(t["provisional"] for t in data),
+    )
+
+
+def tier_section(snap: Snapshot, region: str, scheme: str, month: Month, chosen: str | None) -> Markup:
+    """The tier comparison as HTML: the same for everyone asking there and then, so drawn once per snapshot.
+
+    Half of the 测算 page's rendering; kept beside the API's tier tables (the same snapshot key, so a
+    publication never leaves an old table on the page).
+    """
+    cache: Tiers = current_app.extensions["tier_cache"]
+
+    def draw() -> str:
+        table = tier_table(snap, region, scheme, month)
+        return render_template("pages/_tiers.html", tiers=table, region=region, chosen=chosen, **common())
+
+    # render_template's output, every value in it escaped by the template: safe to insert as it is
+    key = ("html", snapshot_token(snap), region, scheme, month.index(), chosen)
+    return Markup(cache.get(key, draw))  # noqa: S704
 
 
 def common() -> dict[str, Any]:
@@ -290,7 +307,7 @@ def calculate() -> tuple[str, int] | str:
         return render_template("pages/calculate.html", **context)
     values = typed(request.args)
     body, errors = load_request(values)
-    result = tier = missing = None
+    result = tiers_html = missing = None
     tier_error = None
     if body is not None:
         try:
@@ -301,14 +318,16 @@ def calculate() -> tuple[str, int] | str:
                 missing = guidance.not_configured(snap, body["region"], body["scheme"], body["start"], error.message)
     if body is not None and body["scheme"] in TIERED and body["region"] in snap.regions:
         try:
-            tier = tier_table(snap, body["region"], body["scheme"], body["start"])
+            chosen = values["base_ratio"] if values["basis"] == "ratio" else None
+            tiers_html = tier_section(snap, body["region"], body["scheme"], body["start"], chosen)
         except QuoteError as error:
             tier_error = None if missing else error.message  # said once, with whom to ask
     context = form_context(snap, values, errors) | common() | pension_context(snap, values, request.args)
     status = 200 if not errors else 422
-    return render_template(
-        "pages/calculate.html", result=result, tiers=tier, tier_error=tier_error, missing=missing, **context
-    ), status
+    page = render_template(
+        "pages/calculate.html", result=result, tiers_html=tiers_html, tier_error=tier_error, missing=missing, **context
+    )
+    return page, status
 
 
 def pension_context(snap: Snapshot, values: dict[str, str], form: MultiDict[str, str]) -> dict[str, Any]:

@@ -29,7 +29,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import xlsxwriter
 from sqlalchemy import Boolean, DateTime, Integer, String, Text, false, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from stdnum.cn import ric
@@ -207,6 +206,8 @@ def view(row: IssuedQuote) -> dict[str, Any]:
 
 def workbook(data: dict[str, Any], part_labels: dict[str, str]) -> bytes:
     """The quote as .xlsx: amounts as numbers formatted to the fen, every user text written as text."""
+    import xlsxwriter  # here: every start is spared it
+
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False})
     sheet = book.add_worksheet("测算单")

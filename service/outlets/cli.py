@@ -5,20 +5,20 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from calc.batch import yuan
 from calc.quote import QuoteError
 from service.db import snapshot
 from service.logs import mask_ids
-from service.outlets.job import Outcome, run
 from service.outlets.jobs import jobs
-from service.outlets.report import write_result
 from service.outlets.roster import Limits, RosterFileError
+
+if TYPE_CHECKING:  # the engine (numpy, pandas) and the writer are imported by the command that runs
+    from service.outlets.job import Outcome
 
 outlets_cli = AppGroup("outlets", help="快递网点：批量测算工伤保险费。")
 ERRORS_PRINTED = 10
@@ -51,6 +51,8 @@ def echo(text: str, err: bool = False) -> None:
 
 
 def _print_summary(outcome: Outcome, output: Path) -> None:
+    from calc.batch import yuan
+
     summary = outcome.summary(ERRORS_PRINTED)
     echo(f"地区：{summary['region_name']}（{summary['region']}），{summary['region_source']}")
     echo(
@@ -80,6 +82,9 @@ def batch_command(source: Path, output: Path, region: str | None) -> None:
 
     有错误行时仍然成功退出（错误列在结果的“错误”表中）；文件本身无法使用时以非零状态退出。
     """
+    from service.outlets.job import run
+    from service.outlets.report import write_result
+
     limits = Limits.from_config(current_app.config)
     if source.stat().st_size > limits.max_bytes:
         raise click.ClickException(f"文件超过上限 {limits.max_bytes / 1048576:.0f} MB：请拆分成几个文件分别处理。")

@@ -21,12 +21,12 @@ from werkzeug.exceptions import NotFound
 from calc.quote import QuoteError
 from service.db import snapshot
 from service.errors import json_error
-from service.outlets.job import DEFAULT_REGION, check_region
 from service.outlets.jobs import DONE, FAILED, Busy, OutletJob, jobs, view, with_decimals
-from service.outlets.report import write_template
 from service.outlets.roster import Limits, RosterFileError, open_roster
 from service.present import XLSX
 
+# The engine (numpy, pandas) and the workbook writer are imported by the routes that use them, so
+# that a process that never prices a roster (a CLI call, a worker serving the API) is spared them.
 bp = Blueprint("outlets", __name__)
 JSON_ERRORS_SHOWN = 1000
 PAGE_ERRORS_SHOWN = 20
@@ -54,6 +54,8 @@ def _upload() -> bytes:
 
 def _submit(data: bytes, region: str | None) -> str:
     """The cheap checks in the request (bytes, zip, sizes, rows counted on the XML, region), then a job."""
+    from service.outlets.job import check_region  # the engine (numpy, pandas) only where a roster is priced
+
     region = check_region(snapshot(), region)
     try:
         opened = open_roster(data, limits())
@@ -91,6 +93,8 @@ def _job_json(job: OutletJob) -> dict[str, Any]:
 
 @bp.get("/api/v1/outlets/template")
 def template() -> Response:
+    from service.outlets.report import write_template
+
     buffer = write_template(limits().max_rows)
     # send_file writes the Chinese name as RFC 5987 filename*=UTF-8''..., with an ASCII fallback: a raw
     # UTF-8 header value cannot be sent by a WSGI server (headers are latin-1)
@@ -129,6 +133,8 @@ def _result(job: OutletJob) -> Response:
 
 
 def _context() -> dict[str, Any]:
+    from service.outlets.job import DEFAULT_REGION
+
     return {
         "regions": [r for code, r in sorted(snapshot().regions.items()) if code != "000000"],
         "region": request.form.get("region") or "",

@@ -1,0 +1,237 @@
+"""The fast answers are the schemas' answers, and the kept ones are never stale."""
+
+from __future__ import annotations
+
+import json
+import random
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from marshmallow import ValidationError
+
+from calc.quote import SCHEMES, QuoteError, QuoteRequest
+from rates.months import Month
+from rates.publish import parse_proposal, publish
+from service import answers, create_app, schemas
+from service.dumping import compile_dump
+from service.present import quote_answer
+from tests.test_publish import WAGE_2026
+
+
+@pytest.fixture
+def medical_app(tmp_path: Path, rates_with_medical: Path) -> Flask:
+    """Every scheme configured somewhere (the medical figures are the tests' own), so every line kind is dumped."""
+    return create_app(
+        {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'm.sqlite3'}", "RATES_DIR": str(rates_with_medical)}
+    )
+
+
+def _varied(regions: list[str], count: int, seed: int = 14) -> list[QuoteRequest]:
+    """Regions x schemes x start months x lengths x tiers or bases, headcounts and factors."""
+    rng = random.Random(seed)
+    requests = []
+    for _ in range(count):
+        scheme = rng.choice(list(SCHEMES))
+        start = Month(rng.randint(2023, 2027), rng.randint(1, 12))
+        figures: dict[str, Any] = {}
+        if scheme in ("flexible_pension", "flexible_medical"):
+            if rng.random() < 0.8:
+                figures["base_ratio"] = Decimal(rng.randint(5, 31)) / 10  # 50% and 310% are refused
+            else:
+                figures["base"] = Decimal(rng.randint(3000, 25000))
+        elif scheme == "outlet_injury":
+            factor = rng.choice([Decimal(1), Decimal("1.2"), Decimal("0.5")])
+            figures = {"headcount": rng.randint(1, 40), "factor": factor}
+        end = start + rng.randint(0, 35)
+        requests.append(QuoteRequest(rng.choice(regions), scheme, start, end, **figures))
+    return requests
+
+
+def test_fast_answers_equal_the_schema_dump(medical_app: Flask) -> None:
+    snap = medical_app.extensions["rates"].snapshot()
+    regions = [code for code in snap.regions if code != "000000"]
+    answered = refused = 0
+    for request in _varied(regions, 600):
+        try:
+            expected = quote_answer(snap, request)  # the schema's own dump, marshmallow field by field
+        except QuoteError as error:
+            with pytest.raises(QuoteError) as again:
+                answers.quote_json(snap, request)
+            assert (again.value.field, again.value.message) == (error.field, error.message)
+            refused += 1
+            continue
+        data = answers.quote_json(snap, request)
+        assert json.loads(data) == expected, request
+        assert data == (medical_app.json.dumps(expected) + "\n").encode()  # byte for byte what the app wrote
+        answered += 1
+    assert answered > 300 and refused > 30  # both kinds were really exercised
+
+
+def test_the_api_answers_with_the_schema_dump(medical_app: Flask) -> None:
+    client = medical_app.test_client()
+    snap = medical_app.extensions["rates"].snapshot()
+    for request in _varied(["360100", "530100", "360000"], 60, seed=3):
+        body = schemas.CalculateRequestSchema().dump(request)
+        response = client.post("/api/v1/calculate", json=body)
+        try:
+            expected = quote_answer(snap, request)
+        except QuoteError as error:
+            assert response.status_code == error.status
+            assert response.get_json()["error"]["message"] == error.message
+            continue
+        assert response.status_code == 200 and response.get_json() == expected
+
+
+def test_tier_answers_equal_the_schema_dump(medical_app: Flask) -> None:
+    snap = medical_app.extensions["rates"].snapshot()
+    compared = 0
+    for region in ("360100", "530100", "360000"):
+        for scheme in ("flexible_pension", "flexible_medical"):
+            for month in (Month(2024, 12), Month(2025, 6), Month(2026, 9)):
+                try:
+                    expected = schemas.TiersSchema().dump(answers.tiers_answer(snap, region, scheme, month))
+                except QuoteError:
+                    continue  # not configured there: the endpoint answers the error
+                assert json.loads(answers.tiers_json(snap, region, scheme, month)) == expected
+                compared += 1
+    assert compared >= 10
+
+
+def test_compiled_dump_keeps_the_schemas_rules() -> None:
+    """data_key, missing keys, None, nested lists and the custom fields, as Schema.dump does them."""
+    version = {"id": 3, "region": "360000", "values": {"a": "1"}, "references": [{"title": "T", "fields_": ["a"]}]}
+    for data in (version, {**version, "note": None, "withdrawn": True}, {"id": None, "values": None}):
+        assert compile_dump(schemas.VersionSchema())(data) == schemas.VersionSchema().dump(data)
+    line = {"month": "2025-01", "base": Decimal("3915.00"), "rate": Decimal("0.20"), "amount": Decimal("783.00"),
+            "breakdown": {"personal_account": Decimal("313.2")}, "provisional": False, "version": {"avg_wage": 2}}
+    assert compile_dump(schemas.LineSchema(many=True))([line, line]) == schemas.LineSchema(many=True).dump([line, line])
+    with pytest.raises(ValueError, match="fen"):
+        compile_dump(schemas.LineSchema())({**line, "amount": Decimal("1.234")})  # Money's guard still holds
+
+
+# ---------------------------------------------------------------- the request, read without the schema
+
+_text = st.one_of(st.text(max_size=14), st.sampled_from(["360100", "530000", "flexible_pension", "x" * 13]))
+_month = st.one_of(
+    st.sampled_from(["2025-01", "2025-12", "2026-13", "0000-01", " 2025-03", "2025-3", "2025-03\n"]),
+    st.text(max_size=8),
+    st.integers(),
+)
+_figure = st.one_of(
+    st.none(),
+    st.sampled_from(["0.6", "1", "3", "0.65", "0.12345", "10", "10.0001", "5000", "5000.5", "5000.555", "1e3", " 1"]),
+    st.sampled_from(["000000000000.1", "1000000000", "1000000000.01", "٣", "-1", "1.", ".5", "NaN", "Infinity"]),
+    st.decimals(allow_nan=False, places=3, min_value=-1, max_value=20).map(str),
+    st.integers(min_value=-2, max_value=10**10),
+    st.booleans(),
+)
+
+
+def _mostly(valid: st.SearchStrategy[Any], other: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(valid, valid, valid, other)
+
+
+_body = st.fixed_dictionaries(
+    {
+        "region": _mostly(st.just("360100"), _text),
+        "scheme": _mostly(st.sampled_from(list(SCHEMES)), _text),
+        "start": _mostly(st.just("2025-01"), _month),
+        "end": _mostly(st.just("2025-06"), _month),
+    },
+    optional={
+        "base_ratio": _mostly(st.sampled_from(["0.6", "1.5", "3"]), _figure),
+        "base": _figure,
+        "headcount": st.one_of(
+            st.integers(min_value=-1, max_value=3), st.sampled_from([100_000, 100_001]), st.booleans(), st.text()
+        ),
+        "factor": _mostly(st.sampled_from(["1", "1.2"]), _figure),
+    },
+)
+# now and then a field missing, or one too many
+_body = _body.flatmap(
+    lambda body: st.sampled_from([None, None, None, "extra", *body]).map(
+        lambda change: {**{k: v for k, v in body.items() if k != change}, **({"extra": 1} if change == "extra" else {})}
+    )
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_body)
+def test_the_fast_reading_is_never_more_lenient_than_the_schema(body: dict[str, Any]) -> None:
+    raw = json.dumps(body).encode()
+    fast = answers.fast_request(raw)
+    try:
+        loaded = schemas.CalculateRequestSchema().load(json.loads(raw, parse_float=Decimal))
+    except ValidationError:
+        assert fast is None  # refused by the schema: the fast reading must not take it
+        return
+    if fast is not None:
+        assert fast == QuoteRequest(**loaded)
+
+
+def test_plain_questions_are_read_fast() -> None:
+    body = {"region": "360100", "scheme": "flexible_pension", "start": "2025-01", "end": "2025-12", "base_ratio": "0.7"}
+    assert answers.fast_request(json.dumps(body).encode()) == QuoteRequest(
+        "360100", "flexible_pension", Month(2025, 1), Month(2025, 12), base_ratio=Decimal("0.7")
+    )
+    outlet = {"region": "360100", "scheme": "outlet_injury", "start": "2025-01", "end": "2025-03", "headcount": 12}
+    assert answers.fast_request(json.dumps({**outlet, "factor": "1.2"}).encode()) is not None
+    assert answers.fast_request(b'{"region": "360100"') is None  # not JSON: the schema's path words the error
+
+
+# ---------------------------------------------------------------- kept answers are never stale
+
+
+def test_tiers_are_kept_per_snapshot_and_never_stale(app: Flask, client: FlaskClient) -> None:
+    url = "/api/v1/tiers?region=360100&month=2026-03"
+    first = client.get(url)
+    assert first.status_code == 200
+    assert first.get_json()["tiers"][0]["base"] == "3915.00" and first.get_json()["tiers"][0]["provisional"] is True
+    assert client.get(url).data == first.data
+    assert len(app.extensions["tier_cache"]._kept) == 1  # priced once, then reused
+    page = client.get("/?region=360100&scheme=flexible_pension&start=2026-03&end=2026-03&basis=ratio&base_ratio=0.6")
+    assert page.status_code == 200 and "3915.00" in page.get_data(as_text=True)
+
+    publish(app.extensions["rates"], [parse_proposal("360000", "avg_wage", WAGE_2026)], "alice")
+
+    after = client.get(url).get_json()
+    assert after["tiers"][0]["base"] == "4080.00" and after["tiers"][0]["provisional"] is False  # 60% of 6800
+    assert "赣人社字〔2026〕1号" in json.dumps(after["references"], ensure_ascii=False)
+    page = client.get("/?region=360100&scheme=flexible_pension&start=2026-03&end=2026-03&basis=ratio&base_ratio=0.6")
+    text = page.get_data(as_text=True)
+    assert "4080.00" in text and "3915.00" not in text
+
+
+def test_the_page_shows_the_tiers_the_api_answers(client: FlaskClient) -> None:
+    api = client.get("/api/v1/tiers?region=530100&month=2025-06").get_json()
+    page = client.get("/?region=530100&scheme=flexible_pension&start=2025-06&end=2025-12&basis=ratio&base_ratio=1")
+    text = page.get_data(as_text=True)
+    for tier in api["tiers"]:
+        assert f"<td class=\"num\">{tier['base']}</td>" in text and tier["yearly"] in text
+
+
+def test_a_page_may_change_its_copy_of_a_kept_answer(app: Flask) -> None:
+    with app.app_context():
+        snap = app.extensions["rates"].snapshot()
+        request = QuoteRequest("360100", "flexible_pension", Month(2025, 1), Month(2025, 2), base_ratio=Decimal(1))
+        first = app.extensions["calc_cache"](snap, request)
+        first["months"].clear()
+        assert len(app.extensions["calc_cache"](snap, request)["months"]) == 2
+
+
+def test_every_snapshot_has_its_own_token(app: Flask) -> None:
+    """Kept answers are keyed by a token per snapshot object: a preview or a publication never shares one."""
+    store = app.extensions["rates"]
+    snap = store.snapshot()
+    preview = snap.with_versions([])  # the same revision number, another snapshot
+    assert answers.snapshot_token(snap) == answers.snapshot_token(store.snapshot())
+    assert answers.snapshot_token(preview) != answers.snapshot_token(snap)
+    request = QuoteRequest("360100", "flexible_pension", Month(2025, 1), Month(2025, 2), base_ratio=Decimal("0.70"))
+    same = QuoteRequest("360100", "flexible_pension", Month(2025, 1), Month(2025, 2), base_ratio=Decimal("0.7"))
+    assert answers.request_key(snap, request) == answers.request_key(snap, same)
