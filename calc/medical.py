@@ -16,7 +16,7 @@ from decimal import Decimal
 from calc import quote
 from calc.quote import Line, QuoteError, QuoteRequest, Resolution, Tier
 from calc.rounding import round_base, to_fen
-from calc.rules import Bounds, Split, bounds, rule, rule_for
+from calc.rules import Bounds, NoAverage, Split, bounds, rule, rule_for
 from rates.months import Month
 from rates.store import NotConfigured, Resolved
 
@@ -107,7 +107,7 @@ def pension_bounds(params: quote.Parameters, region: str, month: Month, scheme: 
         quote._value(standard, "base_ratio_ceiling"),
     )
     return bounds(
-        quote._value(avg, "avg_wage_monthly"), floor_ratio, ceiling_ratio, quote._published(avg, standard), rounding
+        avg.version.decimal("avg_wage_monthly"), floor_ratio, ceiling_ratio, quote._published(avg, standard), rounding
     )
 
 
@@ -121,7 +121,7 @@ def where_to_ask(error: QuoteError, params: quote.Parameters, region: str, month
     known = ""
     try:
         pension = pension_bounds(params, region, month)
-    except QuoteError:
+    except (QuoteError, NoAverage):  # nothing known to add, or only what a notice without an average gives
         pension = None
     if pension is not None:
         name = params.regions[region].name
@@ -194,7 +194,16 @@ def price_month(request: QuoteRequest, got: Resolution, month: Month) -> Line:
             )
         avg = got["avg_wage"]
         rounding = str(got["base_rounding"].version.values["rule"])
-        base = rule_for("medical_base_of_average", month)(quote._value(avg, "avg_wage_monthly"), ratio, rounding)
+        average = avg.version.decimal("avg_wage_monthly")
+        if average is None:  # the province published its ends but no average: nothing to take the ratio of
+            raise QuoteError(
+                "base",
+                f"{month}：该通知未公布上年度全省全口径月平均工资，无法按{quote._percent(ratio)}折算缴费基数；"
+                "请按经办机构核定的缴费基数填写。",
+                quote.NO_AVERAGE,
+                422,
+            )
+        base = rule_for("medical_base_of_average", month)(average, ratio, rounding)
         assert isinstance(base, Decimal)
         line = _with_rate(medical, base, month, ())
         return _cite(line, ids, avg.provisional)
@@ -218,16 +227,19 @@ def price_month(request: QuoteRequest, got: Resolution, month: Month) -> Line:
         return _cite(_with_rate(medical, request.base, month, (note,)), ids)
     avg, standard = got["avg_wage"], got["flexible_pension"]
     rounding = str(got["base_rounding"].version.values["rule"])
-    avg_wage = quote._value(avg, "avg_wage_monthly")
+    avg_wage = avg.version.decimal("avg_wage_monthly")  # None where the notice published only the ends
     published = quote._published(avg, standard)
-    limits = bounds(
-        avg_wage,
-        quote._value(medical, "base_ratio_floor"),
-        quote._value(medical, "base_ratio_ceiling"),
-        published,
-        rounding,
-    )
-    base = quote.choose_base(request, limits, avg_wage, published, rounding, month)
+    try:
+        limits = bounds(
+            avg_wage,
+            quote._value(medical, "base_ratio_floor"),
+            quote._value(medical, "base_ratio_ceiling"),
+            published,
+            rounding,
+        )
+        base = quote.choose_base(request, limits, avg_wage, published, rounding, month)
+    except NoAverage as missing:  # as for the pension: only the published ends and explicit bases price
+        raise quote.no_average(month, published, request.base_ratio or missing.args[0]) from None
     return _cite(_with_rate(medical, base, month, ()), ids, avg.provisional)
 
 

@@ -32,6 +32,7 @@ from calc.quote import QuoteRequest, price, tiers
 from rates.months import Month
 from rates.store import Resolved, Snapshot
 from service import schemas
+from service.apibase import load_json
 from service.dumping import compile_dump
 from service.present import dumped_version, ordered, quote_data, tier_data, used_versions
 
@@ -105,8 +106,9 @@ def fast_request(raw: bytes) -> QuoteRequest | None:
     random bodies against it): None sends the body through the schema, for the answer or the error.
     """
     try:
-        body = json.loads(raw.decode("utf-8"))
-    except (ValueError, RecursionError, UnicodeDecodeError):
+        # the API's one JSON reader: duplicate keys, lone surrogates and control characters refused
+        body = load_json(raw)
+    except (ValueError, RecursionError, UnicodeDecodeError):  # BodyRefused too: the view says why
         return None
     if type(body) is not dict or not body.keys() <= _FIELDS:
         return None

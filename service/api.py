@@ -159,6 +159,11 @@ def _plain_answer(view: Callable[[], Response]) -> Response:
     question = answers.fast_request(request.get_data(cache=True))
     if question is None:
         return view()
+    return _fast_answer(question)
+
+
+@content_refusals
+def _fast_answer(question: QuoteRequest) -> Response:
     cache: answers.Answers = current_app.extensions["calc_cache"]
     data = cache.json(g.get("calc_snapshot") or snapshot(), question)
     return current_app.response_class(data, mimetype="application/json")

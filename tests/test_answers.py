@@ -19,6 +19,7 @@ from calc.quote import SCHEMES, QuoteError, QuoteRequest
 from rates.months import Month
 from rates.publish import parse_proposal, publish
 from service import answers, create_app, schemas
+from service.contract import CONTENT_CODES
 from service.dumping import compile_dump
 from service.present import quote_answer
 from tests.test_publish import WAGE_2026
@@ -57,7 +58,7 @@ def test_fast_answers_equal_the_schema_dump(medical_app: Flask) -> None:
     snap = medical_app.extensions["rates"].snapshot()
     regions = [code for code in snap.regions if code != "000000"]
     answered = refused = 0
-    for request in _varied(regions, 600):
+    for request in _varied(regions, 900):  # 60 regions since issues 10, 11 and 15: more are refused
         try:
             expected = quote_answer(snap, request)  # the schema's own dump, marshmallow field by field
         except QuoteError as error:
@@ -82,7 +83,9 @@ def test_the_api_answers_with_the_schema_dump(medical_app: Flask) -> None:
         try:
             expected = quote_answer(snap, request)
         except QuoteError as error:
-            assert response.status_code == error.status
+            # the engine's refusals of a request that matches the document answer 422 (service/contract.py)
+            status = 422 if error.status == 400 and error.code in CONTENT_CODES else error.status
+            assert response.status_code == status
             assert response.get_json()["error"]["message"] == error.message
             continue
         assert response.status_code == 200 and response.get_json() == expected

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from service import create_app
 from tests.admin_support import add_user, login
-from tests.outlets_support import HEADERS, make_id, sheet_xml, xml_workbook
+from tests.outlets_support import HEADERS, finished, make_id, sheet_xml, xml_workbook
 
 GOOD_SECRET = "0123456789abcdef" * 4
 
@@ -57,7 +57,10 @@ def test_public_downloads_are_never_stored(client: FlaskClient) -> None:
     assert template.status_code == 200 and template.headers["Cache-Control"] == "no-store"
     rows = [HEADERS, ["网点甲", "", "张三", make_id(1), "2025-01", "2025-03", None, ""]]
     data = {"file": (io.BytesIO(xml_workbook({"花名册": sheet_xml(rows)})), "r.xlsx"), "region": "360100"}
-    result = client.post("/api/v1/outlets/batch", data=data, content_type="multipart/form-data")
+    submitted = client.post("/api/v1/outlets/batch", data=data, content_type="multipart/form-data")
+    assert submitted.status_code == 202  # a background job since issue 12; its result is the download
+    job = finished(client, submitted.get_json())
+    result = client.get(job["result_url"])
     assert result.status_code == 200 and result.headers["Cache-Control"] == "no-store"
 
 

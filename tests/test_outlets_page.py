@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import re
 from html import unescape
 
 from flask.testing import FlaskClient
 
-from tests.outlets_support import HEADERS, make_id, workbook_bytes
+from tests.outlets_support import HEADERS, make_id, page_when_done, workbook_bytes
 
 
 def options(html: str) -> list[tuple[str, str]]:
@@ -37,7 +36,7 @@ def test_result_tables_carry_a_label_for_every_cell(client: FlaskClient) -> None
             ["红谷滩网点", "", "王五", "123", "2025-01", "2025-12", "1", ""],
         ]
     )
-    html = client.post("/outlets", data={"file": (io.BytesIO(roster), "r.xlsx")}).get_data(as_text=True)
+    html = page_when_done(client, roster).get_data(as_text=True)  # the job's page once it is done (issue 12)
     for table_class, labels in (
         ("outlet-totals", ["网点名称", "人数", "人月数", "应缴金额（元）"]),
         ("outlet-errors", ["原行号", "列", "原值", "说明"]),

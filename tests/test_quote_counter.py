@@ -201,6 +201,8 @@ def test_the_check_code_binds_serial_time_person_and_total(app: Flask) -> None:
     client = app.test_client()
     serial, html = issue(client, applicant_id=PERSON_ID)
     (row,) = stored(app)
+    assert serial != row.serial and row.serial in html  # the link carries the random key; the print, the serial
+    serial = row.serial
     code = text_of(html, "check-code")
     assert re.fullmatch(r"[A-Z2-7]{4}-[A-Z2-7]{4}", code) and row.check_code == code
     issued_at = row.issued_at.replace(tzinfo=UTC)
@@ -219,13 +221,14 @@ def test_a_quote_stored_before_several_schemes_still_prints(app: Flask) -> None:
         session.add(
             IssuedQuote(
                 serial="20251124-000099",
+                access_key="k" * 32,  # every stored quote has one since migration 0004 (issue 12)
                 issued_at=datetime(2025, 11, 24, 2, 0, tzinfo=UTC),
                 clerk="王五",
                 request=json.dumps({k: v for k, v in FORM.items() if k != "basis"}),
                 result=json.dumps(answer, ensure_ascii=False),
             )
         )
-    html = client.get("/window/quote/20251124-000099").get_data(as_text=True)
+    html = client.get("/window/quote/" + "k" * 32).get_data(as_text=True)
     assert text_of(html, "total") == answer["total"] and upper_of(html) == upper(Decimal(answer["total"]))
     assert 'data-testid="check-code"' not in html
 
