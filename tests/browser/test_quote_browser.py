@@ -123,7 +123,7 @@ def test_clerk_quotes_pension_and_medical_for_a_named_person(open_page: Any, siz
     fits(page)
     screenshot(page, "window-filled")
     page.get_by_role("button", name="出具测算单").click()
-    page.wait_for_url(re.compile(r"/window/quote/\d{8}-\d{6}$"))
+    page.wait_for_url(re.compile(r"/window/quote/[A-Za-z0-9_-]{32}$"))  # the random key (issue 12)
 
     body = {"region": "360100", "start": "2025-01", "end": "2025-12", "base_ratio": "0.6"}
     total = sum(total_of(page, body | {"scheme": scheme}) for scheme in ("flexible_pension", "flexible_medical"))
@@ -156,7 +156,7 @@ def test_a_long_quote_prints_page_numbers_and_repeats_the_table_headings(open_pa
     page = open_page(DESKTOP)
     fill_quote(page, "2022-01", "2031-12", "城乡居民基本医疗保险", in_full=False)
     page.get_by_role("button", name="出具测算单").click()
-    page.wait_for_url(re.compile(r"/window/quote/\d{8}-\d{6}$"))
+    page.wait_for_url(re.compile(r"/window/quote/[A-Za-z0-9_-]{32}$"))  # the random key (issue 12)
     assert page.locator("table.months").first.locator("tbody tr").count() == 120
     screenshot(page, "quote-long")
 
@@ -196,9 +196,10 @@ def test_outlet_errors_are_cards_on_a_phone_and_a_table_at_a_desk(open_page: Any
         assert "江西省 · 南昌市" in options and not any(re.search(r"\d{6}", o) for o in options)
         page.get_by_label("花名册文件（.xlsx）").set_input_files(str(roster))
         page.get_by_role("button", name="上传并测算").click()
-        page.wait_for_load_state()
+        # a background job since issue 12: its page shows the result once the job is done
+        page.wait_for_url(re.compile(r"/outlets/jobs/[A-Za-z0-9_-]{24}$"))
         errors = page.locator("table.outlet-errors")
-        assert errors.is_visible()
+        errors.wait_for(state="visible", timeout=60_000)
         fits(page)
         message = errors.locator("tbody tr").first.locator("td").nth(3)
         box = message.bounding_box()
