@@ -94,7 +94,8 @@ def test_a_notice_without_an_average_prices_its_ends_and_explicit_bases_only(api
     explicit = api.post("/api/v1/calculate", json=request | {"base": "5000"}).get_json()
     assert explicit["months"][0]["amount"] == "1000.00"
     too_low = api.post("/api/v1/calculate", json=request | {"base": "4985"})
-    assert too_low.status_code == 422 and too_low.get_json()["error"]["field"] == "base"  # out of the year's range: 422 (issue 12)
+    # outside the year's published range: a 422 under the contract of issue 12
+    assert too_low.status_code == 422 and too_low.get_json()["error"]["field"] == "base"
     tiers = api.get("/api/v1/tiers?region=330000&month=2025-03").get_json()["tiers"]
     middle = tiers[1:-1]
     assert middle and all(t["base"] is None and t["yearly"] is None for t in middle)
