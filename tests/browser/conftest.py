@@ -115,11 +115,16 @@ def viewport(request: pytest.FixtureRequest) -> tuple[str, dict[str, int]]:
 @pytest.fixture
 def page_at(browser: Any, live_server: str) -> Iterator[Any]:
     """``page_at(size)``: a fresh page of that viewport; fails the test on any console error."""
+    yield from pages(browser, live_server)
+
+
+def pages(browser: Any, base_url: str) -> Iterator[Any]:
+    """A maker of fresh pages on ``base_url`` for a fixture to yield; fails the test on any console error."""
     contexts: list[tuple[Any, Console]] = []
 
     def make(size: dict[str, int] = PHONE, **options: Any) -> Any:
         context = browser.new_context(
-            viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server, **options
+            viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=base_url, **options
         )
         page = context.new_page()
         console = Console()

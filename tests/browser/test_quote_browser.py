@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from rates.loader import BUNDLED
-from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, Console, screenshot, serving
+from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, pages, screenshot, serving
 from tests.conftest import MEDICAL_FIXTURE
 from tests.outlets_support import HEADERS, make_id, workbook_bytes
 
@@ -49,25 +49,7 @@ def counter_server(browser_ready: None, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture
 def open_page(browser: Any, counter_server: str) -> Iterator[Any]:
-    contexts: list[tuple[Any, Console]] = []
-
-    def make(size: dict[str, int]) -> Any:
-        context = browser.new_context(
-            viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai", base_url=counter_server
-        )
-        page = context.new_page()
-        console = Console()
-        page.on("console", console)
-        page.on("response", console.response)
-        page.on("pageerror", lambda error: console.errors.append(str(error)))
-        contexts.append((context, console))
-        return page
-
-    yield make
-    errors = [e for _, console in contexts for e in console.errors]
-    for context, _ in contexts:
-        context.close()
-    assert not errors, f"console errors: {errors}"
+    yield from pages(browser, counter_server)
 
 
 def fits(page: Any) -> None:
