@@ -291,7 +291,7 @@ compare ratios within one run.
 {text}
 
 Garbage collections in the workers over the whole run (all levels; `bench/gc_probe.py` times each
-collection from gunicorn's `post_fork`, in CPU time of the worker, so that other processes on the
+collection from gunicorn's `post_worker_init`, in CPU time of the worker, so that other processes on the
 machine do not count): the full ones stop a request for as long as they walk every object alive,
 which is what a p99 sees.
 
