@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import (
     Boolean,
@@ -224,6 +226,54 @@ def _chains(versions: Iterable[Version]) -> list[tuple[Version, list[Version]]]:
     return [(chain[-1], chain[:-1]) for chain in chains.values()]
 
 
+class CommitWatch:
+    """Whether anything was committed to an SQLite file since this thread last asked, for a few microseconds.
+
+    SQLite's ``PRAGMA data_version`` changes when another connection (of any process) commits; it is
+    read on a connection of the thread's own that never writes. It stands in front of the revision
+    query, which costs a pool checkout and two sub-selects: most requests find nothing committed.
+    Only for a database file: an in-memory database is private to its one connection.
+    """
+
+    def __init__(self, path: str):
+        self.path = path
+        self._local = threading.local()
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> CommitWatch | None:
+        url = engine.url
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or url.query:
+            return None
+        return cls(url.database)
+
+    def version(self) -> int | None:
+        """The file's data_version as this thread's own connection reads it now (None: cannot tell)."""
+        local = self._local
+        try:
+            if getattr(local, "connection", None) is None:
+                uri = Path(self.path).resolve().as_uri() + "?mode=ro"  # read only: it never writes
+                local.connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            (version,) = local.connection.execute("PRAGMA data_version").fetchone()
+        except sqlite3.Error:
+            local.connection = None
+            return None
+        return int(version)
+
+    def still(self, newest: object, version: int | None) -> bool:
+        """Whether ``newest`` is what this thread last found newest, and nothing was committed since."""
+        local = self._local
+        return (
+            newest is not None
+            and version is not None
+            and getattr(local, "newest", None) is newest
+            and local.version == version
+        )
+
+    def remember(self, newest: object, version: int | None) -> None:
+        """``newest`` was read after the file was at ``version`` (read first, so a commit in between is seen)."""
+        self._local.newest, self._local.version = newest, version
+
+
 class ParameterStore:
     """Database-backed store with a snapshot cache refreshed on every new revision."""
 
@@ -231,6 +281,7 @@ class ParameterStore:
         self.engine = engine
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
+        self._watch = CommitWatch.for_engine(engine)
 
     def create_schema(self) -> None:
         Base.metadata.create_all(self.engine)
@@ -248,6 +299,18 @@ class ParameterStore:
         return int(newest), int(regions)
 
     def snapshot(self) -> Snapshot:
+        """The newest snapshot: rebuilt when the database holds a newer record than the one kept."""
+        watch = self._watch
+        if watch is None:
+            return self._newest()
+        version, current = watch.version(), self._snapshot
+        if watch.still(current, version):
+            return current  # type: ignore[return-value]  # nothing committed since this thread checked it
+        newest = self._newest()
+        watch.remember(newest, version)
+        return newest
+
+    def _newest(self) -> Snapshot:
         revision = self.revision()
         current = self._snapshot
         if current is not None and (current.revision, len(current.regions)) == revision:

@@ -103,6 +103,77 @@ def test_snapshot_sees_rows_written_by_another_process(store: ParameterStore, tm
     assert store.snapshot() is second  # cached while nothing changes
 
 
+def test_snapshot_asks_the_revision_only_after_a_commit(
+    store: ParameterStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On an SQLite file, PRAGMA data_version tells whether anything was committed: no query otherwise."""
+    asked = []
+    revision = store.revision
+    monkeypatch.setattr(store, "revision", lambda: asked.append(1) or revision())
+    first = store.snapshot()
+    before = len(asked)
+    assert all(store.snapshot() is first for _ in range(50))
+    assert len(asked) == before  # nothing committed: the revision was not asked again
+    other = ParameterStore(create_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}"))
+    regions, versions = load_tree()
+    other.load(
+        regions,
+        [
+            dataclasses.replace(v, values={"ratio": Decimal("0.013")}) if v.family == "outlet_injury" else v
+            for v in versions
+        ],
+    )
+    second = store.snapshot()
+    assert len(asked) == before + 1 and second is not first
+    assert second.at("360100", "outlet_injury", Month(2025, 1)).version.values["ratio"] == Decimal("0.013")
+    # a commit that adds no parameter (an audit row, a quote) is asked about once, and changes nothing
+    with other.engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE scratch (x INTEGER)")
+    assert store.snapshot() is second and len(asked) == before + 2
+    assert store.snapshot() is second and len(asked) == before + 2
+
+
+def test_each_thread_checks_for_itself(store: ParameterStore, tmp_path: Path) -> None:
+    """A thread that confirmed an older snapshot does not keep it once another thread found a newer one."""
+    import threading
+
+    first = store.snapshot()
+    other = ParameterStore(create_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}"))
+    regions, versions = load_tree()
+    other.load(
+        regions,
+        [
+            dataclasses.replace(v, values={"ratio": Decimal("0.014")}) if v.family == "outlet_injury" else v
+            for v in versions
+        ],
+    )
+    seen: list[object] = []
+    thread = threading.Thread(target=lambda: seen.append(store.snapshot()))
+    thread.start()
+    thread.join()
+    assert seen[0] is not first
+    assert store.snapshot() is seen[0]
+
+
+def test_an_in_memory_database_is_asked_every_time() -> None:
+    from sqlalchemy.pool import StaticPool
+
+    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    memory = ParameterStore(engine)
+    memory.create_schema()
+    memory.load(*load_tree())
+    first = memory.snapshot()
+    regions, versions = load_tree()
+    memory.load(
+        regions,
+        [
+            dataclasses.replace(v, values={"ratio": Decimal("0.015")}) if v.family == "outlet_injury" else v
+            for v in versions
+        ],
+    )
+    assert memory.snapshot() is not first
+
+
 def test_city_inherits_province_and_national_levels(store: ParameterStore) -> None:
     snapshot = store.snapshot()
     assert snapshot.chain("360100") == ["360100", "360000", "000000"]
