@@ -8,11 +8,12 @@ so that a page shows exactly the strings the API returns.
 from __future__ import annotations
 
 import re
+import secrets
 from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -275,21 +276,49 @@ def tier_table(snap: Snapshot, region: str, scheme: str, month: Month) -> dict[s
     )
 
 
+# The places in the tier section that mark the tier a request chose: (when chosen, when not).
+CHOSEN_FILLS = {
+    "bar": (" chosen", ""),
+    "row": (' class="chosen"', ""),
+    "row-provisional": (' class="is-provisional chosen"', ' class="is-provisional"'),
+    "label": ('<span class="visually-hidden">（所选档次）</span>', ""),
+}
+# Made afresh by each process, with a NUL that no escaped text contains: no data can imitate a place.
+_CHOSEN = f"\x00chosen-{secrets.token_hex(6)}"
+_CHOSEN_PLACE = re.compile(re.escape(_CHOSEN) + r":([a-z-]+):([^\x00]*)\x00")
+
+
+@bp.app_template_global("chosen_mark")
+def chosen_mark(ratio: str, place: str) -> Markup:
+    """A place in the drawn tier section, filled per request (``tier_section``)."""
+    if place not in CHOSEN_FILLS:
+        raise ValueError(place)
+    return Markup(f"{_CHOSEN}:{place}:{escape(ratio)}\x00")  # noqa: S704  # a place of our own, the ratio escaped
+
+
 def tier_section(snap: Snapshot, region: str, scheme: str, month: Month, chosen: str | None) -> Markup:
     """The tier comparison as HTML: the same for everyone asking there and then, so drawn once per snapshot.
 
-    Half of the 测算 page's rendering; kept beside the API's tier tables (the same snapshot key, so a
-    publication never leaves an old table on the page).
+    Kept beside the API's tier tables (the same snapshot key, so a publication never leaves an old
+    table on the page), as its pieces split at the places that mark the chosen tier: a request only
+    joins them, with its own tier marked.
     """
     cache: Tiers = current_app.extensions["tier_cache"]
 
-    def draw() -> str:
+    def draw() -> tuple[str, ...]:
         table = tier_table(snap, region, scheme, month)
-        return render_template("pages/_tiers.html", tiers=table, region=region, chosen=chosen, **common())
+        html = render_template("pages/_tiers.html", tiers=table, region=region, **common())
+        return tuple(_CHOSEN_PLACE.split(html))  # text, place, ratio, text, place, ratio, ..., text
 
+    pieces = cache.get(("html", snapshot_token(snap), region, scheme, month.index()), draw)
+    out = [pieces[0]]
+    marked = str(escape(chosen)) if chosen is not None else None
+    for index in range(1, len(pieces), 3):
+        when_chosen, otherwise = CHOSEN_FILLS[pieces[index]]
+        out.append(when_chosen if pieces[index + 1] == marked else otherwise)
+        out.append(pieces[index + 2])
     # render_template's output, every value in it escaped by the template: safe to insert as it is
-    key = ("html", snapshot_token(snap), region, scheme, month.index(), chosen)
-    return Markup(cache.get(key, draw))  # noqa: S704
+    return Markup("".join(out))  # noqa: S704
 
 
 def common() -> dict[str, Any]:
