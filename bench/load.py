@@ -1,21 +1,32 @@
 """Load benchmark: the answers people ask for, under gunicorn on loopback, next to a trivial endpoint.
 
-    .venv/bin/python bench/load.py [--seconds 20] [--levels 1,8,32] [--workers 2] [--write-docs]
+    .venv/bin/python bench/load.py [--seconds 20] [--levels 1,8,32] [--workers 2] [--check [N]] [--write-docs]
 
 Needs wrk (Debian package `wrk`) and gunicorn (`.venv/bin/pip install -e ".[production]"`, Linux).
-Starts gunicorn on 127.0.0.1 with a fresh SQLite database (the bundled parameters), reads from the
-running service what to ask (the regions of /api/v1/regions, and for each the tiered schemes whose
-/api/v1/tiers answers, with their tiers), then for each concurrency level runs wrk against
+Starts gunicorn on 127.0.0.1 with a fresh SQLite database (the bundled parameters) and reads from the
+running service what to ask: for every region of /api/v1/regions and tiered scheme, and each calendar
+year 2024 to 2028, whether /api/v1/tiers answers and which of its tiers it prices (a row with a null
+`yearly` is not answerable that year). A percentage tier is asked with `base_ratio`, 一档/二档 with
+`medical_tier`, the bounds of a declared base (下限/上限) with `base`, a fixed monthly amount with no
+figure. Then for each concurrency level it runs wrk against
 
   - GET /healthz: the floor, the same app doing no work (middleware, security headers and all);
-  - POST /api/v1/calculate, the varied mix (the default question mix): region and scheme x tier x
-    first month (2025-01 to 2025-12) x length (1 to 31 months), drawn at random per request: about
-    37,000 different bodies with today's four regions, far more than the answer cache keeps;
-  - GET /api/v1/tiers, region and scheme x month (2024-01 to 2026-12);
+  - POST /api/v1/calculate, the varied mix (the default question mix): region and scheme x choice x
+    first month (2025-01 to 2025-12) x length (1 to 31 months), drawn at random per request. A pair is
+    asked only when 2025 has a choice; a span offers only the choices answerable in every year it
+    touches, and a span whose last year has none is cut back to December of the last year that has
+    (a 2026 notice that published only the 60% and 300% ends leaves the tiers in between unpriced):
+    some 380,000 different bodies, every one answered with 200, far more than the answer cache keeps;
+  - GET /api/v1/tiers, region and scheme x month (2024-01 to 2026-12), only the years it answers;
   - GET / with a result (the 测算 page most people see: the priced months and the tier table),
-    the same mix with questions of up to a year (the form's default question is a calendar year);
+    the same mix and rule with questions of up to a year (the form's default question is a calendar
+    year), the choice sent as the form's fields;
   - and, on a second server with the answer cache off (CALC_CACHE_SIZE=0), the varied calculations
     again: every one parsed, priced and encoded.
+
+The Lua scripts draw with the rule of `draw()`, their Python mirror: `--check` first asks an in-process
+app (Flask's test client) N questions of the calculate mix (3000), N/10 pages and N/3 tier tables so
+drawn, and stops unless every one is answered with 200.
 
 It prints requests per second, p50 and p99 latency, errors (non-2xx answers and socket errors), and
 each throughput as a ratio to the floor measured just before it at the same level. Only loopback
@@ -448,7 +459,7 @@ def main() -> None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
     rows, distinct, collected = run(args)
     text, pauses = table(rows), gc_table(collected)
-    print(text, pauses, sep="\n\n")
+    print(f"varied mix: {distinct:,} different bodies", text, pauses, sep="\n\n")
     if args.write_docs:
         command = " ".join([".venv/bin/python bench/load.py", *sys.argv[1:]])
         write_section(HEADING, section(command, args, distinct, text, pauses))
@@ -464,13 +475,18 @@ compared with. The machine is shared with other work, so rows vary by some perce
 compare ratios within one run.
 
 - **varied mix** (the default): region and tiered scheme, as the running service lists them
-  (`/api/v1/regions`, and each scheme whose `/api/v1/tiers` answers there) x tier x first month
-  (2025-01 to 2025-12) x length (1 to 31 months), drawn per request: {distinct:,} different bodies,
-  so the per-process answer cache (4,096) rarely holds the question asked;
-- **tiers**: region and scheme x month (2024-01 to 2026-12);
-- **测算 page**: `GET /?region=...&start=...&end=...&base_ratio=...`, the same mix with lengths of 1
-  to 12 months (the form's default question is a calendar year): the priced months, the tier table
-  with its chart, the sources;
+  (`/api/v1/regions`, and each scheme whose `/api/v1/tiers` answers there in 2025) x choice x first
+  month (2025-01 to 2025-12) x length (1 to 31 months), drawn per request. The choices are what
+  `/api/v1/tiers` prices in each calendar year (`base_ratio` for a percentage tier, `medical_tier` for
+  一档/二档, no figure for a fixed monthly amount); a span offers only those priced in every year it
+  touches, and one whose last year has none ends in December of the last year that has some (2026
+  notices in several provinces published only the 60% and 300% ends). So every request is a question
+  the service answers with 200: {distinct:,} different bodies, and the per-process answer cache
+  (4,096) rarely holds the question asked;
+- **tiers**: region and scheme x month (2024-01 to 2026-12), only the years the endpoint answers;
+- **测算 page**: `GET /?region=...&start=...&end=...&basis=ratio&base_ratio=...` (or `medical_tier=`),
+  the same mix and rule with lengths of 1 to 12 months (the form's default question is a calendar
+  year): the priced months, the tier table with its chart, the sources;
 - **answer cache off**: a second server with `CALC_CACHE_SIZE=0`, every calculation priced afresh.
 
 {text}
