@@ -1,21 +1,32 @@
 """Load benchmark: the answers people ask for, under gunicorn on loopback, next to a trivial endpoint.
 
-    .venv/bin/python bench/load.py [--seconds 20] [--levels 1,8,32] [--workers 2] [--write-docs]
+    .venv/bin/python bench/load.py [--seconds 20] [--levels 1,8,32] [--workers 2] [--check [N]] [--write-docs]
 
 Needs wrk (Debian package `wrk`) and gunicorn (`.venv/bin/pip install -e ".[production]"`, Linux).
-Starts gunicorn on 127.0.0.1 with a fresh SQLite database (the bundled parameters), reads from the
-running service what to ask (the regions of /api/v1/regions, and for each the tiered schemes whose
-/api/v1/tiers answers, with their tiers), then for each concurrency level runs wrk against
+Starts gunicorn on 127.0.0.1 with a fresh SQLite database (the bundled parameters) and reads from the
+running service what to ask: for every region of /api/v1/regions and tiered scheme, and each calendar
+year 2024 to 2028, whether /api/v1/tiers answers and which of its tiers it prices (a row with a null
+`yearly` is not answerable that year). A percentage tier is asked with `base_ratio`, 一档/二档 with
+`medical_tier`, the bounds of a declared base (下限/上限) with `base`, a fixed monthly amount with no
+figure. Then for each concurrency level it runs wrk against
 
   - GET /healthz: the floor, the same app doing no work (middleware, security headers and all);
-  - POST /api/v1/calculate, the varied mix (the default question mix): region and scheme x tier x
-    first month (2025-01 to 2025-12) x length (1 to 31 months), drawn at random per request: about
-    37,000 different bodies with today's four regions, far more than the answer cache keeps;
-  - GET /api/v1/tiers, region and scheme x month (2024-01 to 2026-12);
+  - POST /api/v1/calculate, the varied mix (the default question mix): region and scheme x choice x
+    first month (2025-01 to 2025-12) x length (1 to 31 months), drawn at random per request. A pair is
+    asked only when 2025 has a choice; a span offers only the choices answerable in every year it
+    touches, and a span whose last year has none is cut back to December of the last year that has
+    (a 2026 notice that published only the 60% and 300% ends leaves the tiers in between unpriced):
+    some 380,000 different bodies, every one answered with 200, far more than the answer cache keeps;
+  - GET /api/v1/tiers, region and scheme x month (2024-01 to 2026-12), only the years it answers;
   - GET / with a result (the 测算 page most people see: the priced months and the tier table),
-    the same mix with questions of up to a year (the form's default question is a calendar year);
+    the same mix and rule with questions of up to a year (the form's default question is a calendar
+    year), the choice sent as the form's fields;
   - and, on a second server with the answer cache off (CALC_CACHE_SIZE=0), the varied calculations
     again: every one parsed, priced and encoded.
+
+The Lua scripts draw with the rule of `draw()`, their Python mirror: `--check` first asks an in-process
+app (Flask's test client) N questions of the calculate mix (3000), N/10 pages and N/3 tier tables so
+drawn, and stops unless every one is answered with 200.
 
 It prints requests per second, p50 and p99 latency, errors (non-2xx answers and socket errors), and
 each throughput as a ratio to the floor measured just before it at the same level. Only loopback
@@ -27,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -36,7 +48,10 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from docs import ROOT, measured, write_section
@@ -47,7 +62,136 @@ TIERED = ("flexible_pension", "flexible_medical")
 STARTS = [f"2025-{m:02d}" for m in range(1, 13)]
 LENGTHS = 31
 PAGE_LENGTHS = 12  # the form asks for a calendar year by default: pages of up to a year
-TIER_MONTHS = [f"{y}-{m:02d}" for y in (2024, 2025, 2026) for m in range(1, 13)]
+FIRST_YEAR = 2025  # every question of the calculate and page mixes starts in it
+LAST_YEAR = (FIRST_YEAR * 12 + 11 + LENGTHS - 1) // 12  # the last year a question can reach (2025-12 + 30 months)
+TIER_YEARS = (2024, 2025, 2026)
+YEARS = sorted({*TIER_YEARS, *range(FIRST_YEAR, LAST_YEAR + 1)})
+
+# A choice of figure, as the tiers endpoint lists it: ("base_ratio", "0.6") for a percentage tier,
+# ("medical_tier", 1) for 一档/二档, ("base", "6727.00") for the published bounds of a declared base
+# (下限/上限, 深圳 medical 2026), None for a fixed monthly amount (the question carries no figure).
+Choice = tuple[str, str | int] | None
+Fetch = Callable[[str], tuple[int, Any]]  # path -> (HTTP status, JSON answer)
+Draw = tuple["Pair", str, str, Choice]  # pair, first month, last month, choice
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A region and tiered scheme, with the choices the service answers in each calendar year.
+
+    ``years[y]`` is None when the tiers endpoint refuses the pair for that year (not configured, no
+    tiers to compare), else the choices whose yearly price it gives (a null ``yearly`` is a tier the
+    data does not price in that year: a 2026 notice that published only the 60% and 300% ends).
+    """
+
+    region: str
+    scheme: str
+    years: dict[int, list[Choice] | None]
+
+    def through(self, year: int) -> list[Choice]:
+        """The choices answerable in every year from FIRST_YEAR to ``year``: those a span ending in ``year`` may ask."""
+        kept = self.years[FIRST_YEAR] or []
+        for later in range(FIRST_YEAR + 1, year + 1):
+            offered = self.years[later] or []
+            kept = [c for c in kept if c in offered]
+        return kept
+
+
+def choice_of(row: dict[str, Any]) -> Choice:
+    """The figure a question names to ask for one row of the tiers answer."""
+    if row["percent"].endswith("%"):
+        return ("base_ratio", row["ratio"])
+    if row["percent"] in ("一档", "二档"):
+        return ("medical_tier", int(row["ratio"]))
+    if row["percent"] in ("下限", "上限"):
+        return ("base", row["base"])
+    if row["percent"] == "固定金额":
+        return None
+    raise SystemExit(f"unknown tier {row['percent']!r}: teach bench/load.py how to ask for it")
+
+
+def over_http(path: str) -> tuple[int, Any]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def question_pairs(fetch: Fetch = over_http) -> list[Pair]:
+    """Every region of the service and tiered scheme, with what /api/v1/tiers says it answers each year."""
+    pairs = []
+    for region in fetch("/api/v1/regions")[1]:
+        for scheme in TIERED:
+            years: dict[int, list[Choice] | None] = {}
+            for year in YEARS:
+                status, answer = fetch(f"/api/v1/tiers?region={region['code']}&scheme={scheme}&month={year}-06")
+                years[year] = (
+                    [choice_of(row) for row in answer["tiers"] if row["yearly"] is not None] if status == 200 else None
+                )
+            pairs.append(Pair(region["code"], scheme, years))
+    return pairs
+
+
+def asked(pairs: list[Pair]) -> list[Pair]:
+    """The pairs the calculate and page mixes ask about: those with a choice answered in FIRST_YEAR."""
+    return [p for p in pairs if p.years[FIRST_YEAR]]
+
+
+def last_month(pair: Pair, first: str, extra: int) -> tuple[str, int]:
+    """The span's last month, cut back to the end of the last year that still has choices (Lua does the same)."""
+    index = int(first[:4]) * 12 + int(first[5:]) - 1 + extra
+    year, last = index // 12, f"{index // 12:04d}-{index % 12 + 1:02d}"
+    while not pair.through(year):
+        year -= 1
+        last = f"{year:04d}-12"
+    return last, year
+
+
+def draw(rng: random.Random, pairs: list[Pair], lengths: int) -> Draw:
+    """One question of the calculate (or, with lengths of a year, the page) mix: the Lua scripts' rule in Python."""
+    pair, first = rng.choice(pairs), rng.choice(STARTS)
+    last, year = last_month(pair, first, rng.randint(0, lengths - 1))
+    return pair, first, last, rng.choice(pair.through(year))
+
+
+def json_member(choice: Choice) -> str:
+    return "" if choice is None else f",{json.dumps(choice[0])}:{json.dumps(choice[1])}"
+
+
+def query_member(choice: Choice) -> str:
+    """The form's fields for a choice: a base is typed with 按缴费基数, everything else goes with 按档次."""
+    if choice is None:
+        return "&basis=ratio"
+    return f"&basis={'base' if choice[0] == 'base' else 'ratio'}&{choice[0]}={choice[1]}"
+
+
+def body(question: Draw) -> str:
+    pair, first, last, choice = question
+    head = f'{{"region":"{pair.region}","scheme":"{pair.scheme}","start":"{first}","end":"{last}"'
+    return head + json_member(choice) + "}"
+
+
+def page_path(question: Draw) -> str:
+    pair, first, last, choice = question
+    return f"/?region={pair.region}&scheme={pair.scheme}&start={first}&end={last}" + query_member(choice)
+
+
+def tier_questions(pairs: list[Pair]) -> list[tuple[str, str, int]]:
+    """(region, scheme, year) of the tiers mix: only the years the endpoint answers with 200."""
+    return [(p.region, p.scheme, y) for p in pairs for y in TIER_YEARS if p.years[y] is not None]
+
+
+def distinct_bodies(pairs: list[Pair]) -> int:
+    """How many different bodies the calculate mix can send (cut spans make some lengths ask the same)."""
+    seen = set()
+    for pair in pairs:
+        for first in STARTS:
+            for extra in range(LENGTHS):
+                last, year = last_month(pair, first, extra)
+                seen.update((pair.region, pair.scheme, first, last, c) for c in pair.through(year))
+    return len(seen)
+
 
 # Lua: every wrk thread seeds its own generator (otherwise both threads draw the same sequence).
 LUA_COMMON = r"""
@@ -69,61 +213,107 @@ end
 
 
 def lua_list(values: list[str]) -> str:
-    return "{" + ", ".join(json.dumps(v) for v in values) + "}"
+    return "{" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "}"
 
 
-def lua_pairs(pairs: list[tuple[str, str, list[str]]]) -> str:
-    return "{" + ", ".join(f"{{{json.dumps(r)}, {json.dumps(s)}, {lua_list(t)}}}" for r, s, t in pairs) + "}"
+def lua_pairs(pairs: list[Pair], member: Callable[[Choice], str]) -> str:
+    """Per pair: region, scheme, then the choices of a span ending in each year from FIRST_YEAR, as text to append."""
+    rows = []
+    for p in pairs:
+        through = ", ".join(lua_list([member(c) for c in p.through(y)]) for y in range(FIRST_YEAR, LAST_YEAR + 1))
+        rows.append(f"{{{json.dumps(p.region)}, {json.dumps(p.scheme)}, {through}}}")
+    return "{\n" + ",\n".join(rows) + "\n}"
 
 
-def scripts(pairs: list[tuple[str, str, list[str]]]) -> dict[str, str]:
-    common = LUA_COMMON + f"local pairs_ = {lua_pairs(pairs)}\nlocal starts = {lua_list(STARTS)}\n"
+# Lua: the span's last month, cut back to December of the last year that still has choices; then a
+# choice answered in every year the span touches (Pair.through, precomputed). last_month() in Python.
+LUA_SPAN = f"""
+local function question(pairs_, lengths)
+  local pair = pick(pairs_)
+  local first = pick(starts)
+  local last = month_after(first, math.random(0, lengths - 1))
+  local year = tonumber(string.sub(last, 1, 4))
+  while #pair[year - {FIRST_YEAR} + 3] == 0 do
+    year = year - 1
+    last = string.format("%04d-12", year)
+  end
+  return pair, first, last, pick(pair[year - {FIRST_YEAR} + 3])
+end
+"""
+
+
+def scripts(pairs: list[Pair]) -> dict[str, str]:
+    common = LUA_COMMON + f"local starts = {lua_list(STARTS)}\n" + LUA_SPAN
+    asking = asked(pairs)
     calculate = common + f"""
+local pairs_ = {lua_pairs(asking, json_member)}
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
-  local pair = pick(pairs_)
-  local first = pick(starts)
-  local body = string.format(
-    '{{"region":"%s","scheme":"%s","start":"%s","end":"%s","base_ratio":"%s"}}',
-    pair[1], pair[2], first, month_after(first, math.random(0, {LENGTHS - 1})), pick(pair[3]))
+  local pair, first, last, choice = question(pairs_, {LENGTHS})
+  local body = string.format('{{"region":"%s","scheme":"%s","start":"%s","end":"%s"%s}}',
+    pair[1], pair[2], first, last, choice)
   return wrk.format(nil, "/api/v1/calculate", nil, body)
 end
 """
-    tiers = common + f"""
-local months = {lua_list(TIER_MONTHS)}
+    tiers = LUA_COMMON + f"""
+local asks = {{{", ".join(f'{{"{r}", "{s}", {y}}}' for r, s, y in tier_questions(pairs))}}}
 request = function()
-  local pair = pick(pairs_)
-  return wrk.format("GET", string.format("/api/v1/tiers?region=%s&scheme=%s&month=%s", pair[1], pair[2], pick(months)))
+  local ask = pick(asks)
+  return wrk.format("GET", string.format("/api/v1/tiers?region=%s&scheme=%s&month=%04d-%02d",
+    ask[1], ask[2], ask[3], math.random(1, 12)))
 end
 """
     page = common + f"""
+local pairs_ = {lua_pairs(asking, query_member)}
 request = function()
-  local pair = pick(pairs_)
-  local first = pick(starts)
-  return wrk.format("GET", string.format("/?region=%s&scheme=%s&start=%s&end=%s&basis=ratio&base_ratio=%s",
-    pair[1], pair[2], first, month_after(first, math.random(0, {PAGE_LENGTHS - 1})), pick(pair[3])))
+  local pair, first, last, choice = question(pairs_, {PAGE_LENGTHS})
+  return wrk.format("GET", string.format("/?region=%s&scheme=%s&start=%s&end=%s%s",
+    pair[1], pair[2], first, last, choice))
 end
 """
     return {"calculate": calculate, "tiers": tiers, "page": page}
 
 
-def get_json(path: str) -> object:
-    with urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=10) as answer:
-        return json.loads(answer.read())
+def check(count: int) -> None:
+    """Ask an in-process app (Flask's test client) ``count`` questions of each mix, drawn by the Python mirror
+    of the Lua rule, and stop if any is not answered with 200: the mix must ask only what the service answers."""
+    sys.path.insert(0, str(ROOT))
+    from service import create_app
 
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{Path(tmp) / 'check.sqlite3'}"})
+        try:
+            client = app.test_client()
 
-def question_pairs() -> list[tuple[str, str, list[str]]]:
-    """(region, scheme, tiers) for every region of the running service and every tiered scheme it prices there."""
-    pairs = []
-    for region in get_json("/api/v1/regions"):  # type: ignore[union-attr]
-        for scheme in TIERED:
-            try:
-                answer = get_json(f"/api/v1/tiers?region={region['code']}&scheme={scheme}&month=2025-06")
-            except urllib.error.HTTPError:
-                continue  # not configured there: not asked
-            pairs.append((region["code"], scheme, [t["ratio"] for t in answer["tiers"]]))  # type: ignore[index]
-    return pairs
+            def fetch(path: str) -> tuple[int, Any]:
+                answer = client.get(path)
+                return answer.status_code, answer.get_json(silent=True)
+
+            pairs = question_pairs(fetch)
+            rng = random.Random(14)
+            asking, tiers = asked(pairs), tier_questions(pairs)
+            wrong: list[str] = []
+            for _ in range(count):
+                question = body(draw(rng, asking, LENGTHS))
+                answer = client.post("/api/v1/calculate", data=question, content_type="application/json")
+                if answer.status_code != 200:
+                    wrong.append(f"POST /api/v1/calculate {question}: {answer.status_code}")
+            for _ in range(count // 10):  # pages cost ten times a calculation
+                path = page_path(draw(rng, asking, PAGE_LENGTHS))
+                if (status := client.get(path).status_code) != 200:
+                    wrong.append(f"GET {path}: {status}")
+            for _ in range(count // 3):
+                region, scheme, year = rng.choice(tiers)
+                path = f"/api/v1/tiers?region={region}&scheme={scheme}&month={year:04d}-{rng.randint(1, 12):02d}"
+                if (status := client.get(path).status_code) != 200:
+                    wrong.append(f"GET {path}: {status}")
+        finally:
+            app.extensions["outlet_jobs"].stop(graceful=False)
+    asked_count = f"{count} calculations, {count // 10} pages, {count // 3} tier tables"
+    print(f"checked in-process: {asked_count}; {len(wrong)} not 200")
+    if wrong:
+        raise SystemExit("\n".join(wrong[:20]))
 
 
 def start_server(workers: int, env_extra: dict[str, str], db: Path, probe: Path) -> subprocess.Popen[bytes]:
@@ -202,7 +392,7 @@ def run(args: argparse.Namespace) -> tuple[Rows, int, dict[str, dict[str, float]
             server = start_server(args.workers, env_extra, Path(tmp) / f"{label}.sqlite3", probe)
             try:
                 pairs = question_pairs()
-                distinct = sum(len(t) for _, _, t in pairs) * len(STARTS) * LENGTHS
+                distinct = distinct_bodies(asked(pairs))
                 lua = scripts(pairs)
                 cases = [("POST /api/v1/calculate, varied mix", "/api/v1/calculate", lua["calculate"])]
                 if label == "on":
@@ -258,12 +448,18 @@ def main() -> None:
     parser.add_argument("--levels", default="1,8,32")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write-docs", action="store_true", help="write the section into docs/benchmarks.md")
+    parser.add_argument(
+        "--check", type=int, nargs="?", const=3000, default=0, metavar="N",
+        help="first ask an in-process app N questions of each mix (3000) and stop unless all answer 200",
+    )
     args = parser.parse_args()
+    if args.check:
+        check(args.check)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
     rows, distinct, collected = run(args)
     text, pauses = table(rows), gc_table(collected)
-    print(text, pauses, sep="\n\n")
+    print(f"varied mix: {distinct:,} different bodies", text, pauses, sep="\n\n")
     if args.write_docs:
         command = " ".join([".venv/bin/python bench/load.py", *sys.argv[1:]])
         write_section(HEADING, section(command, args, distinct, text, pauses))
@@ -279,13 +475,18 @@ compared with. The machine is shared with other work, so rows vary by some perce
 compare ratios within one run.
 
 - **varied mix** (the default): region and tiered scheme, as the running service lists them
-  (`/api/v1/regions`, and each scheme whose `/api/v1/tiers` answers there) x tier x first month
-  (2025-01 to 2025-12) x length (1 to 31 months), drawn per request: {distinct:,} different bodies,
-  so the per-process answer cache (4,096) rarely holds the question asked;
-- **tiers**: region and scheme x month (2024-01 to 2026-12);
-- **测算 page**: `GET /?region=...&start=...&end=...&base_ratio=...`, the same mix with lengths of 1
-  to 12 months (the form's default question is a calendar year): the priced months, the tier table
-  with its chart, the sources;
+  (`/api/v1/regions`, and each scheme whose `/api/v1/tiers` answers there in 2025) x choice x first
+  month (2025-01 to 2025-12) x length (1 to 31 months), drawn per request. The choices are what
+  `/api/v1/tiers` prices in each calendar year (`base_ratio` for a percentage tier, `medical_tier` for
+  一档/二档, no figure for a fixed monthly amount); a span offers only those priced in every year it
+  touches, and one whose last year has none ends in December of the last year that has some (2026
+  notices in several provinces published only the 60% and 300% ends). So every request is a question
+  the service answers with 200: {distinct:,} different bodies, and the per-process answer cache
+  (4,096) rarely holds the question asked;
+- **tiers**: region and scheme x month (2024-01 to 2026-12), only the years the endpoint answers;
+- **测算 page**: `GET /?region=...&start=...&end=...&basis=ratio&base_ratio=...` (or `medical_tier=`),
+  the same mix and rule with lengths of 1 to 12 months (the form's default question is a calendar
+  year): the priced months, the tier table with its chart, the sources;
 - **answer cache off**: a second server with `CALC_CACHE_SIZE=0`, every calculation priced afresh.
 
 {text}
