@@ -28,13 +28,13 @@ from typing import Any
 
 from cachetools import LRUCache
 
-from calc.quote import QuoteRequest, price, tiers
+from calc.quote import Line, QuoteRequest, price, tiers
 from rates.months import Month
 from rates.store import Resolved, Snapshot
 from service import schemas
 from service.apibase import load_json
 from service.dumping import compile_dump
-from service.present import dumped_version, ordered, quote_data, tier_data, used_versions
+from service.present import dumped_version, month_line, ordered, quote_data, tier_data, used_versions
 
 _DUMP_QUOTE = compile_dump(schemas.QuoteSchema(exclude=("references", "months")))
 _DUMP_LINE = compile_dump(schemas.LineSchema())
@@ -44,6 +44,8 @@ _DUMP_TIERS = compile_dump(schemas.TiersSchema())
 # typed can contain it; it sits where "references" sorts, the keys being sorted as Flask sorts them).
 _MARK = f"\x00references-{secrets.token_hex(8)}\x00"
 _MARK_JSON = json.dumps(_MARK)
+_MONTHS_MARK = f"\x00months-{secrets.token_hex(8)}\x00"  # the months, encoded apart (``_months_json``)
+_MONTHS_MARK_JSON = json.dumps(_MONTHS_MARK)
 _encoded: weakref.WeakKeyDictionary[Snapshot, dict[tuple[Hashable, ...], str]] = weakref.WeakKeyDictionary()
 _encoded_lock = threading.Lock()
 
@@ -63,28 +65,38 @@ def _references(snapshot: Snapshot, used: list[Resolved]) -> str:
     return text
 
 
-def _months(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The months dumped: months priced alike (the engine gives them the very same values) dumped once."""
-    dumped: dict[tuple[Any, ...], dict[str, Any]] = {}
+def _months_json(lines: list[Line]) -> str:
+    """The months as JSON text. Months priced alike (the engine gives them the very same values) are
+    dumped and encoded once, with each month's "YYYY-MM" (nothing in it to escape) put in its place."""
+    encoded: dict[tuple[int, ...], tuple[str, str]] = {}
     out = []
     for line in lines:
-        key = tuple((name, id(value)) for name, value in line.items() if name != "month")
-        first = dumped.get(key)
-        if first is None:
-            out.append(dumped.setdefault(key, _DUMP_LINE(line)))
-        else:
-            out.append({**first, "month": line["month"]})  # the month, a "YYYY-MM" string, dumps as itself
-    return out
+        key = (
+            id(line.base),
+            id(line.rate),
+            id(line.amount),
+            id(line.parts),
+            id(line.versions),
+            line.provisional,
+            id(line.year),
+        )
+        halves = encoded.get(key)
+        if halves is None:
+            text = encode({**_DUMP_LINE(month_line(line)), "month": _MARK})
+            before, _, after = text.partition(_MARK_JSON)
+            halves = encoded[key] = (before, after)
+        out.append(f'{halves[0]}"{line.month}"{halves[1]}')
+    return "[" + ", ".join(out) + "]"
 
 
 def quote_json(snapshot: Snapshot, request: QuoteRequest) -> bytes:
     """The API's answer to a calculation: what ``present.quote_answer`` gives, encoded."""
     quote = price(snapshot, request)
-    data = quote_data(snapshot, quote, references=False)  # every value alive until the end: ids stay unique
-    answer = _DUMP_QUOTE(data)
-    answer["months"] = _months(data["months"])
-    answer["references"] = _MARK
-    text = encode(answer).replace(_MARK_JSON, _references(snapshot, ordered(quote.used)), 1)
+    answer = _DUMP_QUOTE(quote_data(snapshot, quote, references=False, months=False))
+    answer["months"], answer["references"] = _MONTHS_MARK, _MARK
+    text = encode(answer)
+    text = text.replace(_MONTHS_MARK_JSON, _months_json(quote.lines), 1)
+    text = text.replace(_MARK_JSON, _references(snapshot, ordered(quote.used)), 1)
     return (text + "\n").encode()
 
 

@@ -50,8 +50,8 @@ def _converter(field: fields.Field) -> Convert | None:
         return _integer
     if kind is fields.Boolean:
         serialize = field._serialize
-        return lambda value, attr, obj: value if value is None or value is True or value is False else serialize(
-            value, attr, obj
+        return lambda value, attr, obj: (
+            value if value is None or value is True or value is False else serialize(value, attr, obj)
         )
     if kind is fields.Nested and isinstance(field.schema, Schema):
         nested = compile_dump(field.schema)

@@ -97,7 +97,6 @@ class EstimateRequestSchema(Schema):
     assumptions = fields.Nested(AssumptionsSchema, load_default=lambda: {"account_interest_rate": 0, "wage_growth": 0})
 
 
-
 class BenefitRequestSchema(Schema):
     calc_base = schemas.DecimalText(places=2, maximum=Decimal(10**6), required=True, metadata={"example": "7010"})
     average_index = schemas.DecimalText(places=4, maximum=Decimal(10), required=True, metadata={"example": "2.8635"})

@@ -6,7 +6,7 @@ import weakref
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from calc.quote import SCHEMES, Quote, QuoteRequest, Tier, price
+from calc.quote import SCHEMES, Line, Quote, QuoteRequest, Tier, price
 from rates.families import FAMILIES, TRUST_LABELS
 from rates.model import Version
 from rates.store import Resolved, Snapshot
@@ -86,7 +86,8 @@ def ordered(used: list[Resolved]) -> list[Resolved]:
     return sorted(used, key=lambda r: (order[r.version.family], r.version.effective_from))
 
 
-def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True) -> dict[str, Any]:
+def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True, months: bool = True) -> dict[str, Any]:
+    """The answer's data before the dump (``months=False``: without them, ``service.answers`` encodes them apart)."""
     request = quote.request
     notes = []
     if quote.provisional:
@@ -107,24 +108,26 @@ def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True) -> dic
         "medical_tier": request.medical_tier,
         "headcount": request.headcount,
         "factor": request.factor,
-        "months": [
-            {
-                "month": str(line.month),
-                "year": line.year,
-                "base": line.base,
-                "rate": line.rate,
-                "amount": line.amount,
-                "breakdown": line.parts,
-                "provisional": line.provisional,
-                "version": line.versions,
-            }
-            for line in quote.lines
-        ],
+        **({"months": [month_line(line) for line in quote.lines]} if months else {}),
         "total": quote.total,
         "breakdown": quote.breakdown,
         "provisional": quote.provisional,
         "notes": notes,
         **({"references": used_versions(snapshot, quote.used)} if references else {}),
+    }
+
+
+def month_line(line: Line) -> dict[str, Any]:
+    """A month of the answer before the dump."""
+    return {
+        "month": str(line.month),
+        "year": line.year,
+        "base": line.base,
+        "rate": line.rate,
+        "amount": line.amount,
+        "breakdown": line.parts,
+        "provisional": line.provisional,
+        "version": line.versions,
     }
 
 

@@ -247,7 +247,7 @@ def _document(state: BlueprintSetupState) -> None:
                                         "description": "地区代码；不填时按统一社会信用代码中的地区，再不行按 360100",
                                     },
                                 },
-                            }
+                            },
                         }
                     },
                 },
