@@ -6,11 +6,13 @@ administration pages and the results all write a time, a ratio or a rule the sam
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, request
+from markupsafe import Markup
 
 from rates.families import CHOICE_LABELS, FAMILIES, Kind
 from service.auth import _safe_next
@@ -41,6 +43,37 @@ def beijing(moment: str | datetime | None) -> str:
         except ValueError:
             return moment
     return beijing_time(moment) + "（北京时间）"
+
+
+# ---------------------------------------------------------------- form fields and badges
+# Python, not Jinja macros: every field of every form calls them, and a macro costs several times as much.
+
+
+@bp.app_template_global("error_for")
+def error_for(name: str, errors: Mapping[str, str]) -> Markup:
+    """The engine's message next to the field it is about (its id ties it to the field: described)."""
+    message = errors.get(name)
+    return Markup('<p class="field-error" id="e-{}">{}</p>').format(name, message) if message else Markup("")
+
+
+@bp.app_template_global("described")
+def described(name: str, errors: Mapping[str, str], hint: bool = False) -> Markup:
+    """A field's attributes naming its hint and its error message, and saying it is invalid."""
+    ids = [f"h-{name}"] * bool(hint) + [f"e-{name}"] * bool(errors.get(name))
+    attributes = [Markup('aria-describedby="{}"').format(" ".join(ids))] if ids else []
+    if errors.get(name):
+        attributes.append(Markup('aria-invalid="true"'))
+    return Markup(" ").join(attributes)
+
+
+@bp.app_template_global("trust_badge")
+def trust_badge(trust: str, label: str) -> Markup:
+    return Markup('<span class="trust trust-{}">{}</span>').format(trust, label)
+
+
+@bp.app_template_global("provisional_badge")
+def provisional_badge(label: str) -> Markup:
+    return Markup('<span class="badge provisional">{}</span>').format(label)
 
 
 @bp.app_template_global("choice_label")
