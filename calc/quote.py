@@ -7,8 +7,6 @@ Errors are ``QuoteError`` with a Chinese message naming the field to fix.
 
 from __future__ import annotations
 
-import threading
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -292,39 +290,26 @@ def validate(params: Parameters, request: QuoteRequest) -> None:
 
 
 Plan = tuple[Resolution, tuple[object, ...]]  # the versions a month reads, and the key of months priced alike
-_PLANS: weakref.WeakKeyDictionary[object, dict[tuple[object, ...], Plan]] = weakref.WeakKeyDictionary()
-_PLANS_LOCK = threading.Lock()
-MAX_PLANS = 65536  # a bound on what one snapshot remembers: any region and month may be asked
 
 
-def _plans(params: Parameters) -> dict[tuple[object, ...], Plan] | None:
-    """The month plans remembered for this parameter snapshot (None: params that cannot be remembered by)."""
-    try:
-        with _PLANS_LOCK:
-            return _PLANS.setdefault(params, {})
-    except TypeError:
-        return None
-
-
-def _plan(plans: dict[tuple[object, ...], Plan] | None, request: QuoteRequest, at: _Lookup, month: Month) -> Plan:
+def _plan(params: Parameters, request: QuoteRequest, at: _Lookup, month: Month) -> Plan:
     """The versions in force that ``month`` reads, resolved once per (snapshot, region, scheme, month).
 
     A snapshot never changes, so what is in force in a month is the same for every request there; only
     whether a base is given changes what medical insurance reads (``calc.medical.resolve``).
     """
-    key = (request.region, request.scheme, month.index(), request.base is None)
-    plan = plans.get(key) if plans is not None else None
-    if plan is not None:
-        for resolved in plan[0].values():
-            at.note(resolved)
-        return plan
-    resolve = RESOLVERS.get(request.scheme)
-    got = resolve(request, at, month) if resolve else {f: at(f, month, s) for f, s in READS[request.scheme]}
-    plan = (got, (rule_for(request.scheme, month), *((id(r.version), r.provisional) for r in got.values())))
-    if plans is not None:
-        if len(plans) >= MAX_PLANS:
-            plans.clear()
-        plans[key] = plan
+
+    def make() -> Plan:
+        resolve = RESOLVERS.get(request.scheme)
+        got = resolve(request, at, month) if resolve else {f: at(f, month, s) for f, s in READS[request.scheme]}
+        return got, (rule_for(request.scheme, month), *((id(r.version), r.provisional) for r in got.values()))
+
+    kept = getattr(params, "kept", None)
+    if kept is None:  # parameters that keep nothing (a test's own): resolved every time
+        return make()
+    plan: Plan = kept(("month plan", request.region, request.scheme, month.index(), request.base is None), make)
+    for resolved in plan[0].values():
+        at.note(resolved)  # again on a kept plan: the request cites what it used
     return plan
 
 
@@ -336,12 +321,11 @@ def price(params: Parameters, request: QuoteRequest) -> Quote:
     if request.scheme == "resident_medical":
         months = [m for i, m in enumerate(months) if i == 0 or m.month == 1]  # one line per year touched
     pricer = PRICERS[request.scheme]
-    plans = _plans(params)
     # Months under the same versions and rule price alike: compute each such group once.
     priced: dict[tuple[object, ...], Line] = {}
     lines = []
     for month in months:
-        got, key = _plan(plans, request, at, month)
+        got, key = _plan(params, request, at, month)
         if key not in priced:
             priced[key] = pricer(request, got, month)
         line = priced[key]

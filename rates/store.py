@@ -13,11 +13,12 @@ import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -36,6 +37,7 @@ from rates.families import FAMILIES, Kind
 from rates.model import NATIONAL, Reference, Region, Version
 from rates.months import Month
 
+T = TypeVar("T")
 TEXT_KINDS = (Kind.CHOICE, Kind.TABLE)  # values stored as text, not as a decimal
 
 
@@ -157,6 +159,27 @@ class Snapshot:
                 self._active.setdefault((version.region, version.family), []).append(version)
         # The snapshot never changes, so resolutions can be remembered (bounded: any month may be asked).
         self.at = functools.lru_cache(maxsize=16384)(self._resolve)  # type: ignore[method-assign]
+        self._kept: dict[Hashable, Any] = {}
+        self._kept_lock = threading.Lock()
+
+    MAX_KEPT = 65536  # a bound on the derived data one snapshot remembers: any region and month may be asked
+
+    def kept(self, key: Hashable, make: Callable[[], T]) -> T:
+        """What ``make`` derives from this snapshot alone, made once: the snapshot never changes.
+
+        ``key`` names the derivation and its arguments (a tuple starting with the caller's name). Two
+        threads may both make a missing value; either result is the same, and one is kept.
+        """
+        try:
+            return self._kept[key]  # type: ignore[no-any-return]
+        except KeyError:
+            pass
+        value = make()
+        with self._kept_lock:
+            if len(self._kept) >= self.MAX_KEPT:
+                self._kept.clear()
+            self._kept[key] = value
+        return value
 
     def chain(self, region: str) -> list[str]:
         """The region and its ancestors, nearest first, ending at the national level."""

@@ -14,11 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def feature_blueprints() -> list[Blueprint]:
     """The page and feature blueprints (the JSON API registers itself through flask-smorest)."""
-    from service import coverage, display, pages, pension
+    from service import coverage, display, pages, pension, places
     from service.admin import views as admin
     from service.outlets import views as outlets
 
-    return [pages.bp, outlets.bp, admin.bp, coverage.bp, pension.pages_bp, display.bp]
+    return [pages.bp, outlets.bp, admin.bp, coverage.bp, pension.pages_bp, display.bp, places.bp]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -8,12 +8,11 @@ so that a page shows exactly the strings the API returns.
 from __future__ import annotations
 
 import re
-import secrets
 from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -24,7 +23,7 @@ from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
 from rates.tables import read_table
-from service import coverage, guidance, pension, quotes, schemas
+from service import coverage, guidance, pension, places, quotes, schemas
 from service import window as counter
 from service.answers import Data, Tiers, snapshot_token
 from service.apibase import current_month
@@ -47,6 +46,7 @@ bp = Blueprint("pages", __name__)
 TIERED = ("flexible_pension", "flexible_medical")  # the schemes whose base is chosen by tier
 FORM_FIELDS = ("region", "scheme", "start", "end", "basis", "base_ratio", "base", "headcount", "factor", "medical_tier")
 HEADCOUNT_RE = re.compile(r"^[0-9]{1,7}$")
+REQUEST_SCHEMA = schemas.CalculateRequestSchema()  # the API's input rules; a schema keeps no state between loads
 CHART = {"width": 340, "label": 44, "value": 80, "row": 22, "bar": 14, "top": 6}
 
 
@@ -61,7 +61,7 @@ def pct(ratio: str) -> str:
 
 def typed(form: MultiDict[str, str]) -> dict[str, str]:
     """What the user typed, trimmed and cut to a sane length, to put back into the form."""
-    values = {name: form.get(name, "").strip()[:40] for name in FORM_FIELDS}
+    values = Data({name: form.get(name, "").strip()[:40] for name in FORM_FIELDS})  # read as attributes too
     values["basis"] = "base" if values["basis"] == "base" else "ratio"
     return values
 
@@ -81,7 +81,7 @@ def load_request(values: dict[str, str]) -> tuple[dict[str, Any] | None, dict[st
         # forms send text; the schema takes whole numbers only, as the API does for JSON
         raw["headcount"] = int(values["headcount"]) if HEADCOUNT_RE.match(values["headcount"]) else values["headcount"]
     try:
-        return schemas.CalculateRequestSchema().load(raw), {}
+        return REQUEST_SCHEMA.load(raw), {}
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
         return None, {
@@ -149,15 +149,7 @@ def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
         month = Month.parse(values["start"])
     except ValueError:
         month = current_month()
-    configured = []
-    for code, region in sorted(snap.regions.items()):
-        if code == NATIONAL:
-            continue
-        try:
-            snap.at(code, "flexible_medical", month)
-        except NotConfigured:
-            continue
-        configured.append(region.name)
+    configured = snap.kept(("medical configured", month.index()), lambda: medical_regions(snap, month))
     need = None
     if values["region"] in snap.regions:
         try:
@@ -175,6 +167,20 @@ def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def medical_regions(snap: Snapshot, month: Month) -> list[str]:
+    """The names of the regions where flexible-worker medical insurance is priced in ``month``."""
+    configured = []
+    for code, region in sorted(snap.regions.items()):
+        if code == NATIONAL:
+            continue
+        try:
+            snap.at(code, "flexible_medical", month)
+        except NotConfigured:
+            continue
+        configured.append(region.name)
+    return configured
+
+
 MEDICAL_INSTRUCTIONS = {
     "ratio_range": "选择缴费档次，或按缴费基数填写。",
     "declared": "按本人申报的缴费基数缴费：请选“按缴费基数”并填写缴费基数。",
@@ -190,7 +196,7 @@ def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str])
         "values": values,
         "errors": errors,
         "regions": region_choices(snap),
-        "region_groups": region_groups(snap),
+        "region_options": region_options(snap, values["region"]),
         "schemes": SCHEMES,
         "tiered": TIERED,
         "tier_options": tier_choices(snap, values),
@@ -200,7 +206,7 @@ def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str])
 
 def defaults() -> dict[str, str]:
     month = current_month()
-    values = {name: "" for name in FORM_FIELDS}
+    values = Data({name: "" for name in FORM_FIELDS})
     values.update(
         start=str(Month(month.year, 1)), end=str(Month(month.year, 12)), basis="ratio", scheme="flexible_pension"
     )
@@ -283,42 +289,31 @@ CHOSEN_FILLS = {
     "row-provisional": (' class="is-provisional chosen"', ' class="is-provisional"'),
     "label": ('<span class="visually-hidden">（所选档次）</span>', ""),
 }
-# Made afresh by each process, with a NUL that no escaped text contains: no data can imitate a place.
-_CHOSEN = f"\x00chosen-{secrets.token_hex(6)}"
-_CHOSEN_PLACE = re.compile(re.escape(_CHOSEN) + r":([a-z-]+):([^\x00]*)\x00")
-
-
-@bp.app_template_global("chosen_mark")
-def chosen_mark(ratio: str, place: str) -> Markup:
-    """A place in the drawn tier section, filled per request (``tier_section``)."""
-    if place not in CHOSEN_FILLS:
-        raise ValueError(place)
-    return Markup(f"{_CHOSEN}:{place}:{escape(ratio)}\x00")  # noqa: S704  # a place of our own, the ratio escaped
 
 
 def tier_section(snap: Snapshot, region: str, scheme: str, month: Month, chosen: str | None) -> Markup:
     """The tier comparison as HTML: the same for everyone asking there and then, so drawn once per snapshot.
 
     Kept beside the API's tier tables (the same snapshot key, so a publication never leaves an old
-    table on the page), as its pieces split at the places that mark the chosen tier: a request only
-    joins them, with its own tier marked.
+    table on the page), as pieces with places (``service.places``) that mark the chosen tier.
     """
     cache: Tiers = current_app.extensions["tier_cache"]
 
-    def draw() -> tuple[str, ...]:
+    def draw() -> places.Pieces:
         table = tier_table(snap, region, scheme, month)
-        html = render_template("pages/_tiers.html", tiers=table, region=region, **common())
-        return tuple(_CHOSEN_PLACE.split(html))  # text, place, ratio, text, place, ratio, ..., text
+        return places.split(render_template("pages/_tiers.html", tiers=table, region=region, **common()))
 
     pieces = cache.get(("html", snapshot_token(snap), region, scheme, month.index()), draw)
-    out = [pieces[0]]
-    marked = str(escape(chosen)) if chosen is not None else None
-    for index in range(1, len(pieces), 3):
-        when_chosen, otherwise = CHOSEN_FILLS[pieces[index]]
-        out.append(when_chosen if pieces[index + 1] == marked else otherwise)
-        out.append(pieces[index + 2])
-    # render_template's output, every value in it escaped by the template: safe to insert as it is
-    return Markup("".join(out))  # noqa: S704
+    return places.fill(pieces, CHOSEN_FILLS, chosen)
+
+
+def region_options(snap: Snapshot, selected: str) -> Markup:
+    """The options of the region field, every province a group: drawn once per snapshot, the selected one marked."""
+
+    def draw() -> places.Pieces:
+        return places.split(render_template("pages/_region_options.html", groups=region_groups(snap)))
+
+    return places.fill(snap.kept(("region options",), draw), {"selected": (" selected", "")}, selected)
 
 
 def common() -> dict[str, Any]:
