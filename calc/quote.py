@@ -290,26 +290,36 @@ def validate(params: Parameters, request: QuoteRequest) -> None:
 
 
 Plan = tuple[Resolution, tuple[object, ...]]  # the versions a month reads, and the key of months priced alike
+MAX_PLANNED_MONTHS = 4096  # months remembered per (region, scheme) in a snapshot: any month may be asked
 
 
-def _plan(params: Parameters, request: QuoteRequest, at: _Lookup, month: Month) -> Plan:
-    """The versions in force that ``month`` reads, resolved once per (snapshot, region, scheme, month).
+def _month_plans(params: Parameters, request: QuoteRequest, at: _Lookup) -> Callable[[Month], Plan]:
+    """The versions in force that each month reads, resolved once per (snapshot, region, scheme, month).
 
     A snapshot never changes, so what is in force in a month is the same for every request there; only
     whether a base is given changes what medical insurance reads (``calc.medical.resolve``).
     """
+    resolve = RESOLVERS.get(request.scheme)
+    reads = READS[request.scheme]
 
-    def make() -> Plan:
-        resolve = RESOLVERS.get(request.scheme)
-        got = resolve(request, at, month) if resolve else {f: at(f, month, s) for f, s in READS[request.scheme]}
+    def make(month: Month) -> Plan:
+        got = resolve(request, at, month) if resolve else {f: at(f, month, s) for f, s in reads}
         return got, (rule_for(request.scheme, month), *((id(r.version), r.provisional) for r in got.values()))
 
     kept = getattr(params, "kept", None)
     if kept is None:  # parameters that keep nothing (a test's own): resolved every time
-        return make()
-    plan: Plan = kept(("month plan", request.region, request.scheme, month.index(), request.base is None), make)
-    for resolved in plan[0].values():
-        at.note(resolved)  # again on a kept plan: the request cites what it used
+        return make
+    plans: dict[int, Plan] = kept(("month plans", request.region, request.scheme, request.base is None), dict)
+
+    def plan(month: Month) -> Plan:
+        index = month.index()
+        found = plans.get(index)
+        if found is None:
+            if len(plans) >= MAX_PLANNED_MONTHS:
+                plans.clear()
+            found = plans[index] = make(month)
+        return found
+
     return plan
 
 
@@ -320,15 +330,22 @@ def price(params: Parameters, request: QuoteRequest) -> Quote:
     months = list(request.start.until(request.end))
     if request.scheme == "resident_medical":
         months = [m for i, m in enumerate(months) if i == 0 or m.month == 1]  # one line per year touched
-    pricer = PRICERS[request.scheme]
+    pricer, plan_of = PRICERS[request.scheme], _month_plans(params, request, at)
     # Months under the same versions and rule price alike: compute each such group once.
     priced: dict[tuple[object, ...], Line] = {}
+    by_plan: dict[int, tuple[Plan, Line]] = {}  # the plan kept alive beside its line, so that its id stays its own
     lines = []
     for month in months:
-        got, key = _plan(params, request, at, month)
-        if key not in priced:
-            priced[key] = pricer(request, got, month)
-        line = priced[key]
+        plan = plan_of(month)
+        known = by_plan.get(id(plan))
+        if known is None:
+            got, key = plan
+            for resolved in got.values():
+                at.note(resolved)  # a kept plan was resolved for an earlier request: this one cites it too
+            if key not in priced:
+                priced[key] = pricer(request, got, month)
+            known = by_plan[id(plan)] = (plan, priced[key])
+        line = known[1]
         if line.month != month:  # a copy for this month (built directly: dataclasses.replace is slow)
             line = Line(
                 month,
