@@ -309,7 +309,7 @@ def _month_plans(params: Parameters, request: QuoteRequest, at: _Lookup) -> Call
     kept = getattr(params, "kept", None)
     if kept is None:  # parameters that keep nothing (a test's own): resolved every time
         return make
-    plans: dict[int, Plan] = kept(("month plans", request.region, request.scheme, request.base is None), dict)
+    plans: dict[object, Plan] = kept(("month plans", request.region, request.scheme, request.base is None), dict)
 
     def plan(month: Month) -> Plan:
         index = month.index()
@@ -317,7 +317,9 @@ def _month_plans(params: Parameters, request: QuoteRequest, at: _Lookup) -> Call
         if found is None:
             if len(plans) >= MAX_PLANNED_MONTHS:
                 plans.clear()
-            found = plans[index] = make(month)
+            made = make(month)
+            # one plan for all the months priced alike (its key also in this table): a request meets it once
+            found = plans[index] = plans.setdefault(made[1], made)  # type: ignore[call-overload]
         return found
 
     return plan
@@ -346,7 +348,7 @@ def price(params: Parameters, request: QuoteRequest) -> Quote:
                 priced[key] = pricer(request, got, month)
             known = by_plan[id(plan)] = (plan, priced[key])
         line = known[1]
-        if line.month != month:  # a copy for this month (built directly: dataclasses.replace is slow)
+        if line.month is not month:  # a copy for this month (built directly: dataclasses.replace is slow)
             line = Line(
                 month,
                 line.base,

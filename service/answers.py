@@ -70,23 +70,40 @@ def _months_json(lines: list[Line]) -> str:
     dumped and encoded once, with each month's "YYYY-MM" (nothing in it to escape) put in its place."""
     encoded: dict[tuple[int, ...], tuple[str, str]] = {}
     out = []
+    last: Line | None = None
+    before = after = ""
     for line in lines:
-        key = (
-            id(line.base),
-            id(line.rate),
-            id(line.amount),
-            id(line.parts),
-            id(line.versions),
-            line.provisional,
-            id(line.year),
-        )
-        halves = encoded.get(key)
-        if halves is None:
-            text = encode({**_DUMP_LINE(month_line(line)), "month": _MARK})
-            before, _, after = text.partition(_MARK_JSON)
-            halves = encoded[key] = (before, after)
-        out.append(f'{halves[0]}"{line.month}"{halves[1]}')
+        if last is None or not _alike(line, last):
+            key = (
+                id(line.base),
+                id(line.rate),
+                id(line.amount),
+                id(line.parts),
+                id(line.versions),
+                line.provisional,
+                id(line.year),
+            )
+            halves = encoded.get(key)
+            if halves is None:
+                text = encode({**_DUMP_LINE(month_line(line)), "month": _MARK})
+                halves = encoded[key] = text.split(_MARK_JSON)  # type: ignore[assignment]
+            before, after = halves
+        out.append(f'{before}"{line.month}"{after}')
+        last = line
     return "[" + ", ".join(out) + "]"
+
+
+def _alike(line: Line, other: Line) -> bool:
+    """The same values but the month (the usual case of the next month: one priced line copied)."""
+    return (
+        line.amount is other.amount
+        and line.parts is other.parts
+        and line.versions is other.versions
+        and line.base is other.base
+        and line.rate is other.rate
+        and line.provisional is other.provisional
+        and line.year is other.year
+    )
 
 
 def quote_json(snapshot: Snapshot, request: QuoteRequest) -> bytes:
