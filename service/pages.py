@@ -191,17 +191,54 @@ MEDICAL_INSTRUCTIONS = {
 }
 
 
-def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
-    return {
-        "values": values,
-        "errors": errors,
-        "regions": region_choices(snap),
-        "region_options": region_options(snap, values["region"]),
-        "schemes": SCHEMES,
-        "tiered": TIERED,
-        "tier_options": tier_choices(snap, values),
-        "medical": medical_help(snap, values),
+def form_context(
+    snap: Snapshot, values: dict[str, str], errors: dict[str, str], missing: object = None
+) -> dict[str, Any]:
+    """The form as the page shows it: drawn once, filled with what was typed (``form_html``)."""
+    return {"values": values, "errors": errors, "form_html": form_html(snap, values, errors, missing)}
+
+
+def drawing(template: str, **context: Any) -> places.Drawing:
+    """A template that depends on nothing but its places, drawn once per app."""
+    kept: dict[str, places.Drawing] = current_app.extensions.setdefault("drawings", {})
+    found = kept.get(template)
+    if found is None:
+        found = kept[template] = places.Drawing(render_template(template, **context))
+    return found
+
+
+def form_html(snap: Snapshot, values: dict[str, str], errors: dict[str, str], missing: object = None) -> Markup:
+    """The calculation form (pages/_form.html) filled with what was typed and the messages about it."""
+    hint, configured = medical_parts(snap, values)
+    parts = {
+        # a scheme not configured is no mistake to fix: the answer (missing) says it, and whom to ask
+        "error-summary": render_template("pages/_error_summary.html", errors=errors) if errors and not missing else "",
+        "region-options": region_options(snap, values["region"]),
+        "tier-options": tier_options_html(snap, values),
+        "medical-hint": hint,
+        "medical-configured": configured,
     }
+    return drawing("pages/_form.html", schemes=SCHEMES).fill(places.form_fill(values, errors, parts))
+
+
+def medical_parts(snap: Snapshot, values: dict[str, str]) -> tuple[Markup, Markup]:
+    """The medical block's words for the region and month asked (what it needs, where it is priced), drawn once."""
+    medical = medical_help(snap, values)
+
+    def draw() -> tuple[Markup, Markup]:
+        module = current_app.jinja_env.get_template("pages/_medical_help.html").module
+        return Markup(module.hint(medical)), Markup(module.configured(medical))  # noqa: S704  # escaped by the template
+
+    parts: tuple[Markup, Markup] = snap.kept(("medical parts", values["region"], medical["month"]), draw)
+    return parts
+
+
+def tier_options_html(snap: Snapshot, values: dict[str, str]) -> Markup:
+    """The form's tier options for the region, scheme and month asked, drawn once per snapshot."""
+    choices = tier_choices(snap, values)
+    key = ("tier options", *(c["value"] for c in choices))
+    options = snap.kept(key, lambda: places.Drawing(render_template("pages/_tier_options.html", tier_options=choices)))
+    return options.fill(places.form_fill(values, {}, {}))
 
 
 def defaults() -> dict[str, str]:
@@ -295,25 +332,26 @@ def tier_section(snap: Snapshot, region: str, scheme: str, month: Month, chosen:
     """The tier comparison as HTML: the same for everyone asking there and then, so drawn once per snapshot.
 
     Kept beside the API's tier tables (the same snapshot key, so a publication never leaves an old
-    table on the page), as pieces with places (``service.places``) that mark the chosen tier.
+    table on the page), with places (``service.places``) that mark the chosen tier.
     """
     cache: Tiers = current_app.extensions["tier_cache"]
 
-    def draw() -> places.Pieces:
+    def draw() -> places.Drawing:
         table = tier_table(snap, region, scheme, month)
-        return places.split(render_template("pages/_tiers.html", tiers=table, region=region, **common()))
+        return places.Drawing(render_template("pages/_tiers.html", tiers=table, region=region, **common()))
 
-    pieces = cache.get(("html", snapshot_token(snap), region, scheme, month.index()), draw)
-    return places.fill(pieces, CHOSEN_FILLS, chosen)
+    drawn: places.Drawing = cache.get(("html", snapshot_token(snap), region, scheme, month.index()), draw)
+    return drawn.mark(CHOSEN_FILLS, chosen)
 
 
 def region_options(snap: Snapshot, selected: str) -> Markup:
     """The options of the region field, every province a group: drawn once per snapshot, the selected one marked."""
 
-    def draw() -> places.Pieces:
-        return places.split(render_template("pages/_region_options.html", groups=region_groups(snap)))
+    def draw() -> places.Drawing:
+        return places.Drawing(render_template("pages/_region_options.html", groups=region_groups(snap)))
 
-    return places.fill(snap.kept(("region options",), draw), {"selected": (" selected", "")}, selected)
+    drawn: places.Drawing = snap.kept(("region options",), draw)
+    return drawn.mark({"selected": (" selected", "")}, selected)
 
 
 def common() -> dict[str, Any]:
@@ -346,7 +384,7 @@ def calculate() -> tuple[str, int] | str:
             tiers_html = tier_section(snap, body["region"], body["scheme"], body["start"], chosen)
         except QuoteError as error:
             tier_error = None if missing else error.message  # said once, with whom to ask
-    context = form_context(snap, values, errors) | common() | pension_context(snap, values, request.args)
+    context = form_context(snap, values, errors, missing) | common() | pension_context(snap, values, request.args)
     status = 200 if not errors else 422
     page = render_template(
         "pages/calculate.html", result=result, tiers_html=tiers_html, tier_error=tier_error, missing=missing, **context
@@ -361,7 +399,20 @@ def pension_context(snap: Snapshot, values: dict[str, str], form: MultiDict[str,
     section = None
     if typed_pension["birth_month"] and values["region"] in snap.regions:
         section = pension.page_section(snap, values["region"], typed_pension, chosen)
-    return {"pension": section or {"values": typed_pension, "errors": {}}, "categories": pension.CATEGORIES}
+    section = section or {"values": typed_pension, "errors": {}}
+    return {"pension": section, "pension_fields_html": pension_fields_html(section)}
+
+
+PENSION_MORE = ("paid_months", "account_interest_rate", "wage_growth", "retire_early_months", "retire_late_months")
+
+
+def pension_fields_html(section: dict[str, Any]) -> Markup:
+    """The pension estimate's fields (pages/_pension_fields.html), filled with what was typed."""
+    typed_values, errors = section["values"], section["errors"]
+    # the details open where something in them was typed, or something is to fix
+    opened = " open" if errors or any(typed_values.get(name) for name in PENSION_MORE) else ""
+    drawn = drawing("pages/_pension_fields.html", categories=pension.CATEGORIES)
+    return drawn.fill(places.form_fill(typed_values, errors, {"pension-open": opened}))
 
 
 # ---------------------------------------------------------------- 窗口

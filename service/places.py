@@ -1,19 +1,21 @@
-"""HTML drawn once and kept, with places that each request fills (the tier it chose, the region it is in).
+"""HTML drawn once and kept, with places that each request fills (what it typed, the tier it chose).
 
-Drawing a part of a page that is the same for everyone (the tier comparison of a region and month,
-the list of every region) costs a page most of its time; only a mark on one item differs between
-requests. The template writes ``place(kind, value)`` where that mark goes; ``split`` keeps the drawing
-as pieces, and ``fill`` joins them with each place filled for the request at hand.
+Drawing a part of a page that is the same for everyone (the form, the tier comparison of a region and
+month, the list of every region) costs a page most of its time; only a few values differ between
+requests. The template writes ``place(kind, value)`` where such a value goes; a ``Drawing`` keeps the
+rendered text split at its places, and a request joins the pieces with each place filled.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from flask import Blueprint
 from markupsafe import Markup, escape
+
+from service.display import described, error_for
 
 bp = Blueprint("places", __name__)
 
@@ -21,27 +23,72 @@ bp = Blueprint("places", __name__)
 _PREFIX = f"\x00place-{secrets.token_hex(6)}"
 _PLACE = re.compile(re.escape(_PREFIX) + r":([a-z-]+):([^\x00]*)\x00")
 
-Pieces = tuple[str, ...]  # text, kind, value, text, kind, value, ..., text
-Fills = Mapping[str, tuple[str, str]]  # kind -> (the place's text where the value is the one asked, elsewhere)
+Fill = Callable[[str, str], str]  # (kind, value) -> the place's text
 
 
 @bp.app_template_global("place")
 def place(kind: str, value: str) -> Markup:
-    """A place in a drawing that a request fills (see ``fill``); the value escaped as the page writes it."""
+    """A place in a drawing that a request fills; the value escaped as the page writes it."""
     return Markup(f"{_PREFIX}:{kind}:{escape(value)}\x00")  # noqa: S704  # our own mark around escaped text
 
 
-def split(html: str) -> Pieces:
-    return tuple(_PLACE.split(html))
+class Drawing:
+    """A template's output split at its places: the texts between them, and each place's kind and value."""
+
+    __slots__ = ("_places", "_texts", "_where")
+
+    def __init__(self, html: str):
+        parts = _PLACE.split(html)
+        self._texts = tuple(parts[0::3])
+        self._places = tuple(zip(parts[1::3], parts[2::3], strict=True))
+        where: dict[str, list[int]] = {}
+        for index, (_, value) in enumerate(self._places):
+            where.setdefault(value, []).append(index)
+        self._where = {value: tuple(indexes) for value, indexes in where.items()}
+
+    def fill(self, text_for: Fill) -> Markup:
+        """The drawing with every place filled by ``text_for(kind, value)``."""
+        return self._join([text_for(kind, value) for kind, value in self._places])
+
+    def mark(self, fills: Mapping[str, tuple[str, str]], asked: str | None) -> Markup:
+        """Each place filled with its kind's first text where its value is ``asked``, the second elsewhere."""
+        filled = [fills[kind][1] for kind, _ in self._places]
+        for index in self._where.get(str(escape(asked)), ()) if asked is not None else ():
+            filled[index] = fills[self._places[index][0]][0]
+        return self._join(filled)
+
+    def _join(self, filled: list[str]) -> Markup:
+        texts = self._texts
+        out = [texts[0]]
+        for text, after in zip(filled, texts[1:], strict=True):
+            out.append(text)
+            out.append(after)
+        # a template's output, every value in it escaped by the template: safe to insert as it is
+        return Markup("".join(out))  # noqa: S704
 
 
-def fill(pieces: Pieces, fills: Fills, asked: str | None) -> Markup:
-    """The drawing with each place filled: the first text of its kind where its value is ``asked``."""
-    marked = str(escape(asked)) if asked is not None else None
-    out = [pieces[0]]
-    for index in range(1, len(pieces), 3):
-        when_asked, otherwise = fills[pieces[index]]
-        out.append(when_asked if pieces[index + 1] == marked else otherwise)
-        out.append(pieces[index + 2])
-    # a template's output, every value in it escaped by the template: safe to insert as it is
-    return Markup("".join(out))  # noqa: S704
+def form_fill(values: Mapping[str, str], errors: Mapping[str, str], parts: Mapping[str, str]) -> Fill:
+    """How a drawn form's places are filled from what the user typed and the messages about it.
+
+    value:NAME             the typed value, escaped
+    selected:NAME=OPTION   " selected" on the option typed (checked: the same for a radio button)
+    described:NAME[+hint]  the field's aria attributes; error:NAME its message
+    part:NAME              a piece of HTML the page made for this request (region options, tiers...)
+    """
+
+    def text_for(kind: str, value: str) -> str:
+        if kind == "value":
+            return str(escape(values.get(value, "")))
+        if kind in ("selected", "checked"):
+            name, _, option = value.partition("=")
+            return f" {kind}" if str(escape(values.get(name, ""))) == option else ""  # the option as the page wrote it
+        if kind == "described":
+            name, _, hint = value.partition("+")
+            return described(name, errors, hint=bool(hint))
+        if kind == "error":
+            return error_for(value, errors)
+        if kind == "part":
+            return parts.get(value, "")
+        raise ValueError(f"unknown place {kind}")
+
+    return text_for
