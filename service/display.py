@@ -6,6 +6,7 @@ administration pages and the results all write a time, a ratio or a rule the sam
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -59,11 +60,16 @@ def error_for(name: str, errors: Mapping[str, str]) -> Markup:
 @bp.app_template_global("described")
 def described(name: str, errors: Mapping[str, str], hint: bool = False) -> Markup:
     """A field's attributes naming its hint and its error message, and saying it is invalid."""
-    ids = [f"h-{name}"] * bool(hint) + [f"e-{name}"] * bool(errors.get(name))
-    attributes = [Markup('aria-describedby="{}"').format(" ".join(ids))] if ids else []
-    if errors.get(name):
-        attributes.append(Markup('aria-invalid="true"'))
-    return Markup(" ").join(attributes)
+    if not errors.get(name):
+        return _hint_only(name, hint)
+    ids = [f"h-{name}"] * bool(hint) + [f"e-{name}"]
+    return Markup('aria-describedby="{}" aria-invalid="true"').format(" ".join(ids))
+
+
+@functools.lru_cache(maxsize=256)
+def _hint_only(name: str, hint: bool) -> Markup:
+    """What ``described`` gives a field without a message (most fields, most of the time)."""
+    return Markup('aria-describedby="h-{}"').format(name) if hint else Markup("")
 
 
 @bp.app_template_global("trust_badge")

@@ -7,6 +7,7 @@ so that a page shows exactly the strings the API returns.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal
 from typing import Any
@@ -51,6 +52,7 @@ CHART = {"width": 340, "label": 44, "value": 80, "row": 22, "bar": 14, "top": 6}
 
 
 @bp.app_template_filter("pct")
+@functools.lru_cache(maxsize=1024)  # a page shows the same few rates on every row
 def pct(ratio: str) -> str:
     """A ratio as the API writes it ("0.2") shown as a percentage ("20%")."""
     return percent(Decimal(ratio))
@@ -281,6 +283,19 @@ def decorate(quote: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def answer_sources(snap: Snapshot, result: dict[str, Any]) -> Markup:
+    """The 依据 list of a result: drawn once per snapshot for the versions it cites, its months filled in."""
+    quote = result["quote"]
+    cited = tuple((r["id"], r["provisional"], r["level"]) for r in quote["references"])
+
+    def draw() -> places.Drawing:
+        context = {"region": quote["region"], "references": quote["references"], "spans": places.SPAN_PLACES}
+        return places.Drawing(render_template("pages/_sources.html", **context, **common()))
+
+    drawn: places.Drawing = snap.kept(("sources", quote["region"], cited), draw)
+    return drawn.fill(places.spans_fill(result["spans"]))
+
+
 def month_spans(quote: dict[str, Any]) -> dict[int, str]:
     """For each version the answer used, the months (or years) it priced, as runs: "2025-01 至 2025-12"."""
     yearly = quote["scheme"] == "resident_medical"
@@ -374,6 +389,7 @@ def calculate() -> tuple[str, int] | str:
     if body is not None:
         try:
             result = priced(snap, body)
+            result["sources_html"] = answer_sources(snap, result)
         except QuoteError as error:
             errors = {error.field: error.message}
             if error.code == "not_configured":

@@ -32,6 +32,27 @@ def place(kind: str, value: str) -> Markup:
     return Markup(f"{_PREFIX}:{kind}:{escape(value)}\x00")  # noqa: S704  # our own mark around escaped text
 
 
+class SpanPlaces:
+    """Passed as the ``spans`` of the sources list while it is drawn: each version's months become a place."""
+
+
+SPAN_PLACES = SpanPlaces()
+
+
+@bp.app_template_global("used_for")
+def used_for(spans: Mapping[int, str] | SpanPlaces | None, version_id: int) -> Markup:
+    """"；用于 2025-01 至 2025-12": the months a version priced, or a place for them while drawing."""
+    if isinstance(spans, SpanPlaces):
+        return place("spans", str(version_id))
+    text = spans.get(version_id) if spans else None
+    return Markup("；用于 {}").format(text) if text else Markup("")
+
+
+def spans_fill(spans: Mapping[int, str]) -> Fill:
+    """How a drawn sources list's places are filled: each version's months in this answer."""
+    return lambda kind, value: used_for(spans, int(value))
+
+
 class Drawing:
     """A template's output split at its places: the texts between them, and each place's kind and value."""
 
@@ -58,11 +79,8 @@ class Drawing:
         return self._join(filled)
 
     def _join(self, filled: list[str]) -> Markup:
-        texts = self._texts
-        out = [texts[0]]
-        for text, after in zip(filled, texts[1:], strict=True):
-            out.append(text)
-            out.append(after)
+        out: list[str] = [""] * (2 * len(filled) + 1)
+        out[0::2], out[1::2] = self._texts, filled  # the texts, and between them the places filled
         # a template's output, every value in it escaped by the template: safe to insert as it is
         return Markup("".join(out))  # noqa: S704
 
