@@ -333,8 +333,13 @@ def price(params: Parameters, request: QuoteRequest) -> Quote:
     if request.scheme == "resident_medical":
         months = [m for i, m in enumerate(months) if i == 0 or m.month == 1]  # one line per year touched
     pricer, plan_of = PRICERS[request.scheme], _month_plans(params, request, at)
-    # Months under the same versions and rule price alike: compute each such group once.
-    priced: dict[tuple[object, ...], Line] = {}
+    # Months under the same versions and rule price alike: each such group is priced once for the same
+    # figures under a snapshot (the line of its first month, copied for the others).
+    kept = getattr(params, "kept", None)
+    figures = (request.base_ratio, request.base, request.headcount, request.factor, request.medical_tier)
+    priced: dict[tuple[object, ...], Line] = (
+        kept(("priced lines", request.region, request.scheme, *figures), dict) if kept is not None else {}
+    )
     by_plan: dict[int, tuple[Plan, Line]] = {}  # the plan kept alive beside its line, so that its id stays its own
     lines = []
     for month in months:

@@ -65,29 +65,28 @@ def _references(snapshot: Snapshot, used: list[Resolved]) -> str:
     return text
 
 
-def _months_json(lines: list[Line]) -> str:
+MAX_ENCODED_MONTHS = 65536  # lines kept encoded per snapshot: the figures asked are many
+
+
+def _months_json(snapshot: Snapshot, lines: list[Line]) -> str:
     """The months as JSON text. Months priced alike (the engine gives them the very same values) are
-    dumped and encoded once, with each month's "YYYY-MM" (nothing in it to escape) put in its place."""
-    encoded: dict[tuple[int, ...], tuple[str, str]] = {}
+    dumped and encoded once per snapshot, with each month's "YYYY-MM" (nothing to escape) put in its place."""
+    encoded: dict[tuple[int, ...], tuple[object, ...]] = snapshot.kept(("encoded months",), dict)
     out = []
     last: Line | None = None
     before = after = ""
     for line in lines:
         if last is None or not _alike(line, last):
-            key = (
-                id(line.base),
-                id(line.rate),
-                id(line.amount),
-                id(line.parts),
-                id(line.versions),
-                line.provisional,
-                id(line.year),
-            )
-            halves = encoded.get(key)
-            if halves is None:
+            # the engine's lines of a snapshot share their parts and versions with the line they copy; the
+            # entry holds both, so that no other object can take their ids while it is kept
+            key = (id(line.parts), id(line.versions), line.provisional, line.year)
+            found = encoded.get(key)
+            if found is None or found[0] is not line.parts or found[1] is not line.versions:
+                if len(encoded) >= MAX_ENCODED_MONTHS:
+                    encoded.clear()
                 text = encode({**_DUMP_LINE(month_line(line)), "month": _MARK})
-                halves = encoded[key] = text.split(_MARK_JSON)  # type: ignore[assignment]
-            before, after = halves
+                found = encoded[key] = (line.parts, line.versions, *text.split(_MARK_JSON))
+            before, after = found[2], found[3]  # type: ignore[assignment]
         out.append(f'{before}"{line.month}"{after}')
         last = line
     return "[" + ", ".join(out) + "]"
@@ -112,7 +111,7 @@ def quote_json(snapshot: Snapshot, request: QuoteRequest) -> bytes:
     answer = _DUMP_QUOTE(quote_data(snapshot, quote, references=False, months=False))
     answer["months"], answer["references"] = _MONTHS_MARK, _MARK
     text = encode(answer)
-    text = text.replace(_MONTHS_MARK_JSON, _months_json(quote.lines), 1)
+    text = text.replace(_MONTHS_MARK_JSON, _months_json(snapshot, quote.lines), 1)
     text = text.replace(_MARK_JSON, _references(snapshot, ordered(quote.used)), 1)
     return (text + "\n").encode()
 

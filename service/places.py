@@ -41,7 +41,7 @@ SPAN_PLACES = SpanPlaces()
 
 @bp.app_template_global("used_for")
 def used_for(spans: Mapping[int, str] | SpanPlaces | None, version_id: int) -> Markup:
-    """"；用于 2025-01 至 2025-12": the months a version priced, or a place for them while drawing."""
+    """ "；用于 2025-01 至 2025-12": the months a version priced, or a place for them while drawing."""
     if isinstance(spans, SpanPlaces):
         return place("spans", str(version_id))
     text = spans.get(version_id) if spans else None
