@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol
 
 from calc.rules import Bounds, NoAverage, Published, Split, base_for_ratio, bounds, rule_for
 from rates.families import FAMILIES
@@ -58,8 +58,9 @@ class QuoteRequest:
     medical_tier: int | None = None  # 一档/二档 where medical insurance is a fixed yearly amount by tier (重庆)
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
+    """One month (or contribution year) priced: a tuple, made once per month of every answer."""
+
     month: Month
     base: Decimal | None
     rate: Decimal | None
@@ -79,16 +80,28 @@ class Quote:
 
     @property
     def total(self) -> Decimal:
-        return sum((line.amount for line in self.lines), Decimal("0.00"))
+        return sum((line.amount * count for line, count in self._alike()), Decimal("0.00"))
 
     @property
     def breakdown(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
-        for line in self.lines:
+        for line, count in self._alike():
             for name, value in line.parts.items():
                 if name != "per_courier":
-                    totals[name] = totals.get(name, Decimal("0.00")) + value
+                    totals[name] = totals.get(name, Decimal("0.00")) + value * count
         return totals
+
+    def _alike(self) -> list[tuple[Line, int]]:
+        """Each line priced alike, once, with how many times it is in the answer (exact: amounts are in fen)."""
+        counts: dict[tuple[int, int], list[Any]] = {}
+        for line in self.lines:
+            key = (id(line.parts), id(line.amount))  # months priced alike share the objects of the line they copy
+            seen = counts.get(key)
+            if seen is None:
+                counts[key] = [line, 1]
+            else:
+                seen[1] += 1
+        return [(line, count) for line, count in counts.values()]
 
     @property
     def provisional(self) -> bool:
