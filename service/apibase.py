@@ -77,9 +77,21 @@ def _check_strings(document: Any) -> None:
             stack.extend((field, item) for item in value)
 
 
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        return _pairs(pairs)  # says which key is repeated
+    return document
+
+
 def load_json(data: bytes) -> Any:
     """The body as JSON: numbers as Decimal, duplicate keys and unstorable text refused."""
-    document = json.loads(data.decode("utf-8"), parse_float=Decimal, object_pairs_hook=_pairs)
+    text = data.decode("utf-8")
+    if "\\" not in text and "\x7f" not in text:
+        # JSON refuses raw control characters in strings, and UTF-8 cannot hold a lone surrogate: without
+        # an escape (or a DEL), no string of this document can hold either
+        return json.loads(text, parse_float=Decimal, object_pairs_hook=_unique)
+    document = json.loads(text, parse_float=Decimal, object_pairs_hook=_pairs)
     _check_strings(document)
     return document
 
