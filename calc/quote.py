@@ -7,6 +7,7 @@ Errors are ``QuoteError`` with a Chinese message naming the field to fix.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -415,10 +416,12 @@ def tiers(
     ratios = tier_ratios(_value(scheme_params, "base_ratio_floor"), _value(scheme_params, "base_ratio_ceiling"))
     result: list[Tier] = []
     used: dict[int, Resolved] = {}
+    kept = getattr(params, "kept", None)
     for ratio in ratios:
         year = QuoteRequest(region, scheme, Month(month.year, 1), Month(month.year, 12), base_ratio=ratio)
         try:
-            quote = price(params, year)
+            # the same year serves the tables of its twelve months: priced once per snapshot where it can be kept
+            quote = kept(("year quote", year), functools.partial(price, params, year)) if kept else price(params, year)
         except QuoteError as error:
             if error.code != NO_AVERAGE:
                 raise
