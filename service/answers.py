@@ -119,7 +119,7 @@ def quote_json(snapshot: Snapshot, request: QuoteRequest) -> bytes:
 # The questions as people and the pages send them; anything else (numbers for figures, spaces,
 # nulls, errors of any kind) goes through the request schema, which also words the errors.
 _FIGURE = re.compile(r"[0-9]{1,10}(\.[0-9]{1,4})?")
-_FIELDS = frozenset(("region", "scheme", "start", "end", "base_ratio", "base", "headcount", "factor"))
+_FIELDS = frozenset(("region", "scheme", "start", "end", "base_ratio", "base", "headcount", "factor", "medical_tier"))
 _DECIMALS = {  # as the schema's DecimalText fields: (places, maximum)
     "base_ratio": (4, Decimal(10)),
     "base": (2, Decimal(10**9)),
@@ -167,7 +167,10 @@ def fast_request(raw: bytes) -> QuoteRequest | None:
         return None  # "factor": null is refused by the schema
     if "base" in figures and "base_ratio" in figures:
         return None
-    return QuoteRequest(region, scheme, start, end, headcount=headcount, **figures)
+    medical_tier = body.get("medical_tier")
+    if medical_tier is not None and (type(medical_tier) is not int or medical_tier not in (1, 2)):
+        return None  # the schema's message (booleans too: JSON true is not a tier)
+    return QuoteRequest(region, scheme, start, end, headcount=headcount, medical_tier=medical_tier, **figures)
 
 
 class Data(dict[str, Any]):

@@ -41,7 +41,9 @@ def _varied(regions: list[str], count: int, seed: int = 14) -> list[QuoteRequest
         scheme = rng.choice(list(SCHEMES))
         start = Month(rng.randint(2023, 2027), rng.randint(1, 12))
         figures: dict[str, Any] = {}
-        if scheme in ("flexible_pension", "flexible_medical"):
+        if scheme == "flexible_medical" and rng.random() < 0.15:
+            figures["medical_tier"] = rng.choice([1, 2])  # the yearly tiers of 重庆 (refused elsewhere)
+        elif scheme in ("flexible_pension", "flexible_medical"):
             if rng.random() < 0.8:
                 figures["base_ratio"] = Decimal(rng.randint(5, 31)) / 10  # 50% and 310% are refused
             else:
@@ -111,8 +113,15 @@ def test_compiled_dump_keeps_the_schemas_rules() -> None:
     version = {"id": 3, "region": "360000", "values": {"a": "1"}, "references": [{"title": "T", "fields_": ["a"]}]}
     for data in (version, {**version, "note": None, "withdrawn": True}, {"id": None, "values": None}):
         assert compile_dump(schemas.VersionSchema())(data) == schemas.VersionSchema().dump(data)
-    line = {"month": "2025-01", "base": Decimal("3915.00"), "rate": Decimal("0.20"), "amount": Decimal("783.00"),
-            "breakdown": {"personal_account": Decimal("313.2")}, "provisional": False, "version": {"avg_wage": 2}}
+    line = {
+        "month": "2025-01",
+        "base": Decimal("3915.00"),
+        "rate": Decimal("0.20"),
+        "amount": Decimal("783.00"),
+        "breakdown": {"personal_account": Decimal("313.2")},
+        "provisional": False,
+        "version": {"avg_wage": 2},
+    }
     assert compile_dump(schemas.LineSchema(many=True))([line, line]) == schemas.LineSchema(many=True).dump([line, line])
     with pytest.raises(ValueError, match="fen"):
         compile_dump(schemas.LineSchema())({**line, "amount": Decimal("1.234")})  # Money's guard still holds
@@ -154,6 +163,7 @@ _body = st.fixed_dictionaries(
             st.integers(min_value=-1, max_value=3), st.sampled_from([100_000, 100_001]), st.booleans(), st.text()
         ),
         "factor": _mostly(st.sampled_from(["1", "1.2"]), _figure),
+        "medical_tier": _mostly(st.sampled_from([1, 2, None]), st.one_of(st.integers(-1, 3), st.booleans(), _figure)),
     },
 )
 # now and then a field missing, or one too many
@@ -186,6 +196,16 @@ def test_plain_questions_are_read_fast() -> None:
     outlet = {"region": "360100", "scheme": "outlet_injury", "start": "2025-01", "end": "2025-03", "headcount": 12}
     assert answers.fast_request(json.dumps({**outlet, "factor": "1.2"}).encode()) is not None
     assert answers.fast_request(b'{"region": "360100"') is None  # not JSON: the schema's path words the error
+    medical = {
+        "region": "500000",
+        "scheme": "flexible_medical",
+        "start": "2025-01",
+        "end": "2025-12",
+        "medical_tier": 2,
+    }
+    assert answers.fast_request(json.dumps(medical).encode()) == QuoteRequest(
+        "500000", "flexible_medical", Month(2025, 1), Month(2025, 12), medical_tier=2
+    )
 
 
 # ---------------------------------------------------------------- kept answers are never stale
@@ -216,7 +236,7 @@ def test_the_page_shows_the_tiers_the_api_answers(client: FlaskClient) -> None:
     page = client.get("/?region=530100&scheme=flexible_pension&start=2025-06&end=2025-12&basis=ratio&base_ratio=1")
     text = page.get_data(as_text=True)
     for tier in api["tiers"]:
-        assert f"<td class=\"num\">{tier['base']}</td>" in text and tier["yearly"] in text
+        assert f'<td class="num">{tier["base"]}</td>' in text and tier["yearly"] in text
 
 
 def test_a_page_may_change_its_copy_of_a_kept_answer(app: Flask) -> None:
