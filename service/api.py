@@ -219,7 +219,7 @@ def init_app(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
     )
     app.config.setdefault("CALC_CACHE_SIZE", int(os.environ.get("CALC_CACHE_SIZE", "4096")))
-    app.config.setdefault("TIERS_CACHE_SIZE", int(os.environ.get("TIERS_CACHE_SIZE", "2048")))
+    app.config.setdefault("TIERS_CACHE_SIZE", int(os.environ.get("TIERS_CACHE_SIZE", "4096")))
     # An answer depends only on the snapshot and the request, and a publication makes a new
     # snapshot, so a remembered answer is never stale; many people ask the same few questions.
     size = app.config["CALC_CACHE_SIZE"]
