@@ -162,7 +162,7 @@ class Snapshot:
         self._kept: dict[Hashable, Any] = {}
         self._kept_lock = threading.Lock()
 
-    MAX_KEPT = 65536  # a bound on the derived data one snapshot remembers: any region and month may be asked
+    MAX_KEPT = 16384  # a bound on the derived data one snapshot remembers: any region, month and figure may be asked
 
     def kept(self, key: Hashable, make: Callable[[], T]) -> T:
         """What ``make`` derives from this snapshot alone, made once: the snapshot never changes.

@@ -65,7 +65,7 @@ def _references(snapshot: Snapshot, used: list[Resolved]) -> str:
     return text
 
 
-MAX_ENCODED_MONTHS = 65536  # lines kept encoded per snapshot: the figures asked are many
+MAX_ENCODED_MONTHS = 16384  # lines kept encoded per snapshot: the figures asked are many
 
 
 def _months_json(snapshot: Snapshot, lines: list[Line]) -> str:
