@@ -405,6 +405,18 @@ def tier_ratios(floor_ratio: Decimal, ceiling_ratio: Decimal) -> list[Decimal]:
     return [*ratios, ceiling_ratio]
 
 
+# A year priced for the tier table: its total, whether provisional, the versions it cites, and each month's
+# (base, amount) by month index. Plain values (no Quote, no Month): kept per snapshot without adding
+# objects for the garbage collector to walk.
+PricedYear = tuple[Decimal, bool, tuple[Resolved, ...], dict[int, tuple[Decimal | None, Decimal]]]
+
+
+def _priced_year(params: Parameters, year: QuoteRequest) -> PricedYear:
+    quote = price(params, year)
+    months = {line.month.index(): (line.base, line.amount) for line in quote.lines}
+    return quote.total, quote.provisional, tuple(quote.used), months
+
+
 def tiers(
     params: Parameters, region: str, month: Month, scheme: str = "flexible_pension"
 ) -> tuple[list[Tier], list[Resolved]]:
@@ -421,15 +433,18 @@ def tiers(
         year = QuoteRequest(region, scheme, Month(month.year, 1), Month(month.year, 12), base_ratio=ratio)
         try:
             # the same year serves the tables of its twelve months: priced once per snapshot where it can be kept
-            quote = kept(("year quote", year), functools.partial(price, params, year)) if kept else price(params, year)
+            make = functools.partial(_priced_year, params, year)
+            total, provisional, cited, months = (
+                kept(("priced year", region, scheme, month.year, ratio), make) if kept else make()
+            )
         except QuoteError as error:
             if error.code != NO_AVERAGE:
                 raise
             result.append(Tier(ratio, None, None, None, False, unavailable=error.message))
             continue
-        line = next(line for line in quote.lines if line.month == month)
-        result.append(Tier(ratio, line.base or Decimal(0), line.amount, quote.total, quote.provisional))
-        used.update({r.version.id or 0: r for r in quote.used})
+        base, amount = months[month.index()]
+        result.append(Tier(ratio, base or Decimal(0), amount, total, provisional))
+        used.update({r.version.id or 0: r for r in cited})
     return result, list(used.values())
 
 
