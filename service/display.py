@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, request
+from flask import Blueprint, Response, current_app, redirect, request, url_for
 from markupsafe import Markup
 
 from rates.families import CHOICE_LABELS, FAMILIES, Kind
@@ -80,6 +80,17 @@ def trust_badge(trust: str, label: str) -> Markup:
 @bp.app_template_global("provisional_badge")
 def provisional_badge(label: str) -> Markup:
     return Markup('<span class="badge provisional">{}</span>').format(label)
+
+
+@bp.app_template_global("asset")
+def asset(filename: str) -> str:
+    """The address of a file of static/ (``url_for('static', ...)`` made once per app and mount point)."""
+    return _asset(current_app.name, current_app.static_url_path, request.script_root, filename)
+
+
+@functools.lru_cache(maxsize=256)
+def _asset(app: str, static_path: str | None, root: str, filename: str) -> str:
+    return url_for("static", filename=filename)
 
 
 @bp.app_template_global("choice_label")

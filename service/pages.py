@@ -63,7 +63,8 @@ def pct(ratio: str) -> str:
 
 def typed(form: MultiDict[str, str]) -> dict[str, str]:
     """What the user typed, trimmed and cut to a sane length, to put back into the form."""
-    values = Data({name: form.get(name, "").strip()[:40] for name in FORM_FIELDS})  # read as attributes too
+    given = form.to_dict()  # a plain dict: a MultiDict raises (and catches) an error for every field absent
+    values = Data({name: given.get(name, "").strip()[:40] for name in FORM_FIELDS})  # read as attributes too
     values["basis"] = "base" if values["basis"] == "base" else "ratio"
     return values
 
@@ -366,7 +367,10 @@ def region_options(snap: Snapshot, selected: str) -> Markup:
         return places.Drawing(render_template("pages/_region_options.html", groups=region_groups(snap)))
 
     drawn: places.Drawing = snap.kept(("region options",), draw)
-    return drawn.mark({"selected": (" selected", "")}, selected)
+    return drawn.mark(SELECTED_FILLS, selected)
+
+
+SELECTED_FILLS = {"selected": (" selected", "")}
 
 
 def common() -> dict[str, Any]:

@@ -328,7 +328,10 @@ PENSION_CHART = {"width": 340, "label": 44, "value": 110, "row": 22, "bar": 14, 
 
 def page_values(form: Any) -> dict[str, str]:
     """What the user typed into the pension fields, trimmed and cut to a sane length."""
-    values = {name: str(form.get(name, "")).strip()[:20] for name in PAGE_FIELDS}
+    given = (
+        form.to_dict() if hasattr(form, "to_dict") else form
+    )  # a plain dict: a MultiDict raises for every field absent
+    values = {name: str(given.get(name, "")).strip()[:20] for name in PAGE_FIELDS}
     values["category"] = values["category"] if values["category"] in CATEGORIES else "male"
     return values
 

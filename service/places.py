@@ -56,7 +56,7 @@ def spans_fill(spans: Mapping[int, str]) -> Fill:
 class Drawing:
     """A template's output split at its places: the texts between them, and each place's kind and value."""
 
-    __slots__ = ("_places", "_texts", "_where")
+    __slots__ = ("_otherwise", "_places", "_texts", "_where")
 
     def __init__(self, html: str):
         parts = _PLACE.split(html)
@@ -66,6 +66,7 @@ class Drawing:
         for index, (_, value) in enumerate(self._places):
             where.setdefault(value, []).append(index)
         self._where = {value: tuple(indexes) for value, indexes in where.items()}
+        self._otherwise: dict[int, tuple[Mapping[str, tuple[str, str]], list[str]]] = {}
 
     def fill(self, text_for: Fill) -> Markup:
         """The drawing with every place filled by ``text_for(kind, value)``."""
@@ -73,7 +74,10 @@ class Drawing:
 
     def mark(self, fills: Mapping[str, tuple[str, str]], asked: str | None) -> Markup:
         """Each place filled with its kind's first text where its value is ``asked``, the second elsewhere."""
-        filled = [fills[kind][1] for kind, _ in self._places]
+        known = self._otherwise.get(id(fills))
+        if known is None or known[0] is not fills:  # the fills kept beside: their id stays theirs
+            known = self._otherwise[id(fills)] = (fills, [fills[kind][1] for kind, _ in self._places])
+        filled = known[1].copy()
         for index in self._where.get(str(escape(asked)), ()) if asked is not None else ():
             filled[index] = fills[self._places[index][0]][0]
         return self._join(filled)
@@ -83,6 +87,13 @@ class Drawing:
         out[0::2], out[1::2] = self._texts, filled  # the texts, and between them the places filled
         # a template's output, every value in it escaped by the template: safe to insert as it is
         return Markup("".join(out))  # noqa: S704
+
+
+def _escaped(text: str) -> str:
+    """``text`` as the page writes it: escaped as Jinja escapes, without the cost where nothing needs it."""
+    if "<" in text or ">" in text or "&" in text or "'" in text or '"' in text:
+        return str(escape(text))
+    return text
 
 
 def form_fill(values: Mapping[str, str], errors: Mapping[str, str], parts: Mapping[str, str]) -> Fill:
@@ -96,7 +107,7 @@ def form_fill(values: Mapping[str, str], errors: Mapping[str, str], parts: Mappi
 
     def text_for(kind: str, value: str) -> str:
         if kind == "value":
-            return str(escape(values.get(value, "")))
+            return _escaped(values.get(value, ""))
         if kind in ("selected", "checked"):
             name, _, option = value.partition("=")
             return f" {kind}" if str(escape(values.get(name, ""))) == option else ""  # the option as the page wrote it
@@ -104,7 +115,7 @@ def form_fill(values: Mapping[str, str], errors: Mapping[str, str], parts: Mappi
             name, _, hint = value.partition("+")
             return described(name, errors, hint=bool(hint))
         if kind == "error":
-            return error_for(value, errors)
+            return error_for(value, errors) if errors else ""
         if kind == "part":
             return parts.get(value, "")
         raise ValueError(f"unknown place {kind}")
