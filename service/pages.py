@@ -184,6 +184,8 @@ def medical_regions(snap: Snapshot, month: Month) -> list[str]:
     return configured
 
 
+NOT_CONFIGURED_HERE = "所选地区和月份尚未配置该险种的参数，本服务不作估算：见下方说明和咨询方式。"
+
 MEDICAL_INSTRUCTIONS = {
     "ratio_range": "选择缴费档次，或按缴费基数填写。",
     "declared": "按本人申报的缴费基数缴费：请选“按缴费基数”并填写缴费基数。",
@@ -398,6 +400,7 @@ def calculate() -> tuple[str, int] | str:
             errors = {error.field: error.message}
             if error.code == "not_configured":
                 missing = guidance.not_configured(snap, body["region"], body["scheme"], body["start"], error.message)
+                errors = {error.field: NOT_CONFIGURED_HERE}  # the whole message once, where it says whom to ask
     if body is not None and body["scheme"] in TIERED and body["region"] in snap.regions:
         try:
             chosen = values["base_ratio"] if values["basis"] == "ratio" else None

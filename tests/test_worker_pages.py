@@ -112,6 +112,14 @@ def test_not_configured_says_whom_to_ask_and_what_is_known(client: FlaskClient) 
     assert 'id="error-summary"' not in html  # no mistake to fix: the field says it, the answer says whom to ask
 
 
+def test_the_not_configured_message_is_said_once(client: FlaskClient) -> None:
+    _, html = page(client, scheme="flexible_medical")
+    message = "南昌市2025-01尚未配置“灵活就业人员职工基本医疗保险”参数：没有可查证来源的数据，本服务不作估算。"
+    assert text(html).count(message) == 1  # in the answer that says whom to ask
+    field = section(html, 'id="e-scheme"', "</p>")
+    assert "尚未配置" in field and message not in field  # by the field: a pointer to the answer below
+
+
 def test_parameters_page_reads_in_chinese(client: FlaskClient) -> None:
     html = client.get("/parameters/360100?month=2025-06").get_data(as_text=True)
     assert 'data-field="rate">20%<' in html and 'data-field="base_ratio_ceiling">300%<' in html
@@ -144,7 +152,7 @@ def test_times_are_shown_in_beijing_time() -> None:
 
 def test_large_text_is_a_cookie_kept_across_pages(client: FlaskClient) -> None:
     html = client.get("/parameters").get_data(as_text=True)
-    assert "<html lang=\"zh-CN\">" in html
+    assert '<html lang="zh-CN">' in html
     link = re.search(r'<a class="text-size" href="([^"]+)">大字', html)
     assert link
     response = client.get(unescape(link.group(1)))

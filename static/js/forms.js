@@ -17,7 +17,14 @@
   var scheme = document.getElementById("f-scheme");
   if (scheme) {
     var groups = document.querySelectorAll("[data-scheme]");
+    // 窗口: 另加险种 never offers the scheme already chosen above (the server ignores it there too).
+    var also = document.querySelectorAll("input[name='also']");
     var showScheme = function () {
+      for (var a = 0; a < also.length; a++) {
+        var same = also[a].value === scheme.value;
+        also[a].disabled = same;
+        also[a].parentNode.hidden = same;
+      }
       for (var g = 0; g < groups.length; g++) {
         var group = groups[g];
         var applies = group.getAttribute("data-scheme").split(" ").indexOf(scheme.value) >= 0;

@@ -98,6 +98,17 @@ def flat(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+def test_also_never_offers_the_scheme_chosen_above(open_page: Any) -> None:
+    page = open_page(PHONE)
+    page.goto("/window")
+    pension = page.locator("input[name='also'][value='flexible_pension']")
+    medical = page.locator("input[name='also'][value='flexible_medical']")
+    page.get_by_label("险种").select_option(label="灵活就业人员企业职工基本养老保险")
+    assert not pension.is_visible() and pension.is_disabled() and medical.is_visible()
+    page.get_by_label("险种").select_option(label="灵活就业人员职工基本医疗保险")
+    assert pension.is_visible() and pension.is_enabled() and not medical.is_visible()
+
+
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_clerk_quotes_pension_and_medical_for_a_named_person(open_page: Any, size: dict[str, int]) -> None:
     page = open_page(size)
