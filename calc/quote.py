@@ -411,8 +411,14 @@ def tier_ratios(floor_ratio: Decimal, ceiling_ratio: Decimal) -> list[Decimal]:
 PricedYear = tuple[Decimal, bool, tuple[Resolved, ...], dict[int, tuple[Decimal | None, Decimal]]]
 
 
-def _priced_year(params: Parameters, year: QuoteRequest) -> PricedYear:
-    quote = price(params, year)
+def _priced_year(params: Parameters, year: QuoteRequest) -> PricedYear | str:
+    """The year priced, or why its tier has no amount (a notice without an average: kept as well)."""
+    try:
+        quote = price(params, year)
+    except QuoteError as error:
+        if error.code != NO_AVERAGE:
+            raise
+        return error.message
     months = {line.month.index(): (line.base, line.amount) for line in quote.lines}
     return quote.total, quote.provisional, tuple(quote.used), months
 
@@ -431,17 +437,13 @@ def tiers(
     kept = getattr(params, "kept", None)
     for ratio in ratios:
         year = QuoteRequest(region, scheme, Month(month.year, 1), Month(month.year, 12), base_ratio=ratio)
-        try:
-            # the same year serves the tables of its twelve months: priced once per snapshot where it can be kept
-            make = functools.partial(_priced_year, params, year)
-            total, provisional, cited, months = (
-                kept(("priced year", region, scheme, month.year, ratio), make) if kept else make()
-            )
-        except QuoteError as error:
-            if error.code != NO_AVERAGE:
-                raise
-            result.append(Tier(ratio, None, None, None, False, unavailable=error.message))
+        # the same year serves the tables of its twelve months: priced once per snapshot where it can be kept
+        make = functools.partial(_priced_year, params, year)
+        priced = kept(("priced year", region, scheme, month.year, ratio), make) if kept else make()
+        if isinstance(priced, str):
+            result.append(Tier(ratio, None, None, None, False, unavailable=priced))
             continue
+        total, provisional, cited, months = priced
         base, amount = months[month.index()]
         result.append(Tier(ratio, base or Decimal(0), amount, total, provisional))
         used.update({r.version.id or 0: r for r in cited})

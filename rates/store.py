@@ -153,6 +153,7 @@ class Snapshot:
         self.revision = revision
         self.all_versions = sorted(versions, key=lambda v: (v.region, v.family, v.effective_from, v.id or 0))
         superseded = {v.supersedes for v in versions if v.supersedes is not None}
+        self._superseded = frozenset(superseded)
         self._active: dict[tuple[str, str], list[Version]] = {}
         for version in self.all_versions:
             if version.id not in superseded and not version.withdrawn:
@@ -221,7 +222,7 @@ class Snapshot:
         return [v for v in self.all_versions if v.region in levels]
 
     def is_superseded(self, version: Version) -> bool:
-        return any(v.supersedes == version.id for v in self.all_versions)
+        return version.id is not None and version.id in self._superseded
 
     def with_versions(self, extra: Sequence[Version]) -> Snapshot:
         """This snapshot plus unsaved versions, numbered after the revision: a preview of a publication."""

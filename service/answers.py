@@ -28,7 +28,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
-from calc.quote import Line, QuoteRequest, price, tiers
+from calc.quote import Line, QuoteRequest, Tier, price, tiers
 from rates.months import Month
 from rates.store import Resolved, Snapshot
 from service import schemas
@@ -272,9 +272,11 @@ class Tiers(_Kept):
         return data
 
 
-def tiers_answer(snapshot: Snapshot, region: str, scheme: str, month: Month) -> dict[str, Any]:
-    """The tiers endpoint's answer as data, before the schema's dump."""
-    rows, used = tiers(snapshot, region, month, scheme)
+def tiers_answer(
+    snapshot: Snapshot, region: str, scheme: str, month: Month, priced: tuple[list[Tier], list[Resolved]] | None = None
+) -> dict[str, Any]:
+    """The tiers endpoint's answer as data, before the schema's dump (``priced``: the tiers already priced)."""
+    rows, used = priced or tiers(snapshot, region, month, scheme)
     return {
         "region": region,
         "region_name": snapshot.regions[region].name,
@@ -287,4 +289,9 @@ def tiers_answer(snapshot: Snapshot, region: str, scheme: str, month: Month) -> 
 
 
 def tiers_json(snapshot: Snapshot, region: str, scheme: str, month: Month) -> bytes:
-    return (encode(_DUMP_TIERS(tiers_answer(snapshot, region, scheme, month))) + "\n").encode()
+    """The tiers endpoint's answer, encoded: its references (the same few versions) encoded once per snapshot."""
+    rows, used = tiers(snapshot, region, month, scheme)
+    answer = _DUMP_TIERS(tiers_answer(snapshot, region, scheme, month, (rows, [])))
+    answer["references"] = _MARK
+    text = encode(answer).replace(_MARK_JSON, _references(snapshot, ordered(used)), 1)
+    return (text + "\n").encode()
