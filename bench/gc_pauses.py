@@ -29,12 +29,17 @@ HEADING = "## Garbage-collection pauses while serving (issue 14)"
 WORKER = r"""
 import gc, json, os, random, sys, time
 freeze, count = sys.argv[1] == "freeze", int(sys.argv[2])
+sys.path.insert(0, "bench")
+import load  # the load benchmark's varied mix: only questions the service answers
 from service import create_app
 app = create_app()
 if freeze:
     gc.freeze()
 client = app.test_client()
-regions = [r["code"] for r in client.get("/api/v1/regions").get_json()]
+def fetch(path):
+    answer = client.get(path)
+    return answer.status_code, answer.get_json(silent=True)
+asking = load.asked(load.question_pairs(fetch))
 rng = random.Random(14)
 pauses = {0: [], 1: [], 2: []}
 started = [0.0]
@@ -45,11 +50,8 @@ def timed(phase, info):
         pauses[info["generation"]].append((time.thread_time() - started[0]) * 1000)
 gc.callbacks.append(timed)
 for _ in range(count):
-    first = rng.randint(1, 12)
-    end = 2025 * 12 + first - 1 + rng.randint(0, 30)
-    body = {"region": rng.choice(regions), "scheme": "flexible_pension", "start": f"2025-{first:02d}",
-            "end": f"{end // 12}-{end % 12 + 1:02d}", "base_ratio": f"{rng.randint(6, 30) / 10:g}"}
-    assert client.post("/api/v1/calculate", json=body).status_code == 200
+    body = load.body(load.draw(rng, asking, load.LENGTHS))
+    assert client.post("/api/v1/calculate", data=body, content_type="application/json").status_code == 200, body
 gc.callbacks.remove(timed)
 print(json.dumps({"pauses": pauses, "tracked": len(gc.get_objects()), "frozen": gc.get_freeze_count()}))
 """

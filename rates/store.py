@@ -159,7 +159,9 @@ class Snapshot:
             if version.id not in superseded and not version.withdrawn:
                 self._active.setdefault((version.region, version.family), []).append(version)
         # The snapshot never changes, so resolutions can be remembered (bounded: any month may be asked).
-        self.at = functools.lru_cache(maxsize=16384)(self._resolve)  # type: ignore[method-assign]
+        # Few: the engine keeps what each month reads (calc.quote's month plans), and every entry is
+        # objects the garbage collector walks.
+        self.at = functools.lru_cache(maxsize=2048)(self._resolve)  # type: ignore[method-assign]
         self._kept: dict[Hashable, Any] = {}
         self._kept_lock = threading.Lock()
 
