@@ -28,7 +28,7 @@ from docs import ROOT, measured, write_section
 
 HEADING = "## Start-up of a CLI call (issue 14)"
 PYTHON = sys.executable
-HEAVY = ("pandas", "numpy", "openpyxl", "alembic", "xlsxwriter", "python_calamine", "yaml", "stdnum")
+HEAVY = ("pandas", "numpy", "openpyxl", "alembic", "xlsxwriter", "python_calamine", "yaml", "stdnum", "huey", "peewee")
 
 
 def once(command: list[str], env: dict[str, str]) -> tuple[float, float]:

@@ -16,7 +16,7 @@ from service.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 # Libraries only some requests or commands need: a CLI call or a worker start must not pay for them.
-HEAVY = ("pandas", "openpyxl", "alembic", "xlsxwriter", "numpy")
+HEAVY = ("pandas", "openpyxl", "alembic", "xlsxwriter", "numpy", "huey", "peewee")
 
 PROBE = """
 import json, sys

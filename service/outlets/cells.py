@@ -6,6 +6,7 @@ Each parser raises ``CellError`` with the fix in Chinese; the callers turn it in
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 import unicodedata
@@ -47,10 +48,14 @@ def normal(text: str) -> str:
 # space and joiners (U+200B-U+200D), the byte order mark (U+FEFF), direction marks, embeddings, overrides
 # and isolates (U+200E, U+200F, U+202A-U+202E, U+2066-U+2069), soft hyphen, tags... Two names that differ
 # only by them look identical. Every one of them is in planes 0, 1 and 14.
-_FORMAT = "".join(
-    chr(c) for c in itertools.chain(range(0x20000), range(0xE0000, 0xE1000)) if unicodedata.category(chr(c)) == "Cf"
-)
-INVISIBLE = re.compile(f"[{re.escape(_FORMAT)}]")
+@functools.cache
+def invisible() -> re.Pattern[str]:
+    """Every format character, found in Unicode's tables once a process reads a roster (not at every start)."""
+    planes = itertools.chain(range(0x20000), range(0xE0000, 0xE1000))
+    found = "".join(chr(c) for c in planes if unicodedata.category(chr(c)) == "Cf")
+    return re.compile(f"[{re.escape(found)}]")
+
+
 _ODD_SPACE = re.compile(r"[^\S\n\r\t\x0b\x0c\x1c-\x1f\x85 \u3000]")  # no-break and thin spaces: drawn as " "
 _ZWJ, _BLACK_FLAG, _TAGS = "\u200d", "\U0001f3f4", range(0xE0020, 0xE0080)
 
@@ -74,7 +79,7 @@ def without_invisible(text: str) -> str:
     """The text without format characters (kept inside emoji), other spaces written as plain spaces."""
     if text.isascii():
         return text
-    return _ODD_SPACE.sub(" ", INVISIBLE.sub(_drop, text))
+    return _ODD_SPACE.sub(" ", invisible().sub(_drop, text))
 
 
 _MONTH_TEXT = (

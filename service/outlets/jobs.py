@@ -16,6 +16,7 @@ the job's current ticket may claim it, so a job is never run twice at once.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -27,13 +28,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from huey import Huey, MemoryHuey, crontab
-from huey.consumer import Consumer
-from huey.contrib.sql_huey import SqlStorage
-from peewee import Database, PostgresqlDatabase, SqliteDatabase
 from sqlalchemy import (
     BigInteger,
     DateTime,
@@ -51,6 +48,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapped, Session, mapped_column, undefer
 
 from rates.store import Base
+
+if TYPE_CHECKING:  # huey and peewee are imported when a job is queued or a worker starts, not by every start
+    from huey import Huey
+    from huey.consumer import Consumer
+    from peewee import Database
 
 log = logging.getLogger(__name__)
 
@@ -122,14 +124,19 @@ class HueyCounter(Base):
     value: Mapped[int] = mapped_column(Integer)
 
 
-class Storage(SqlStorage):  # type: ignore[misc]
+@functools.cache
+def storage_class() -> type:
     """huey's SQL storage on the tables above (its defaults, kv and task, are names too plain to share a schema)."""
+    from huey.contrib.sql_huey import SqlStorage
 
-    def create_models(self) -> tuple[Any, ...]:
-        models = super().create_models()
-        for model in models:
-            model._meta.set_table_name(f"huey_{model._meta.table_name}")
-        return models
+    class Storage(SqlStorage):  # type: ignore[misc]
+        def create_models(self) -> tuple[Any, ...]:
+            models = super().create_models()
+            for model in models:
+                model._meta.set_table_name(f"huey_{model._meta.table_name}")
+            return models
+
+    return Storage
 
 
 class Busy(Exception):
@@ -171,6 +178,8 @@ class Settings:
 
 def peewee_database(url: str) -> Database | None:
     """The app's database for peewee (huey's storage); None for an in-memory SQLite database."""
+    from peewee import PostgresqlDatabase, SqliteDatabase
+
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if not parsed.database or parsed.database == ":memory:":
@@ -206,17 +215,29 @@ class Jobs:
         url = app.config["DATABASE_URL"]
         self.app = app
         self.settings = Settings.from_config(app.config, make_url(url).get_backend_name() == "sqlite")
-        database = peewee_database(url)
-        self.huey: Huey = (
-            MemoryHuey("outlets", results=False)
-            if database is None
-            else Huey("outlets", results=False, storage_class=Storage, database=database, create_tables=False)
-        )
-        self.task = self.huey.task(name="outlet_batch")(self._execute)
-        self.huey.periodic_task(crontab(minute="*"), name="outlet_sweep")(self.sweep)
         self.consumer: Consumer | None = None
         self._consumer_pid = 0
         self._lock = threading.Lock()
+
+    @functools.cached_property
+    def huey(self) -> Huey:
+        """huey on the app's database, with the batch task and the sweep: made when first needed."""
+        from huey import Huey, MemoryHuey, crontab
+
+        database = peewee_database(self.app.config["DATABASE_URL"])
+        huey = (
+            MemoryHuey("outlets", results=False)
+            if database is None
+            else Huey("outlets", results=False, storage_class=storage_class(), database=database, create_tables=False)
+        )
+        self._task = huey.task(name="outlet_batch")(self._execute)
+        huey.periodic_task(crontab(minute="*"), name="outlet_sweep")(self.sweep)
+        return huey
+
+    def task(self, job_id: str, ticket: int) -> None:
+        """Put the batch of a job in huey's queue."""
+        self.huey  # noqa: B018  # made with its task
+        self._task(job_id, ticket)
 
     @property
     def engine(self) -> Any:
@@ -295,7 +316,7 @@ class Jobs:
             return
         with self._lock:  # a process forked from one that had started it (a preloading server) starts its own
             if self.consumer is None or self._consumer_pid != os.getpid():
-                consumer = InProcessConsumer(
+                consumer = in_process_consumer()(
                     self.huey, workers=self.settings.workers, worker_type="thread", max_delay=0.5
                 )
                 consumer.start()
@@ -481,11 +502,16 @@ class Progress:
         self.rows_priced = rows
 
 
-class InProcessConsumer(Consumer):  # type: ignore[misc]
+@functools.cache
+def in_process_consumer() -> type:
     """huey's consumer as threads of the app's process: the app's server owns the signals, not huey."""
+    from huey.consumer import Consumer
 
-    def _set_signal_handlers(self) -> None:
-        pass
+    class InProcessConsumer(Consumer):  # type: ignore[misc]
+        def _set_signal_handlers(self) -> None:
+            pass
+
+    return InProcessConsumer
 
 
 def view(job: OutletJob) -> dict[str, Any]:
