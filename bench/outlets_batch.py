@@ -7,9 +7,8 @@ its own process (wall time and peak RSS from getrusage(RUSAGE_CHILDREN) of that 
 
 - cli:   ``flask --app wsgi outlets batch roster.xlsx -o result.xlsx --region 360100``
 - floor: read the same file with python-calamine and write a workbook of the same size
-  (one row per roster row, the twelve columns of the result's 明细, constant_memory) with xlsxwriter: what
-  any
-  implementation has to pay for reading and writing, without parsing, checking or pricing.
+  (one row per roster row, the twelve columns of the result's 明细, constant_memory) with xlsxwriter:
+  what any implementation has to pay for reading and writing, without parsing, checking or pricing.
 
 Target: cli <= 1.5 x floor at 100,000 rows. A benchmark, not a test: nothing asserts on time.
 """
