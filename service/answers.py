@@ -138,6 +138,11 @@ def fast_request(raw: bytes) -> QuoteRequest | None:
         body = load_json(raw)
     except (ValueError, RecursionError, UnicodeDecodeError):  # BodyRefused too: the view says why
         return None
+    return fast_body(body)
+
+
+def fast_body(body: Any) -> QuoteRequest | None:
+    """The request a decoded body (or a page's form, typed as JSON would be) asks, if plainly valid; else None."""
     if type(body) is not dict or not body.keys() <= _FIELDS:
         return None
     region, scheme = body.get("region"), body.get("scheme")

@@ -26,7 +26,7 @@ from rates.store import NotConfigured, Snapshot
 from rates.tables import read_table
 from service import coverage, guidance, pension, places, quotes, schemas
 from service import window as counter
-from service.answers import Data, Tiers, snapshot_token
+from service.answers import Data, Tiers, fast_body, snapshot_token
 from service.apibase import current_month
 from service.auth import current_user
 from service.db import snapshot, store
@@ -83,6 +83,9 @@ def load_request(values: dict[str, str]) -> tuple[dict[str, Any] | None, dict[st
     if values["headcount"]:
         # forms send text; the schema takes whole numbers only, as the API does for JSON
         raw["headcount"] = int(values["headcount"]) if HEADCOUNT_RE.match(values["headcount"]) else values["headcount"]
+    fast = fast_body(raw)  # a plainly valid form is read as the API reads a plain body, without the schema's walk
+    if fast is not None:
+        return dict(vars(fast)), {}
     try:
         return REQUEST_SCHEMA.load(raw), {}
     except ValidationError as error:
