@@ -81,16 +81,20 @@ class Quote:
 
     @property
     def total(self) -> Decimal:
-        return sum((line.amount * count for line, count in self._alike()), Decimal("0.00"))
+        return sum((line.amount * count for line, count in self._groups), Decimal("0.00"))
 
     @property
     def breakdown(self) -> dict[str, Decimal]:
         totals: dict[str, Decimal] = {}
-        for line, count in self._alike():
+        for line, count in self._groups:
             for name, value in line.parts.items():
                 if name != "per_courier":
                     totals[name] = totals.get(name, Decimal("0.00")) + value * count
         return totals
+
+    @functools.cached_property
+    def _groups(self) -> list[tuple[Line, int]]:
+        return self._alike()
 
     def _alike(self) -> list[tuple[Line, int]]:
         """Each line priced alike, once, with how many times it is in the answer (exact: amounts are in fen)."""

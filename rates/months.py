@@ -9,6 +9,12 @@ from dataclasses import dataclass
 _MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+# Months are values: the ones asked for are made once and their text written once (an answer walks
+# every month of its range, and the engine every month of every answer).
+_MONTHS: dict[int, Month] = {}
+_TEXT: dict[int, str] = {}
+
+
 @dataclass(frozen=True, order=True, slots=True)
 class Month:
     year: int
@@ -27,7 +33,11 @@ class Month:
         return cls(int(match.group(1)), int(match.group(2)))
 
     def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
+        key = self.year * 12 + self.month
+        text = _TEXT.get(key)
+        if text is None:
+            text = _TEXT[key] = f"{self.year:04d}-{self.month:02d}"
+        return text
 
     def __add__(self, months: int) -> Month:
         index = self.year * 12 + self.month - 1 + months
@@ -39,7 +49,10 @@ class Month:
     def until(self, end: Month) -> Iterator[Month]:
         """Every month from self to end, both included."""
         for i in range(self.index(), end.index() + 1):
-            yield Month(i // 12, i % 12 + 1)
+            month = _MONTHS.get(i)
+            if month is None:
+                month = _MONTHS[i] = Month(i // 12, i % 12 + 1)
+            yield month
 
     def count_until(self, end: Month) -> int:
         return end.index() - self.index() + 1
