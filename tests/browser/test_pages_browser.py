@@ -154,8 +154,9 @@ def test_clerk_issues_prints_and_downloads_a_quote_with_the_keyboard_alone(page_
         "f-basis-ratio",
         "f-base_ratio",
         "f-base",
-        "f-also-flexible_pension",  # a pension's form: the outlet's headcount and factor and the medical tier
-        "f-also-flexible_medical",  # are hidden (forms.js)
+        # a pension's form: the outlet's headcount and factor and the medical tier are hidden (forms.js),
+        # and 另加险种 does not offer the pension chosen above
+        "f-also-flexible_medical",
         "f-also-resident_medical",
         "f-applicant_name",
         "f-applicant_id",
