@@ -26,6 +26,15 @@ def store(tmp_path: Path) -> ParameterStore:
     return store
 
 
+def load_outlet_ratio(store: ParameterStore, ratio: str) -> None:
+    """The bundled files loaded again with another outlet ratio: a new version, as a publication makes."""
+    regions, versions = load_tree()
+    changed = [
+        dataclasses.replace(v, values={"ratio": Decimal(ratio)}) if v.family == "outlet_injury" else v for v in versions
+    ]
+    store.load(regions, changed)
+
+
 def count_rows(store: ParameterStore) -> int:
     with Session(store.engine) as session:
         return session.scalar(select(func.count()).select_from(VersionRow)) or 0
@@ -115,14 +124,7 @@ def test_snapshot_asks_the_revision_only_after_a_commit(
     assert all(store.snapshot() is first for _ in range(50))
     assert len(asked) == before  # nothing committed: the revision was not asked again
     other = ParameterStore(create_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}"))
-    regions, versions = load_tree()
-    other.load(
-        regions,
-        [
-            dataclasses.replace(v, values={"ratio": Decimal("0.013")}) if v.family == "outlet_injury" else v
-            for v in versions
-        ],
-    )
+    load_outlet_ratio(other, "0.013")
     second = store.snapshot()
     assert len(asked) == before + 1 and second is not first
     assert second.at("360100", "outlet_injury", Month(2025, 1)).version.values["ratio"] == Decimal("0.013")
@@ -139,14 +141,7 @@ def test_each_thread_checks_for_itself(store: ParameterStore, tmp_path: Path) ->
 
     first = store.snapshot()
     other = ParameterStore(create_engine(f"sqlite:///{tmp_path / 'store.sqlite3'}"))
-    regions, versions = load_tree()
-    other.load(
-        regions,
-        [
-            dataclasses.replace(v, values={"ratio": Decimal("0.014")}) if v.family == "outlet_injury" else v
-            for v in versions
-        ],
-    )
+    load_outlet_ratio(other, "0.014")
     seen: list[object] = []
     thread = threading.Thread(target=lambda: seen.append(store.snapshot()))
     thread.start()
@@ -163,14 +158,7 @@ def test_an_in_memory_database_is_asked_every_time() -> None:
     memory.create_schema()
     memory.load(*load_tree())
     first = memory.snapshot()
-    regions, versions = load_tree()
-    memory.load(
-        regions,
-        [
-            dataclasses.replace(v, values={"ratio": Decimal("0.015")}) if v.family == "outlet_injury" else v
-            for v in versions
-        ],
-    )
+    load_outlet_ratio(memory, "0.015")
     assert memory.snapshot() is not first
 
 
