@@ -94,9 +94,6 @@ class Quote:
 
     @functools.cached_property
     def _groups(self) -> list[tuple[Line, int]]:
-        return self._alike()
-
-    def _alike(self) -> list[tuple[Line, int]]:
         """Each line priced alike, once, with how many times it is in the answer (exact: amounts are in fen)."""
         counts: dict[tuple[int, int], list[Any]] = {}
         for line in self.lines:

@@ -277,11 +277,14 @@ class Tiers(_Kept):
         return data
 
 
-def tiers_answer(
-    snapshot: Snapshot, region: str, scheme: str, month: Month, priced: tuple[list[Tier], list[Resolved]] | None = None
-) -> dict[str, Any]:
-    """The tiers endpoint's answer as data, before the schema's dump (``priced``: the tiers already priced)."""
-    rows, used = priced or tiers(snapshot, region, month, scheme)
+def tiers_answer(snapshot: Snapshot, region: str, scheme: str, month: Month) -> dict[str, Any]:
+    """The tiers endpoint's answer as data, before the schema's dump."""
+    rows, used = tiers(snapshot, region, month, scheme)
+    return {**_tiers_head(snapshot, region, scheme, month, rows), "references": used_versions(snapshot, used)}
+
+
+def _tiers_head(snapshot: Snapshot, region: str, scheme: str, month: Month, rows: list[Tier]) -> dict[str, Any]:
+    """The tiers answer but its references."""
     return {
         "region": region,
         "region_name": snapshot.regions[region].name,
@@ -289,14 +292,13 @@ def tiers_answer(
         "month": str(month),
         "year": month.year,
         "tiers": [tier_data(t) for t in rows],
-        "references": used_versions(snapshot, used),
     }
 
 
 def tiers_json(snapshot: Snapshot, region: str, scheme: str, month: Month) -> bytes:
     """The tiers endpoint's answer, encoded: its references (the same few versions) encoded once per snapshot."""
     rows, used = tiers(snapshot, region, month, scheme)
-    answer = _DUMP_TIERS(tiers_answer(snapshot, region, scheme, month, (rows, [])))
+    answer = _DUMP_TIERS(_tiers_head(snapshot, region, scheme, month, rows))
     answer["references"] = _MARK
     text = encode(answer).replace(_MARK_JSON, _references(snapshot, ordered(used)), 1)
     return (text + "\n").encode()

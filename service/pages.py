@@ -106,6 +106,14 @@ def region_choices(snap: Snapshot) -> list[dict[str, str]]:
     return choices
 
 
+def form_month(values: dict[str, str]) -> Month:
+    """The month the form's parts are about: the first month typed, or this month while it is not a month."""
+    try:
+        return Month.parse(values["start"])
+    except ValueError:
+        return current_month()
+
+
 def tier_choices(snap: Snapshot, values: dict[str, str]) -> list[dict[str, str]]:
     """The tiers the scheme in force allows (60% … 300%), read from the parameters, never assumed.
 
@@ -113,10 +121,7 @@ def tier_choices(snap: Snapshot, values: dict[str, str]) -> list[dict[str, str]]
     list stays a list: the answer then says the scheme is not configured, for every tier alike.
     """
     chosen = values["scheme"] if values["scheme"] in TIERED else "flexible_pension"
-    try:
-        month = Month.parse(values["start"])
-    except ValueError:
-        month = current_month()
+    month = form_month(values)
     ratios: list[Decimal] = []
     for scheme in dict.fromkeys((chosen, "flexible_pension")):
         ratios = scheme_ratios(snap, values["region"], scheme, month)
@@ -151,10 +156,7 @@ def scheme_ratios(snap: Snapshot, region: str, scheme: str, month: Month) -> lis
 
 def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
     """What the medical block of the form says: which regions price medical, and what the chosen one needs."""
-    try:
-        month = Month.parse(values["start"])
-    except ValueError:
-        month = current_month()
+    month = form_month(values)
     configured = snap.kept(("medical configured", month.index()), lambda: medical_regions(snap, month))
     need = None
     if values["region"] in snap.regions:
@@ -231,13 +233,13 @@ def form_html(snap: Snapshot, values: dict[str, str], errors: dict[str, str], mi
 
 def medical_parts(snap: Snapshot, values: dict[str, str]) -> tuple[Markup, Markup]:
     """The medical block's words for the region and month asked (what it needs, where it is priced), drawn once."""
-    medical = medical_help(snap, values)
 
     def draw() -> tuple[Markup, Markup]:
+        medical = medical_help(snap, values)
         module = current_app.jinja_env.get_template("pages/_medical_help.html").module
         return Markup(module.hint(medical)), Markup(module.configured(medical))  # noqa: S704  # escaped by the template
 
-    parts: tuple[Markup, Markup] = snap.kept(("medical parts", values["region"], medical["month"]), draw)
+    parts: tuple[Markup, Markup] = snap.kept(("medical parts", values["region"], form_month(values).index()), draw)
     return parts
 
 
