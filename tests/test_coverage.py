@@ -12,7 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from rates.families import TRUST_LABELS
+from rates.families import TRUST_LABELS, trust_allowed
+from rates.loader import load_tree
 from service.coverage import table
 from service.db import snapshot
 
@@ -35,11 +36,17 @@ def test_every_cell_is_the_trust_of_the_csv_row_or_not_configured(app: Flask) ->
     if not CSV.exists():
         pytest.skip("shared/reference/provinces/province_wages.csv is not beside this checkout")
     shown = cells(app, "avg_wage")
+    _, versions = load_tree()
+    sources = {
+        (v.region, v.contribution_year): [r.source for r in v.references] for v in versions if v.family == "avg_wage"
+    }
     expected: dict[tuple[str, int], str] = {}
     for row in csv.DictReader(CSV.open(encoding="utf-8")):
         priced = row["avg_wage_monthly"] or (row["base_floor_monthly"] and row["base_ceiling_monthly"])
         key = (AREA_OF_ROW.get(row["province_code"], row["province_code"]), int(row["contribution_year"]))
-        expected[key] = TRUST_LABELS[row["trust"]] if priced else "未配置"
+        # the row's trust, at most 较可靠 where the bundled version's source line is a compilation only (issue 19)
+        allowed = trust_allowed(row["trust"], sources.get(key, []))
+        expected[key] = TRUST_LABELS[allowed] if priced else "未配置"
     for key, text in expected.items():
         assert shown[key] == text, key
     provinces = {code for code, _ in expected}
@@ -48,7 +55,8 @@ def test_every_cell_is_the_trust_of_the_csv_row_or_not_configured(app: Flask) ->
             assert text == "未配置", (code, year)
     # the areas the notes name, with a trust of their own; the province defers to them
     assert shown[("429200", 2025)] == shown[("429300", 2025)] == "较可靠"
-    assert shown[("440100", 2025)] == "官方原文" and shown[("440100", 2024)] == "待核实"
+    # 广州 2025: the notice's words reached us through compilations only (据公开汇编转引): 较可靠, not 官方原文
+    assert shown[("440100", 2025)] == "较可靠" and shown[("440100", 2024)] == "待核实"
     assert shown[("420000", 2025)] == "分地区"
     assert shown[("350000", 2024)] == "未配置"  # 福建2024: a floor only, nothing the service can price
     assert len({code for code, _ in shown}) == 31 + 4  # the provinces, 武汉, 湖北's tiers 2 and 3, 广州
@@ -77,7 +85,7 @@ def test_the_parameters_page_shows_the_coverage_and_links_each_province(client: 
     section = html[html.index('id="coverage-avg_wage"') :]
     section = section[: section.index("</table>")]
     assert len(re.findall(r'<th scope="row"><a href="/parameters/\d{6}">', section)) == 35
-    assert '<a href="/parameters/330000?month=2025-01">官方原文</a>' in section
+    assert '<a href="/parameters/330000?month=2025-01">较可靠</a>' in section  # quoted by compilations only
 
 
 def test_the_workbook_holds_the_same_cells(app: Flask, client: FlaskClient) -> None:
@@ -180,7 +188,7 @@ def test_chongqing_medical_2026_is_not_configured_as_calculate_says(client: Flas
     body = {"region": "500000", "scheme": "flexible_medical", "start": "2026-01", "end": "2026-01", "medical_tier": 1}
     refused = client.post("/api/v1/calculate", json=body)
     assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "not_configured"
-    assert medical[("110000", 2025)].startswith("2025-07起·")  # 北京 from July: the months priced are named
+    assert medical[("110000", 2025)] == "2025-07起·较可靠"  # 北京 from July: the months priced are named
 
 
 def test_the_workbook_indents_areas_by_format_not_by_a_character(client: FlaskClient) -> None:

@@ -276,3 +276,35 @@ def test_the_person_s_name_is_text_on_the_page_and_in_the_workbook(client: Flask
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/window/quote/{serial}.xlsx").data)).active
     cell = next(r[1] for r in sheet.iter_rows() if r[0].value == "参保人")
     assert cell.value == name[:60] and cell.data_type == "s"
+
+
+# ---------------------------------------------------------------- issue 19: one label, the weakest trust
+
+
+def test_the_service_rule_reads_the_same_on_every_page_quote_and_workbook(client: FlaskClient) -> None:
+    """The base rounding was 本服务计算规则 on 测算 and 待核实 on the printed quote (issue 19, defect 5)."""
+    label = "缴费基数取整规则"
+    serial, html = issue(client)
+    row = re.search(rf"<tr><td[^>]*>.*?{label}.*?</tr>", html)
+    assert row and "本服务计算规则" in row[0] and "待核实" not in row[0]
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/window/quote/{serial}.xlsx").data)).active
+    (cells,) = [r for r in workbook.iter_rows(values_only=True) if r[2] == label]
+    assert cells[5] == "本服务计算规则"
+    page = client.get("/?" + "&".join(f"{k}={v}" for k, v in FORM.items())).get_data(as_text=True)
+    assert "本服务计算规则" in page
+    api = api_quote(client, **{k: v for k, v in FORM.items() if k != "basis"})
+    (rounding,) = [r for r in api["references"] if r["family"] == "base_rounding"]
+    assert rounding["trust_label"] == "本服务计算规则"
+    parameters = client.get("/parameters/360100?month=2025-06").get_data(as_text=True)
+    assert "本服务计算规则" in parameters
+
+
+def test_the_trust_shown_is_never_above_the_source_line(client: FlaskClient) -> None:
+    """广州 2025-07: floor, ceiling and average quoted by compilations only (据公开汇编转引) were 官方原文."""
+    body = {"region": "440100", "scheme": "flexible_pension", "start": "2025-08", "end": "2025-08"}
+    answer = api_quote(client, **body, base_ratio="0.7")
+    wage = next(r for r in answer["references"] if r["family"] == "avg_wage")
+    assert "转引" in wage["references"][0]["source"] and wage["trust_label"] == "较可靠"
+    page = client.get("/?" + "&".join(f"{k}={v}" for k, v in (body | {"basis": "ratio", "base_ratio": "0.7"}).items()))
+    line = re.search(r'<p class="trust-line">(.*?)</p>', page.get_data(as_text=True), re.S)
+    assert line and 'trust-medium">较可靠<' in line[1] and ">官方原文<" not in line[1]
