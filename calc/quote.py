@@ -184,7 +184,8 @@ def choose_base(
     ratio = request.base_ratio
     if ratio is None:
         if limits.floor_ratio != limits.ceiling_ratio:
-            raise QuoteError("base_ratio", "请选择缴费档次（base_ratio）或填写缴费基数（base）。", code="required")
+            # the field is named by the error itself: a clerk reads Chinese only (issue 19)
+            raise QuoteError("base_ratio", "请选择缴费档次或填写缴费基数。", code="required")
         ratio = limits.floor_ratio
     if not limits.floor_ratio <= ratio <= limits.ceiling_ratio:
         raise QuoteError(
