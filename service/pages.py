@@ -269,6 +269,7 @@ def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
         "configured": configured,
         "need": need,
         "instruction": MEDICAL_INSTRUCTIONS.get(need or "", ""),
+        "instructions": MEDICAL_INSTRUCTIONS,
         "region_name": snap.regions[values["region"]].name if values["region"] in snap.regions else "",
     }
 
@@ -356,10 +357,26 @@ def tier_options_html(snap: Snapshot, values: dict[str, str], field: str = "base
 
 
 def medical_needs(snap: Snapshot, month: Month) -> Markup:
-    """The attribute that tells forms.js each region's medical rule shape in ``month`` (absent: not configured)."""
+    """The attribute that tells forms.js each region's medical rule shape by month (runs of months, first and
+    last included; a month in none: not configured), so that a month typed on the page is answered too."""
 
     def draw() -> Markup:
-        needs = {code: shape for code in sorted(snap.regions) if (shape := medical_shape(snap, code, month))}
+        versions = [v for v in snap.all_versions if v.family == "flexible_medical"]
+        first = min((v.effective_from for v in versions), default=month)
+        last = max([month, *(v.effective_to or v.effective_from for v in versions)])
+        needs: dict[str, list[list[str]]] = {}
+        for code in sorted(snap.regions):
+            runs: list[list[str]] = []
+            for each in Month(first.year, 1).until(Month(last.year + 1, 12)):
+                shape = medical_shape(snap, code, each)
+                if shape is None:
+                    continue
+                if runs and runs[-1][2] == shape and Month.parse(runs[-1][1]) + 1 == each:
+                    runs[-1][1] = str(each)
+                else:
+                    runs.append([str(each), str(each), shape])
+            if runs:
+                needs[code] = runs
         return Markup('data-month="{}" data-needs="{}"').format(str(month), json.dumps(needs, separators=(",", ":")))
 
     drawn: Markup = snap.kept(("medical needs", month.index()), draw)

@@ -345,7 +345,7 @@ def test_the_medical_form_default_is_never_refused_without_script(client: FlaskC
     (无需选择缴费档次). Now each part of the medical block says the rule it applies to and the server reads
     only what the city's rule takes; a declared base is the one thing a person must type."""
     page = client.get(f"/?region={region}&scheme=flexible_medical&start=2025-08&end=2025-08").get_data(as_text=True)
-    assert 'data-need="yearly_tiers"' in page and '"510100":"avg_ratio"' in unescape(page)
+    assert 'data-need="yearly_tiers"' in page and '"510100":[["2025-01",' in unescape(page)
     sent = browser_defaults(page, region=region, scheme="flexible_medical", start="2025-08", end="2025-08")
     assert ("base_ratio", "0.6") in sent and ("medical_form", "1") in sent  # the pension's tier is sent too
     response = client.get("/?" + urlencode(sent))

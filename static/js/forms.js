@@ -45,7 +45,33 @@
       if (!medical || !region) {
         return;
       }
-      var need = needs[region.value] || "";
+      // the month asked: the start month typed (YYYY-MM), else the month the page was drawn for
+      var start = document.getElementById("f-start");
+      var month = start && /^[0-9]{4}-[0-9]{2}$/.test(start.value) ? start.value : medical.getAttribute("data-month");
+      var need = "";
+      var runs = needs[region.value] || [];
+      for (var r = 0; r < runs.length; r++) {
+        if (runs[r][0] <= month && month <= runs[r][1]) {
+          need = runs[r][2];
+        }
+      }
+      // what the chosen city needs, as the server would say it (the words by rule shape are on the hint)
+      var hint = document.getElementById("h-medical");
+      var shape = need || "not_configured";
+      if (hint && (hint.getAttribute("data-shape") !== shape || hint.getAttribute("data-month") !== month)) {
+        var words = {};
+        try {
+          words = JSON.parse(hint.getAttribute("data-instructions")) || {};
+        } catch (e) {
+          words = {};
+        }
+        var option = region.options[region.selectedIndex];
+        var name = option ? option.text.split(" · ").pop() : "";
+        var said = words[shape] || "";
+        hint.textContent = name && said ? name + "（" + month + "）：" + said : "";
+        hint.setAttribute("data-shape", shape);
+        hint.setAttribute("data-month", month);
+      }
       var parts = medical.querySelectorAll("[data-need]");
       for (var p = 0; p < parts.length; p++) {
         var applies = parts[p].getAttribute("data-need").split(" ").indexOf(need) >= 0;
@@ -85,6 +111,10 @@
     }
     if (region) {
       region.addEventListener("change", showNeeds);
+    }
+    var startField = document.getElementById("f-start");
+    if (startField) {
+      startField.addEventListener("change", showNeeds);
     }
     showScheme();
   }
