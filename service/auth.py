@@ -189,9 +189,16 @@ def _reserve(username: str, address: str) -> int:
 def authenticate(username: str, password: str, address: str) -> User | None:
     """The user if the password is right; every attempt is recorded for the failure limit.
 
-    Raises Throttled, without looking at the password, when the limit is reached.
+    Raises Throttled, without looking at the password, when the limit is reached; that refusal is in the
+    audit log too (its own transaction: the reservation's was rolled back), so a guessing run shows there
+    in full, not only its first few failures.
     """
-    attempt = _reserve(username, address)
+    try:
+        attempt = _reserve(username, address)
+    except Throttled:
+        with Session(store().engine) as db, db.begin():
+            audit.record(db, username[:80] or "（空）", "login_throttled", f"user/{username[:80]}", address=address)
+        raise
     with Session(store().engine) as db, db.begin():
         row = db.scalar(select(UserRow).where(UserRow.username == username))
         # An unknown name costs the same hash check as a known one: timing does not tell names apart.
