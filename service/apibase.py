@@ -45,9 +45,10 @@ def text_problem(text: str) -> str | None:
 
 
 class BodyRefused(ValueError):
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str, text: bool = True):
         super().__init__(message)
         self.field, self.message = field, message
+        self.text = text  # unstorable text (a control character, a lone surrogate), not a repeated key
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -57,7 +58,8 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         if problem:
             raise BodyRefused("_schema", f"字段名{problem}")
         if key in seen:
-            raise BodyRefused(key, f"字段“{key[:40]}”重复出现：同一对象中每个字段只能出现一次，请删除多余的一项。")
+            message = f"字段“{key[:40]}”重复出现：同一对象中每个字段只能出现一次，请删除多余的一项。"
+            raise BodyRefused(key, message, text=False)
         seen[key] = value
     return seen
 
@@ -100,6 +102,7 @@ class ExactParser(FlaskParser):
     """Reads JSON numbers as Decimal, so that 0.6 never becomes 0.59999999999999997."""
 
     DEFAULT_VALIDATION_STATUS = 400
+    TEXT_STATUS = 400  # a string or key that cannot be stored: the document's patterns refuse it too
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):
@@ -109,10 +112,23 @@ class ExactParser(FlaskParser):
         try:
             return load_json(req.get_data(cache=True))
         except BodyRefused as refused:
-            abort(400, messages={"json": {refused.field: [refused.message]}})
+            status = self.TEXT_STATUS if refused.text else 400
+            abort(status, messages={"json": {refused.field: [refused.message]}})
         except (ValueError, RecursionError, UnicodeDecodeError):
             abort(400, messages={"json": ["Invalid JSON body."]})
 
 
+class FreeFormParser(ExactParser):
+    """For a body whose objects the document leaves open (the admin API's versions: any field of any
+    family): OpenAPI 3.0 cannot say "no control character in a key or a nested string", so such text is a
+    documented 422 (the request matches the document but cannot be stored), not a 400."""
+
+    TEXT_STATUS = 422
+
+
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = ExactParser()
+
+
+class FreeFormBlueprint(ApiBlueprint):
+    ARGUMENTS_PARSER = FreeFormParser()
