@@ -23,14 +23,14 @@ import click
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask.cli import AppGroup
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import Boolean, DateTime, Integer, String, func, select, text, update
+from sqlalchemy import Boolean, DateTime, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from rates import audit
 from rates.store import Base
 from service.apibase import text_problem
-from service.db import store
+from service.db import serialise, store
 
 ROLES = {"clerk": "经办人员", "admin": "管理员"}
 _RANK = {"clerk": 1, "admin": 2}
@@ -162,10 +162,7 @@ class Throttled(Exception):
 
 def _lock_logins(db: Session) -> None:
     """Serialise the count-and-record of login attempts across every process sharing the database."""
-    if db.get_bind().dialect.name == "sqlite":
-        db.connection().exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK})
+    serialise(db, _LOGIN_LOCK)
 
 
 def _reserve(username: str, address: str) -> int:
