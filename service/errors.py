@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from calc.quote import QuoteError
 
@@ -183,7 +183,27 @@ def handle_quote_error(error: QuoteError) -> Response | tuple[str, int]:
     return render_template("error.html", status=error.status, message=sendable(error.message)), error.status
 
 
+UNAVAILABLE_RETRY = 30  # seconds: a restarting database is usually back within that
+UNAVAILABLE_MESSAGE = "数据库暂时无法连接，本次请求未保存任何内容：请稍候30秒后重试；如一直如此，请联系管理员。"
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database cannot be reached or is busy (a restart, a dropped connection, a lock held too long):
+    SQLAlchemy's ``OperationalError``/``InterfaceError``, or peewee's (huey's queue) of the same names.
+    A transaction that failed so was rolled back, so nothing was written: the client may send it again."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    if isinstance(error, (OperationalError, InterfaceError)):
+        return True
+    return type(error).__module__ == "peewee" and type(error).__name__ in ("OperationalError", "InterfaceError")
+
+
 def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
+    if database_unavailable(error):
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        unavailable = ServiceUnavailable(retry_after=UNAVAILABLE_RETRY)
+        unavailable.zh_message = UNAVAILABLE_MESSAGE  # type: ignore[attr-defined]
+        return handle_http(unavailable)
     log.exception("unexpected error on %s %s", request.method, request.path)
     return handle_http(InternalServerError())
 
