@@ -189,13 +189,17 @@ UNAVAILABLE_MESSAGE = "数据库暂时无法连接，本次请求未保存任何
 
 def database_unavailable(error: BaseException) -> bool:
     """The database cannot be reached or is busy (a restart, a dropped connection, a lock held too long):
-    SQLAlchemy's ``OperationalError``/``InterfaceError``, or peewee's (huey's queue) of the same names.
-    A transaction that failed so was rolled back, so nothing was written: the client may send it again."""
-    from sqlalchemy.exc import InterfaceError, OperationalError
+    an ``OperationalError``/``InterfaceError`` of SQLAlchemy, of peewee (huey's queue), or of the driver
+    itself (SQLAlchemy's pool lets psycopg's own through when a reconnection fails). A transaction that
+    failed so was rolled back, so nothing was written: the client may send it again."""
+    return any(
+        kind.__name__ in _UNAVAILABLE_NAMES and kind.__module__.split(".")[0] in _DATABASE_MODULES
+        for kind in type(error).__mro__
+    )
 
-    if isinstance(error, (OperationalError, InterfaceError)):
-        return True
-    return type(error).__module__ == "peewee" and type(error).__name__ in ("OperationalError", "InterfaceError")
+
+_UNAVAILABLE_NAMES = ("OperationalError", "InterfaceError")
+_DATABASE_MODULES = ("sqlalchemy", "peewee", "psycopg", "psycopg2", "sqlite3")
 
 
 def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
