@@ -24,6 +24,7 @@ import logging
 import multiprocessing
 import os
 import resource
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -195,6 +196,18 @@ def _out_of_memory(error: BaseException) -> bool:
     return isinstance(error, ImportError) and "failed to map" in str(error)
 
 
+def _die_with_parent() -> None:
+    """Linux: end this child when the fork server ends, which it does when the worker that started it
+    dies (``kill -9``): a job whose worker is gone is queued again elsewhere, so this run is of no use."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the child ends at its next word to a closed pipe
+        pass
+
+
 def _child_main(
     send: Connection,
     data: bytes,
@@ -204,6 +217,7 @@ def _child_main(
     memory_mb: int,
 ) -> None:
     """In the child: cap the address space, then read, price and write; every outcome is one message."""
+    _die_with_parent()
     limit = memory_mb * 1024 * 1024
     try:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
