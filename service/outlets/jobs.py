@@ -12,6 +12,11 @@ process died) is put back in the queue once, or, when it has already been tried 
 times, ends with a Chinese message: it is never lost (``sweep``, run by every consumer each minute, at
 its start, and whenever someone looks at that job). Each queueing carries a ticket: only the task with
 the job's current ticket may claim it, so a job is never run twice at once.
+
+A job's row and its huey task are written in one transaction (``_enqueue``), and the count of waiting
+jobs is taken under a lock (``service.db.serialise``), so the busy limit holds under a crowd. The roster
+itself is read and priced in a fresh child process under a time and memory budget (``budget``): the worker
+thread only waits for it and keeps the heartbeat.
 """
 
 from __future__ import annotations
