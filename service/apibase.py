@@ -45,10 +45,10 @@ def text_problem(text: str) -> str | None:
 
 
 class BodyRefused(ValueError):
-    def __init__(self, field: str, message: str, text: bool = True):
+    def __init__(self, field: str, message: str, in_key: bool = False):
         super().__init__(message)
         self.field, self.message = field, message
-        self.text = text  # unstorable text (a control character, a lone surrogate), not a repeated key
+        self.in_key = in_key  # unstorable text in a key (a control character, a lone surrogate)
 
 
 def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -56,10 +56,10 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     for key, value in pairs:
         problem = text_problem(key)
         if problem:
-            raise BodyRefused("_schema", f"字段名{problem}")
+            raise BodyRefused("_schema", f"字段名{problem}", in_key=True)
         if key in seen:
             message = f"字段“{key[:40]}”重复出现：同一对象中每个字段只能出现一次，请删除多余的一项。"
-            raise BodyRefused(key, message, text=False)
+            raise BodyRefused(key, message)
         seen[key] = value
     return seen
 
@@ -102,7 +102,7 @@ class ExactParser(FlaskParser):
     """Reads JSON numbers as Decimal, so that 0.6 never becomes 0.59999999999999997."""
 
     DEFAULT_VALIDATION_STATUS = 400
-    TEXT_STATUS = 400  # a string or key that cannot be stored: the document's patterns refuse it too
+    KEY_TEXT_STATUS = 400  # a key that cannot be stored: with fixed properties, the document refuses it too
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):
@@ -112,7 +112,7 @@ class ExactParser(FlaskParser):
         try:
             return load_json(req.get_data(cache=True))
         except BodyRefused as refused:
-            status = self.TEXT_STATUS if refused.text else 400
+            status = self.KEY_TEXT_STATUS if refused.in_key else 400
             abort(status, messages={"json": {refused.field: [refused.message]}})
         except (ValueError, RecursionError, UnicodeDecodeError):
             abort(400, messages={"json": ["Invalid JSON body."]})
@@ -120,10 +120,11 @@ class ExactParser(FlaskParser):
 
 class FreeFormParser(ExactParser):
     """For a body whose objects the document leaves open (the admin API's versions: any field of any
-    family): OpenAPI 3.0 cannot say "no control character in a key or a nested string", so such text is a
-    documented 422 (the request matches the document but cannot be stored), not a 400."""
+    family): OpenAPI 3.0 has no ``propertyNames``, so it cannot call a key with a control character
+    invalid; such a key is a documented 422 (the request matches the document but cannot be stored),
+    not a 400. (Unstorable text in a value stays a 400, as on every route.)"""
 
-    TEXT_STATUS = 422
+    KEY_TEXT_STATUS = 422
 
 
 class ApiBlueprint(Blueprint):
