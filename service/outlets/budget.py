@@ -23,7 +23,6 @@ import errno
 import logging
 import multiprocessing
 import os
-import resource
 import signal
 import time
 from collections.abc import Callable
@@ -220,8 +219,10 @@ def _child_main(
     _die_with_parent()
     limit = memory_mb * 1024 * 1024
     try:
+        import resource  # POSIX only: on Windows a job has its time limit but no memory cap
+
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    except (ValueError, OSError):  # a limit already below ours (set by the operator) stays as it is
+    except (ImportError, ValueError, OSError):  # a limit already below ours (the operator's) stays as it is
         log.warning("could not set the outlet job's memory limit to %s MB", memory_mb)
     code = 0
     try:
