@@ -149,3 +149,58 @@ def test_a_running_server_answers_every_hostile_roster_and_keeps_serving(
             assert body["error"]["code"] == hostile.code and hostile.words in body["error"]["message"], body
         assert time.monotonic() - began < SECONDS, hostile.name
         assert running.request("GET", "/healthz")[0] == 200, f"the server stopped answering after {hostile.name}"
+
+
+def test_the_upload_and_the_reader_apply_the_same_limits(tmp_path: Path) -> None:
+    """One definition of each limit: the request's checks and the job's reader refuse alike (issue 21)."""
+    from service import create_app
+    from service.outlets.roster import Limits, RosterFileError, read_roster
+    from tests.outlets_support import submit
+
+    config = {"OUTLET_MAX_CELLS": 60, "OUTLET_MAX_MERGES": 1, "OUTLET_MAX_TEXT_BYTES": 2000}
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'limits.sqlite3'}", **config})
+    limits = Limits.from_config(app.config)
+    assert (limits.max_cells, limits.max_merges, limits.max_text) == (60, 1, 2000)
+    for data, code in (
+        (normal_roster(10), "too_many_cells"),  # 11 rows x 8 columns; the others fit in 60
+        (hostile_merges(2), "too_many_merges"),
+        (hostile_text(), "too_much_text"),
+    ):
+        status, body = submit(app.test_client(), data)
+        with pytest.raises(RosterFileError) as refused:
+            read_roster(data, limits)
+        assert (status, body["error"]["code"]) == (refused.value.status, code) == (413, code), body
+        assert body["error"]["message"] == refused.value.message
+
+
+def hostile_merges(count: int) -> bytes:
+    from tests.hostile_rosters import many_merges
+
+    return many_merges(count)
+
+
+def hostile_text() -> bytes:
+    from tests.hostile_rosters import _roster_with, with_shared_strings
+
+    more = b"".join(b'<row r="%d"><c r="H%d" t="s"><v>0</v></c></row>' % (n, n) for n in range(4, 8))
+    return with_shared_strings(_roster_with(more), ["备" * 200])
+
+
+def test_the_fast_and_the_exact_pass_measure_a_sheet_alike() -> None:
+    """The exact pass (expat, cells placed as the reader places them) agrees with the fast one on real XML."""
+    import io
+
+    from service.outlets.scan import FastScan, exact_scan
+    from tests.hostile_rosters import courier
+    from tests.outlets_support import HEADERS, sheet_xml
+
+    rows = [["花名册"], HEADERS, *(courier(n, f"快递员{n}", 1.2 if n % 3 else None) for n in range(1, 200))]
+    xml = sheet_xml(rows, b'<row r="300" s="2"><c r="Z300" s="2"/></row>', ["A3:A4"])
+    fast = FastScan([], 1 << 20)
+    for start in range(0, len(xml), 1000):  # small chunks: blocks are cut between cells, never inside one
+        fast.feed(xml[start : start + 1000])
+    quick = fast.close()
+    exact = exact_scan(io.BytesIO(xml), [], lambda _: False)
+    assert (quick.first_row, quick.last_row, quick.first_col, quick.last_col) == (1, 201, 1, 8)
+    assert (exact.first_row, exact.last_row, exact.first_col, exact.last_col) == (1, 201, 1, 8)
+    assert quick.merges == exact.merges == 1 and not quick.duplicate and not exact.duplicate
