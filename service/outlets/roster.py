@@ -8,6 +8,7 @@ user how to fix it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import itertools
@@ -43,6 +44,7 @@ from service.outlets.files import (
     Limits,
     RosterFileError,
     check_file,
+    enforce,
     sheet_fits,
     shown,
     too_many,
@@ -200,6 +202,11 @@ def open_roster(data: bytes, limits: Limits) -> Opened:
         for index, meta in enumerate(workbook.sheets_metadata)
         if meta.typ == SheetTypeEnum.WorkSheet and meta.visible == SheetVisibleEnum.Visible
     ]
+    if any(not checked.sheets[index].visible for index in visible):
+        # the checks took a sheet for hidden (and so never to be read) that the reader will read: its limits
+        # are applied as the reader sees the workbook
+        seen = [dataclasses.replace(sheet, visible=i in visible) for i, sheet in enumerate(checked.sheets)]
+        enforce(dataclasses.replace(checked, sheets=seen), limits)
     filled = sum(checked.filled_rows.get(members[index], 0) for index in visible)
     if filled > limits.max_rows + HEADER_SCAN_ROWS * len(visible):
         raise too_many(limits)
