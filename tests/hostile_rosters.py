@@ -231,3 +231,20 @@ if __name__ == "__main__":
     import sys
 
     print(json.dumps(read_one(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 0), ensure_ascii=False))
+
+
+def many_empty_cells_without_references() -> bytes:
+    """Three million styled empty cells without ``r`` (each after the one before), styles varied so that the
+    zip does not look like a bomb: the exact pass must read them, so it stops at the cell limit."""
+    import random
+
+    rng = random.Random(21)
+    styles = [b'<c s="%d"/>' % rng.randrange(1000) for _ in range(4096)]
+    row = b"<row>" + b"".join(styles[rng.randrange(4096)] for _ in range(16_000)) + b"</row>"
+    return _roster_with(row * 200)
+
+
+HOSTILE.append(
+    Hostile("3200000-empty-cells-no-references", many_empty_cells_without_references, "too_many_cells", words="格式")
+)
+BY_NAME = {hostile.name: hostile for hostile in HOSTILE}

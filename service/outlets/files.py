@@ -259,7 +259,7 @@ def _exact(archive: zipfile.ZipFile, member: zipfile.ZipInfo, shared: list[int],
 
     try:
         with archive.open(member) as stream:
-            return exact_scan(stream, shared, over)
+            return exact_scan(stream, shared, over, limits.max_cells)
     except Exception:  # zip, decompression and expat errors alike: a broken sheet
         raise RosterFileError(CORRUPT, "corrupt_file") from None
 
@@ -275,6 +275,14 @@ def enforce(checked: Checked, limits: Limits) -> None:
                 "或在 Excel 中打开、核对这一行后另存为 .xlsx 再上传。",
                 "duplicate_cells",
                 422,
+            )
+    for sheet in visible:
+        if sheet.facts.too_many_elements:
+            raise RosterFileError(
+                f"工作表“{shown(sheet.name)}”写有超过 {limits.max_cells:,} 个单元格（含空的、只有格式的单元格），"
+                "超过上限：请删除表格以外多余的行和列（选中后右键“删除”）后再上传，花名册本身过大时，" + SPLIT,
+                "too_many_cells",
+                413,
             )
     cells = sum(sheet.facts.cells for sheet in visible)
     if cells > limits.max_cells:

@@ -60,6 +60,7 @@ class SheetFacts:
     merges: int = 0
     duplicate: str = ""  # a place two cells claim ("A2"), or ""
     empty_text: bool = False  # cells holding an empty inline string, to be emptied before reading
+    too_many_elements: bool = False  # the exact pass met more cell elements than it may read (empty ones too)
 
     @property
     def far_cell(self) -> str:
@@ -204,11 +205,15 @@ class ExactProblem(Exception):
     """The exact pass stops early: the sheet is already over a limit (``facts`` as far as it got)."""
 
 
-def exact_scan(stream: IO[bytes], shared: list[int], over: Callable[[SheetFacts], bool]) -> SheetFacts:
+def exact_scan(
+    stream: IO[bytes], shared: list[int], over: Callable[[SheetFacts], bool], max_elements: int = 1 << 62
+) -> SheetFacts:
     """The sheet measured element by element with expat, cells placed as the reader places them.
 
     ``over`` is asked as the grid grows: the pass stops as soon as the sheet is over a limit, so even a
-    sheet of 300 MB of XML costs no more than reading it up to there.
+    sheet of 300 MB of XML costs no more than reading it up to there. Cells holding nothing do not grow
+    the grid, so they are counted apart: past ``max_elements`` of them the pass stops too (tens of millions
+    of empty cells, written so that this pass must read them, would otherwise take minutes).
     """
     facts = SheetFacts()
     state: dict[str, Any] = {"row": 0, "col": 0, "cell": None, "key": -1}
@@ -223,10 +228,15 @@ def exact_scan(stream: IO[bytes], shared: list[int], over: Callable[[SheetFacts]
     parser.EntityDeclHandler = no_dtd
     parser.buffer_text = True
     collecting: list[bool] = [False]
+    elements = [0]
 
     def start(name: str, attrs: dict[str, str]) -> None:
         local = name.rpartition(":")[2]
         if local == "c":
+            elements[0] += 1
+            if elements[0] > max_elements:
+                facts.too_many_elements = True
+                raise ExactProblem
             ref = attrs.get("r")
             match = re.fullmatch(r"([A-Za-z]{1,3})([0-9]{1,7})", ref) if ref else None
             if match:
