@@ -192,35 +192,44 @@ BY_NAME = {hostile.name: hostile for hostile in HOSTILE}
 
 
 def read_one(path: str, address_space: int = 0) -> dict[str, object]:
-    """Read one roster file with the service's reader (in this process), under an address-space limit.
+    """Price one roster file as the service's job does (in this process), under an address-space limit.
 
     Run as ``python -m tests.hostile_rosters FILE [BYTES]`` in a child process: a file that made the reader
-    allocate without bound would end the child (MemoryError or abort), not the test run. The file is made
-    by the parent, so that the child's peak memory is the reader's.
+    allocate without bound ends the child (MemoryError or abort), not the test run. The child is what a
+    worker is: the app (on its own SQLite database), the checks, the reader, the engine; the file is made by
+    the parent, so the child's peak memory is the service's.
     """
     import resource
+    import tempfile
     import time
     from pathlib import Path
 
     if address_space:
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
-    from service.outlets.roster import Limits, RosterFileError, read_roster
+    from service import create_app
+    from service.db import snapshot
+    from service.outlets.job import run
+    from service.outlets.roster import Limits, RosterFileError
 
     data = Path(path).read_bytes()
-    began = time.perf_counter()
-    try:
-        roster = read_roster(data, Limits())
-    except RosterFileError as error:
-        outcome: dict[str, object] = {"code": error.code, "status": error.status, "message": error.message}
-    else:
-        outcome = {
-            "code": None,
-            "accepted": len(roster.rows),
-            "rejected": len({(e.sheet, e.row) for e in roster.errors}),
-            "errors": [[e.column, e.message] for e in roster.errors],
-            "factors": [str(f) for f in roster.factors],
-        }
-    outcome["seconds"] = time.perf_counter() - began
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"DATABASE_URL": f"sqlite:///{folder}/hostile.sqlite3", "TESTING": True})
+        with app.app_context():
+            store = snapshot()
+            began = time.perf_counter()
+            try:
+                done = run(data, store, Limits.from_config(app.config), "360100")
+            except RosterFileError as error:
+                outcome: dict[str, object] = {"code": error.code, "status": error.status, "message": error.message}
+            else:
+                outcome = {
+                    "code": None,
+                    "accepted": done.accepted,
+                    "rejected": done.rejected,
+                    "errors": [[e.column, e.message] for e in done.errors],
+                    "factors": [str(f) for f in done.roster.factors],
+                }
+            outcome["seconds"] = time.perf_counter() - began
     outcome["bytes"] = len(data)
     outcome["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return outcome
@@ -247,4 +256,20 @@ def many_empty_cells_without_references() -> bytes:
 HOSTILE.append(
     Hostile("3200000-empty-cells-no-references", many_empty_cells_without_references, "too_many_cells", words="格式")
 )
+BY_NAME = {hostile.name: hostile for hostile in HOSTILE}
+
+
+def far_cell_under_the_limit() -> bytes:
+    """A value at H370000: a grid of 2,960,000 cells, just under the limit, read (the reader's worst case)."""
+    return _roster_with('<row r="370000"><c r="H370000" t="inlineStr"><is><t>备注</t></is></c></row>'.encode())
+
+
+def wide_under_the_limit() -> bytes:
+    """A value at XFD180: a grid of 180 rows x 16,384 columns (2,949,120 cells), just under the limit, read."""
+    return _roster_with(b'<row r="180"><c r="XFD180"><v>1</v></c></row>')
+
+
+# the far row is a row: not a courier, so a row error (nothing is dropped silently)
+HOSTILE.append(Hostile("far-cell-h370000-under-the-limit", far_cell_under_the_limit, accepted=2, rejected=1))
+HOSTILE.append(Hostile("wide-xfd180-under-the-limit", wide_under_the_limit, accepted=2, rejected=1))
 BY_NAME = {hostile.name: hostile for hostile in HOSTILE}
