@@ -255,7 +255,7 @@ def _check_real_sizes(
 
 def _exact(archive: zipfile.ZipFile, member: zipfile.ZipInfo, shared: list[int], limits: Limits) -> SheetFacts:
     def over(facts: SheetFacts) -> bool:
-        return facts.cells > limits.max_cells or facts.text > limits.max_text
+        return facts.cells > limits.max_cells or facts.text > limits.max_text or facts.merges > limits.max_merges
 
     try:
         with archive.open(member) as stream:

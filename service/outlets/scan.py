@@ -119,8 +119,13 @@ KEEP = 1 << 20
 
 
 def _split(data: bytes) -> int:
-    """Where the last complete cell or row ends in ``data``, or -1: blocks never cut a cell in two."""
-    return max((at + len(mark) if (at := data.rfind(mark)) != -1 else -1) for mark in _SPLIT)
+    """Where the last complete cell or row ends in ``data``, or -1: blocks never cut a cell in two.
+
+    After the cells come the merged ranges, which may run to megabytes: a block may end before any of them.
+    """
+    ends = max((at + len(mark) if (at := data.rfind(mark)) != -1 else -1) for mark in _SPLIT)
+    merge = data.rfind(b"<mergeCell ")
+    return max(ends, merge if merge > 0 else -1)
 
 
 class FastScan:
@@ -258,6 +263,8 @@ def exact_scan(
             collecting[0] = True
         elif local == "mergeCell":
             facts.merges += 1
+            if over(facts):
+                raise ExactProblem
 
     def text(data: str) -> None:
         if collecting[0] and state["cell"] is not None:
