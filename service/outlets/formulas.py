@@ -11,6 +11,7 @@ expat parser (no DTD, no entities, streamed: memory stays small on a large sheet
 from __future__ import annotations
 
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass
 from typing import IO, Any
@@ -21,6 +22,9 @@ CHUNK = 1 << 20
 # (a false alarm, such as <font, only costs a closer look)
 MARKERS = (b"<f", b":f", b't="e"', b"t='e'")
 OVERLAP = 5
+SEAM = 32
+# an error cell's type written with spaces or line breaks around "=" (XML allows it): t = "e"
+_SPACED_ERROR = re.compile(rb"""\st\s*=\s*["']e["']""")
 SHEETS = "xl/worksheets/"  # where Excel and nearly every program keep the sheets
 
 
@@ -110,6 +114,32 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
+def sheet_list(archive: zipfile.ZipFile) -> list[tuple[str, bool, str]]:
+    """Every ``<sheet>`` of workbook.xml in order: (name, visible, its XML member or "").
+
+    The reader lists sheets in this same order, so sheets are matched to it by position: a name is no key
+    (an XML parser turns a line feed in an attribute into a space, the reader keeps it; two sheets may share
+    a name). The member is named as the zip spells it (readers find parts whatever their case).
+    """
+    with archive.open("xl/workbook.xml") as stream:
+        sheets = _attributes(stream, "sheet")
+    try:
+        with archive.open("xl/_rels/workbook.xml.rels") as stream:
+            relations = {r.get("Id"): r.get("Target", "") for r in _attributes(stream, "Relationship")}
+    except KeyError:
+        relations = {}
+    spelled = {name.lower(): name for name in archive.namelist()}
+    found = []
+    for sheet in sheets:
+        target = relations.get(sheet.get("id"), "")
+        path = ""
+        if target:
+            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+            path = spelled.get(path.lower(), "")
+        found.append((sheet.get("name", ""), sheet.get("state", "visible") == "visible", path))
+    return found
+
+
 class MarkerSearch:
     """Fed a member's bytes chunk by chunk (by the size check, which reads them anyway): any formula in it?"""
 
@@ -120,9 +150,12 @@ class MarkerSearch:
     def feed(self, chunk: bytes) -> None:
         if self.found:
             return
-        seam = self.tail + chunk[:OVERLAP]  # a marker cut in two by the chunking
-        self.found = any(marker in chunk or marker in seam for marker in MARKERS)
-        self.tail = chunk[-OVERLAP:]
+        seam = self.tail + chunk[:SEAM]  # a marker cut in two by the chunking
+        self.found = any(marker in chunk or marker in seam for marker in MARKERS) or any(
+            (quoted in chunk or quoted in seam) and bool(_SPACED_ERROR.search(seam) or _SPACED_ERROR.search(chunk))
+            for quoted in (b'"e"', b"'e'")
+        )
+        self.tail = chunk[-SEAM:]
 
 
 def _column(ref: str) -> int:

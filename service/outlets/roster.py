@@ -8,6 +8,7 @@ user how to fix it.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import io
 import itertools
@@ -36,8 +37,19 @@ from service.outlets.cells import (
     text_problem,
     without_invisible,
 )
-from service.outlets.files import CORRUPT, OLE2_MAGIC, Checked, Limits, RosterFileError, check_file, too_many
-from service.outlets.formulas import Unreadable, XmlProblem, sheet_parts, unreadable_cells
+from service.outlets.files import (
+    CORRUPT,
+    OLE2_MAGIC,
+    Checked,
+    Limits,
+    RosterFileError,
+    check_file,
+    enforce,
+    sheet_fits,
+    shown,
+    too_many,
+)
+from service.outlets.formulas import Unreadable, unreadable_cells
 from service.outlets.sheets import (
     BLANK,
     COLUMNS,
@@ -53,6 +65,7 @@ from service.outlets.sheets import (
     sheet_body,
     sheet_rows,
     with_merged_header,
+    without_empty_text,
 )
 from service.outlets.sheets import header_key as _header_key
 
@@ -157,7 +170,7 @@ class Opened:
     data: bytes
     workbook: Any  # CalamineWorkbook
     archive: zipfile.ZipFile
-    members: dict[str, str]  # sheet name -> its XML member
+    members: list[str]  # by the sheet's position: its XML member ("" when none)
     checked: Checked
     renamed: list[str]  # sheets renamed because another had their name, said to the user
     filled_rows: int  # rows holding a value on the visible sheets, header and title rows included
@@ -172,19 +185,29 @@ def open_roster(data: bytes, limits: Limits) -> Opened:
     hence the allowance of ``HEADER_SCAN_ROWS`` a sheet).
     """
     checked = check_file(data, limits)
+    data = without_empty_text(data, [sheet.member for sheet in checked.sheets if sheet.facts.empty_text])
     data, renamed = distinct_sheet_names(data)
     workbook = open_workbook(data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        members = sheet_parts(archive)
-    except (XmlProblem, KeyError, zipfile.BadZipFile):
+    except zipfile.BadZipFile:
         raise RosterFileError(CORRUPT, "corrupt_file") from None
+    # sheets are matched to the reader's by position (a name is no key: see ``formulas.sheet_list``), so
+    # both must list the same sheets
+    if len(workbook.sheet_names) != len(checked.sheets):
+        raise RosterFileError(CORRUPT, "corrupt_file")
+    members = [sheet.member for sheet in checked.sheets]
     visible = [
-        name
-        for name, meta in zip(workbook.sheet_names, workbook.sheets_metadata, strict=False)
+        index
+        for index, meta in enumerate(workbook.sheets_metadata)
         if meta.typ == SheetTypeEnum.WorkSheet and meta.visible == SheetVisibleEnum.Visible
     ]
-    filled = sum(checked.filled_rows.get(members.get(name, ""), 0) for name in visible)
+    if any(not checked.sheets[index].visible for index in visible):
+        # the checks took a sheet for hidden (and so never to be read) that the reader will read: its limits
+        # are applied as the reader sees the workbook
+        seen = [dataclasses.replace(sheet, visible=i in visible) for i, sheet in enumerate(checked.sheets)]
+        enforce(dataclasses.replace(checked, sheets=seen), limits)
+    filled = sum(checked.filled_rows.get(members[index], 0) for index in visible)
     if filled > limits.max_rows + HEADER_SCAN_ROWS * len(visible):
         raise too_many(limits)
     return Opened(data, workbook, archive, members, checked, renamed, filled)
@@ -206,7 +229,8 @@ def read_roster(data: bytes | Opened, limits: Limits, progress: Callable[[int, i
     hidden: list[int] = []  # looked at only if no visible sheet holds a roster
     data_rows = 0
     outlet_merges: list[list[Any]] = []  # per sheet read: the merged cells of its outlet column
-    for index, (name, meta) in enumerate(zip(workbook.sheet_names, workbook.sheets_metadata, strict=False)):
+    for index, (raw_name, meta) in enumerate(zip(workbook.sheet_names, workbook.sheets_metadata, strict=False)):
+        name = shown(raw_name)  # a line feed in a sheet's name would break the messages and labels
         if meta.typ != SheetTypeEnum.WorkSheet:
             continue
         if meta.visible != SheetVisibleEnum.Visible:
@@ -215,7 +239,7 @@ def read_roster(data: bytes | Opened, limits: Limits, progress: Callable[[int, i
             continue
         try:
             sheet = workbook.get_sheet_by_index(index)
-            unreadable = unreadable_cells(archive, members.get(name), with_markers)
+            unreadable = unreadable_cells(archive, members[index] or None, with_markers)
             rows = sheet_rows(sheet, unreadable)
             head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
             merged = sheet.merged_cell_ranges or []
@@ -242,8 +266,10 @@ def read_roster(data: bytes | Opened, limits: Limits, progress: Callable[[int, i
             _classify(roster, index, merges, None if progress is None else functools.partial(_step, progress, total))
         return roster
     # a hidden sheet is built only to explain a workbook without a roster, and only when it is not too big
-    small = [i for i in hidden if filled_rows(opened, workbook.sheet_names[i]) <= limits.max_rows]
-    hidden_rosters = [workbook.sheet_names[i] for i in small if has_header(workbook, i)]
+    small = [
+        i for i in hidden if filled_rows(opened, i) <= limits.max_rows and sheet_fits(opened.checked.sheets[i], limits)
+    ]
+    hidden_rosters = [shown(workbook.sheet_names[i]) for i in small if has_header(workbook, i)]
     if hidden_rosters:
         names = "、".join(f"“{n}”" for n in hidden_rosters)
         problem = (
@@ -252,8 +278,8 @@ def read_roster(data: bytes | Opened, limits: Limits, progress: Callable[[int, i
     raise RosterFileError(problem or "工作簿中没有工作表。", "no_header", 422)
 
 
-def filled_rows(opened: Opened, sheet: str) -> int:
-    return opened.checked.filled_rows.get(opened.members.get(sheet, ""), 0)
+def filled_rows(opened: Opened, index: int) -> int:
+    return opened.checked.filled_rows.get(opened.members[index], 0)
 
 
 def _step(progress: Callable[[int, int], None], total: int, rows: int) -> None:

@@ -19,10 +19,10 @@ from typing import Any
 from python_calamine import CalamineError, CalamineWorkbook
 
 from service.outlets.cells import normal, without_invisible
-from service.outlets.files import CORRUPT, Limits, RosterFileError, too_many
+from service.outlets.files import CORRUPT, HEADER_SCAN_ROWS, Limits, RosterFileError, too_many
 from service.outlets.formulas import Unreadable
+from service.outlets.scan import EMPTY_TEXT_CELL
 
-HEADER_SCAN_ROWS = 30
 COLUMNS = {
     "outlet": "网点名称",
     "credit_code": "统一社会信用代码",
@@ -101,15 +101,31 @@ def with_merged_header(rows: list[list[Any]], merged: list[Any]) -> list[list[An
     rows) then has one row that names every column.
     """
     filled = [list(cells) for cells in rows]
+    # Merged ranges never overlap in a file Excel writes, so filling them visits each cell of these rows at
+    # most once; overlapping ones (a generated file: 100,000 ranges over one wide row) would visit them again
+    # and again, so the work is bounded by the cells there are and such a file refused.
+    budget = sum(map(len, filled)) + len(merged)
     for (top, left), (bottom, right) in merged:
+        budget -= 1
         if top >= len(filled) or left >= len(filled[top]):
             continue
         value = filled[top][left]
         for row in range(top, min(bottom, len(filled) - 1) + 1):
-            for column in range(left, min(right, len(filled[row]) - 1) + 1):
-                if filled[row][column] == "":
-                    filled[row][column] = value
+            end = min(right, len(filled[row]) - 1) + 1
+            budget -= max(end - left, 0)
+            if budget < 0:
+                raise RosterFileError(OVERLAPPING_MERGES, "corrupt_file")
+            cells = filled[row]
+            for column in range(left, end):
+                if cells[column] == "":
+                    cells[column] = value
     return filled
+
+
+OVERLAPPING_MERGES = (
+    "表头附近的合并单元格互相重叠（Excel 不会保存这样的文件，可能是程序生成时出错）："
+    "请在 Excel 中取消这些单元格的合并、重新合并后另存为 .xlsx 再上传。"
+)
 
 
 def sheet_rows(sheet: Any, unreadable: dict[tuple[int, int], Unreadable]) -> Iterator[list[Any]]:
@@ -262,13 +278,30 @@ def distinct_sheet_names(data: bytes) -> tuple[bytes, list[str]]:
     return _replace_member(archive, "xl/workbook.xml", b"".join(pieces)), notes
 
 
+def without_empty_text(data: bytes, members: list[str]) -> bytes:
+    """The workbook with every cell holding an empty inline string emptied in these sheets' XML.
+
+    Some exports write "" into every cell of a range down to row 1,048,576; the reader would build its grid
+    down to there (some 32 bytes a cell), though the user sees nothing. ``scan`` leaves exactly these cells
+    (the same expression) out of the grid it measures, so what is read is what was measured.
+    """
+    if not members:
+        return data
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return _replace_members(archive, {name: EMPTY_TEXT_CELL.sub(b"", archive.read(name)) for name in members})
+
+
 def _replace_member(archive: zipfile.ZipFile, name: str, content: bytes) -> bytes:
-    """A copy of the archive with one member's content replaced (streamed member by member)."""
+    return _replace_members(archive, {name: content})
+
+
+def _replace_members(archive: zipfile.ZipFile, contents: dict[str, bytes]) -> bytes:
+    """A copy of the archive with some members' content replaced (streamed member by member)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as copy:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as copy:  # read once, at once
         for member in archive.infolist():
-            if member.filename == name:
-                copy.writestr(member, content)
+            if member.filename in contents:
+                copy.writestr(member, contents[member.filename])
                 continue
             with archive.open(member) as source, copy.open(member, "w") as target:
                 while chunk := source.read(1 << 20):
