@@ -302,3 +302,17 @@ def test_one_tier_after_the_other_gets_its_own_amount(client: FlaskClient) -> No
     for tier, total in ((2, "6765.00"), (1, "3075.00")):
         page = client.get(query.format(tier)).get_data(as_text=True)
         assert f'data-testid="total"><a href="#sources">{total}</a>' in page
+
+
+def test_keep_derived_off_remembers_nothing(tmp_path: Path) -> None:
+    """KEEP_DERIVED=0 (issue 19): a snapshot makes what it derives anew each time, so caches can be compared off."""
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'off.sqlite3'}", "KEEP_DERIVED": False})
+    try:
+        snap = app.extensions["rates"].snapshot()
+        assert not snap.keeps and not snap.with_versions([]).keeps
+        made: list[int] = []
+        for _ in range(2):
+            snap.kept(("test",), lambda: made.append(1) or len(made))
+        assert made == [1, 1]
+    finally:
+        app.extensions["outlet_jobs"].stop(graceful=False)
