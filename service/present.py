@@ -141,6 +141,7 @@ def tier_data(tier: Tier) -> dict[str, Any]:
         "yearly": tier.yearly,
         "provisional": tier.provisional,
         "unavailable": tier.unavailable,
+        "yearly_unavailable": tier.yearly_unavailable,
     }
 
 
