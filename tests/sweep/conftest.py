@@ -28,15 +28,21 @@ def _app(folder: Path, name: str, **config: object) -> Flask:
 
 
 @pytest.fixture(scope="session")
-def sweep_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = _app(tmp_path_factory.mktemp("sweep"), "warm.sqlite3")
+def sweep_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sweep")
+
+
+@pytest.fixture(scope="session")
+def sweep_app(sweep_folder: Path) -> Iterator[Flask]:
+    app = _app(sweep_folder, "sweep.sqlite3")
     yield app
     app.extensions["outlet_jobs"].stop(graceful=False)
 
 
 @pytest.fixture(scope="session")
-def cold_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    app = _app(tmp_path_factory.mktemp("sweep-cold"), "cold.sqlite3", **COLD)
+def cold_app(sweep_app: Flask, sweep_folder: Path) -> Iterator[Flask]:
+    # the same database: the very same versions (ids, recording times) answer, only the caches differ
+    app = _app(sweep_folder, "sweep.sqlite3", **COLD)
     yield app
     app.extensions["outlet_jobs"].stop(graceful=False)
 

@@ -143,6 +143,10 @@ class Results:
     def line(self, ask: Ask, month: str) -> tuple[int, dict[str, Any]] | None:
         return self.by_month.get(self.key(ask, month))
 
+    def singles(self) -> list[Ask]:
+        """Every one-month question asked (within a range or alone), in the order asked."""
+        return [Ask(region, scheme, month, month, *figures) for region, scheme, figures, month in self.by_month]
+
 
 def ask_calc(client: FlaskClient, ask: Ask) -> Outcome:
     status, raw = post(client, "/api/v1/calculate", ask.body())

@@ -263,11 +263,12 @@ def groups(points: Sequence[tuple[Month, Ask]]) -> list[Group]:
     return out
 
 
-def sample(items: Sequence[T], count: int, salt: str = "") -> list[T]:
-    """All of them in the full sweep; otherwise a seeded sample of ``count`` (the same every run)."""
-    if FULL or len(items) <= count:
+def sample(items: Sequence[T], count: int, salt: str = "", full: int | None = None) -> list[T]:
+    """A seeded sample (the same every run): ``count`` in the ordinary run, ``full`` in the full sweep (None: all)."""
+    wanted = (full if full is not None else len(items)) if FULL else count
+    if len(items) <= wanted:
         return list(items)
-    chosen = random.Random(f"{SEED}-{salt}").sample(range(len(items)), count)
+    chosen = random.Random(f"{SEED}-{salt}").sample(range(len(items)), wanted)
     return [items[i] for i in sorted(chosen)]
 
 
