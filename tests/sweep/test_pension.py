@@ -64,7 +64,9 @@ def test_every_estimate_answers_or_says_what_to_fix(client: FlaskClient, snap: S
     for body in space.sample(points, 6, "estimate pages", full=120):
         answers = {}
         for ratio in ("0.6", "1", "3"):
-            status, raw = probe.post(client, "/api/v1/pension/estimate", {**body, "base_ratio": ratio})
+            # the page estimates from this month on (its start field is the contributions' range, not the estimate's)
+            asked = {k: v for k, v in body.items() if k != "start"}
+            status, raw = probe.post(client, "/api/v1/pension/estimate", {**asked, "base_ratio": ratio})
             answers[ratio] = (status, json.loads(raw))
         problems += page_problems(client, body, answers)
         probe.TALLY.add("estimate pages")
