@@ -5,16 +5,19 @@ background job runs), in-process."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 
 from calc.batch import yuan
 from rates.store import Snapshot
 from service.outlets.files import Limits
 from service.outlets.job import run
-from tests.outlets_support import HEADERS, make_credit_code, make_id, workbook_bytes
+from tests.outlets_support import HEADERS, finished, make_credit_code, make_id, workbook_bytes
 from tests.sweep import probe, space
 from tests.sweep.space import FACTORS, Ask
 
@@ -62,5 +65,39 @@ def test_every_roster_row_is_what_calculate_answers(sweep_app: Flask, snap: Snap
             elif not alone.ok and not probe.CHINESE.search(result.errors.get(position, ("", ""))[1]):
                 problems.append(f"outlet row {ask}: refused without a Chinese message: {result.errors.get(position)}")
             probe.TALLY.add("outlet rows")
+        problems += job_problems(
+            client,
+            workbook_bytes([*rows, ["扫测网点", "", "错号", "123", "2025-01", "2025-01", "1", ""]]),
+            region,
+            outcome.summary(),
+        )
     assert probe.TALLY.parts.get("outlet rows"), "no region holds the outlet scheme: nothing swept"
     assert not problems, "\n".join(problems[:40])
+
+
+def job_problems(client: FlaskClient, data: bytes, region: str, direct: dict[str, Any]) -> list[str]:
+    """The same roster (and one bad row) as a background job through the page: one set of counts on the page,
+    in the API and in the summary (issue 19, defect 7), and the money of the batch's own pricing."""
+    where = f"outlet job {region}"
+    answer = client.post("/outlets", data={"file": (io.BytesIO(data), "r.xlsx"), "region": region})
+    if answer.status_code != 303:
+        return [f"{where}: {answer.status_code} {answer.get_data(as_text=True)[:300]}"]
+    page = answer.headers["Location"]
+    job = finished(client, client.get(page.replace("/outlets/jobs/", "/api/v1/outlets/jobs/")).get_json())
+    probe.TALLY.add("outlet jobs")
+    if job["status"] != "done":
+        return [f"{where}: the job ended {job['status']}: {job.get('error')}"]
+    summary, problems = job["summary"], []
+    if summary["total"]["amount"] != str(direct["total"]["amount"]) or summary["accepted"] != direct["accepted"]:
+        problems.append(f"{where}: the job's total {summary['total']} is not the batch's {direct['total']}")
+    if summary["accepted"] != direct["accepted"] + 0 or summary["rejected"] != direct["rejected"] + 1:
+        problems.append(f"{where}: {summary['accepted']} priced, {summary['rejected']} refused; one bad row added")
+    if not job["rows_total"] == job["rows_read"] == summary["rows"] or job["rows_priced"] != summary["accepted"]:
+        counts = {k: job[k] for k in ("rows_total", "rows_read", "rows_priced")}
+        problems.append(f"{where}: progress {counts}, summary {summary['rows']} rows, {summary['accepted']} priced")
+    done = client.get(page).get_data(as_text=True)
+    if f"读取 <strong>{summary['rows']}</strong> 行：计费 <strong>{summary['accepted']}</strong> 行" not in done:
+        problems.append(
+            f"{where}: the job's page does not say 读取 {summary['rows']} 行：计费 {summary['accepted']} 行"
+        )
+    return problems
