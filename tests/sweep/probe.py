@@ -106,8 +106,8 @@ def quote_problems(ask: Ask, data: dict[str, Any]) -> list[str]:
         if not set(line["version"].values()) <= cited:
             problems.append(f"{where}: {line['month']} priced with a version it does not cite")
     for version in data["references"]:
-        if version["trust_label"] != TRUST_LABELS[version["trust"]]:
-            problems.append(f"{where}: v{version['id']} labelled {version['trust_label']} for {version['trust']}")
+        if version["trust_label"] != label(version):
+            problems.append(f"{where}: v{version['id']} labelled {version['trust_label']}, not {label(version)}")
     documents = [r for r in data["references"] if not is_service_rule(r)]
     weaker = any(r["trust"] != "official" for r in documents)
     said = any("未取自官方原文" in note for note in data["notes"])
@@ -120,6 +120,13 @@ def is_service_rule(version: dict[str, Any]) -> bool:
     from service.present import is_service_rule as rule
 
     return rule(version)
+
+
+def label(version: dict[str, Any]) -> str:
+    """The one label of a version everywhere: the service's own rule as such, a document by its trust level."""
+    from service.present import SERVICE_RULE_LABEL
+
+    return SERVICE_RULE_LABEL if is_service_rule(version) else TRUST_LABELS[version["trust"]]
 
 
 def weakest(references: Iterable[dict[str, Any]]) -> str:
