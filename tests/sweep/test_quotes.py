@@ -4,6 +4,7 @@ labelled 本服务计算规则 on the quote and in its workbook as on the 测算
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from decimal import Decimal
@@ -25,15 +26,43 @@ ROUNDING = FAMILIES["base_rounding"].label
 TOTAL = re.compile(r'<strong data-testid="total">([0-9.]+)</strong>')
 
 
-def _form(ask: Ask, also: tuple[str, ...], estimate: bool) -> dict[str, Any]:
+Choices = dict[str, Ask]  # for each scheme of a quote, the question whose choice it is given
+
+
+def _form(ask: Ask, choices: Choices, also: tuple[str, ...], estimate: bool) -> dict[str, Any]:
+    """The counter form: each scheme its own choice (issue 19): the pension's in the shared fields, medical
+    insurance's in its own block (medical_form), resident medical none."""
     form: dict[str, Any] = {"region": ask.region, "scheme": ask.scheme, "start": ask.start, "end": ask.end}
-    form["basis"] = "base" if ask.base is not None else "ratio"
-    for name in ("base_ratio", "base", "medical_tier"):
-        if getattr(ask, name) is not None:
-            form[name] = str(getattr(ask, name))
+    pension = choices.get("flexible_pension")
+    medical = choices.get("flexible_medical")
+    if ask.scheme == "flexible_medical" and not also:
+        pension, medical = ask, None  # a medical quote alone: the shared fields, as a link of old sends them
+    if pension is not None:
+        form["basis"] = "base" if pension.base is not None else "ratio"
+        for name in ("base_ratio", "base", "medical_tier"):
+            if getattr(pension, name) is not None:
+                form[name] = str(getattr(pension, name))
+    if medical is not None:
+        form |= {"medical_form": "1", "medical_basis": "base" if medical.base is not None else "ratio"}
+        for name, field in (
+            ("base_ratio", "medical_base_ratio"),
+            ("base", "medical_base"),
+            ("medical_tier", "medical_tier"),
+        ):
+            if getattr(medical, name) is not None:
+                form[field] = str(getattr(medical, name))
     if estimate:  # the quote carries the pension estimate too (a section of its own)
         form |= {"birth_month": "1985-03", "category": "male"}
     return form | {"clerk": "扫测", "also": list(also)}
+
+
+def _answered(calc: probe.Results) -> dict[tuple[str, str], Choices]:
+    """For each region and month, a question of each personal scheme that /calculate answers (the first asked)."""
+    found: dict[tuple[str, str], Choices] = {}
+    for ask in calc.singles():
+        if ask.scheme in PERSONAL and calc.line(ask, ask.start)[0] == 200:
+            found.setdefault((ask.region, ask.start), {}).setdefault(ask.scheme, ask)
+    return found
 
 
 def _issue(client: FlaskClient, form: dict[str, Any]) -> tuple[int, str]:
@@ -59,10 +88,10 @@ def _rows(workbook: bytes) -> list[list[Any]]:
 
 
 def quote_problems(
-    app: Flask, client: FlaskClient, ask: Ask, also: tuple[str, ...], estimate: bool = False
+    app: Flask, client: FlaskClient, ask: Ask, choices: Choices, also: tuple[str, ...], estimate: bool = False
 ) -> list[str]:
     where = f"counter quote {ask} also {also}" + (" with an estimate" if estimate else "")
-    status, location = _issue(client, _form(ask, also, estimate))
+    status, location = _issue(client, _form(ask, choices, also, estimate))
     if status >= 500:
         return [f"{where}: {status}"]
     if status != 303:
@@ -72,6 +101,13 @@ def quote_problems(
     for part in data["parts"]:  # each part: what its scheme answers alone for the part's own request
         asked = {k: v for k, v in part["request"].items() if v is not None}
         alone = probe.ask_calc(client, Ask(**asked))
+        chosen = choices.get(part["quote"]["scheme"])
+        if chosen is not None and also:  # the scheme's own choice, not another scheme's, priced it
+            own = probe.ask_calc(client, dataclasses.replace(chosen, start=asked["start"], end=asked["end"]))
+            if own.data.get("total") != part["quote"]["total"]:
+                problems.append(
+                    f"{where}: part {asked} is {part['quote']['total']}, its own choice {chosen} {own.data}"
+                )
         if not alone.ok or (alone.data["total"], alone.data["months"]) != (
             part["quote"]["total"],
             part["quote"]["months"],
@@ -101,13 +137,15 @@ def quote_problems(
 def test_the_counter_quote_is_what_each_scheme_answers(sweep_app: Flask, calc: probe.Results) -> None:
     client = sweep_app.test_client()
     answered = [ask for ask in calc.singles() if ask.scheme in PERSONAL and calc.line(ask, ask.start)[0] == 200]
+    alike = _answered(calc)
     problems: list[str] = []
     for ask in space.sample(answered, 8, "quotes", full=150):
-        others = tuple(code for code in PERSONAL if code != ask.scheme)
+        choices = {**alike[(ask.region, ask.start)], ask.scheme: ask}  # the ask's own for its scheme
+        others = tuple(code for code in PERSONAL if code != ask.scheme and code in choices)
         for also in ((), others):
-            problems += quote_problems(sweep_app, client, ask, also)
+            problems += quote_problems(sweep_app, client, ask, choices, also)
             probe.TALLY.add("counter quotes")
         if ask.scheme == "flexible_pension":
-            problems += quote_problems(sweep_app, client, ask, (), estimate=True)
+            problems += quote_problems(sweep_app, client, ask, choices, (), estimate=True)
             probe.TALLY.add("counter quotes")
     assert not problems, "\n".join(problems[:40])
