@@ -19,7 +19,7 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from rates.families import TRUST_LABELS, TRUST_LEVELS
+from rates.families import TRUST_LABELS, TRUST_LEVELS, trust_allowed
 from tests.sweep.space import SEED, Ask, Group
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
@@ -108,6 +108,10 @@ def quote_problems(ask: Ask, data: dict[str, Any]) -> list[str]:
     for version in data["references"]:
         if version["trust_label"] != label(version):
             problems.append(f"{where}: v{version['id']} labelled {version['trust_label']}, not {label(version)}")
+        # a version claims no more trust than its own source lines give (defect 5: 官方原文 over 据公开汇编转引)
+        allowed = trust_allowed(version["trust"], [r.get("source") for r in version["references"]])
+        if allowed != version["trust"]:
+            problems.append(f"{where}: v{version['id']} claims {version['trust']}, its sources allow {allowed}")
     documents = [r for r in data["references"] if not is_service_rule(r)]
     weaker = any(r["trust"] != "official" for r in documents)
     said = any("未取自官方原文" in note for note in data["notes"])
