@@ -1,6 +1,7 @@
 """A coverage cell (region, family, year) says configured exactly when /calculate answers for that year's months
 on that family's own figures (for a yearly family, the figures of that contribution year, not 暂按上年度标准), and
-with the same trust: the weakest of those figures."""
+with the same trust label: for a scheme's own family (medical insurance, the outlet rule) the one its answers show,
+the weakest of the documents they priced with; for a figure (the average wage) that figure's as the answers cite it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS
 from rates.months import Month
 from rates.store import Snapshot
 from service import coverage
+from service.present import is_service_rule
 from tests.sweep import probe, space
 from tests.sweep.space import Ask
 
@@ -54,7 +56,10 @@ def test_a_coverage_cell_says_what_calculate_answers(client: FlaskClient, snap: 
             line = _month(client, calc, snap, region, scheme, month)
             version = versions[line["version"][family]] if line is not None else None
             if version is not None and (version.contribution_year == year if yearly else month.year == year):
-                trusts.add(version.trust)
+                # a scheme's cell: the trust its answers show, the weakest of the documents they priced with (not
+                # the service's rule); a figure's cell (the average wage): its own trust, as the answers cite it
+                priced = [versions[number] for number in line["version"].values()] if family == scheme else [version]
+                trusts.update(v.trust for v in priced if not is_service_rule(v))
         said = cell.state in ("own", "inherited")
         worst = max(trusts, key=TRUST_LEVELS.index) if trusts else None
         if said != bool(trusts) or (said and cell.trust != worst):
