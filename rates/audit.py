@@ -26,6 +26,7 @@ ACTION_LABELS = {
     "user_disable": "停用账号",
     "user_enable": "启用账号",
     "login_failed": "登录失败",
+    "login_throttled": "登录被拒（失败次数过多）",
     "login": "登录",
     "logout": "退出登录",
 }

@@ -42,8 +42,29 @@ class _Problem(Exception):
         self.key, self.message = key, message
 
 
+class AliasRefused(yaml.composer.ComposerError):
+    """A YAML anchor (``&a``) or alias (``*a``): no parameter file uses them, and a few hundred bytes of
+    aliases of aliases ("billion laughs") expand into gigabytes once the document is walked."""
+
+    MESSAGE = "使用了 YAML 锚点或别名（& 或 *），参数文件不用这种写法：请把内容直接写出后重新上传"
+
+    def __init__(self, mark: yaml.Mark | None):
+        super().__init__(None, None, self.MESSAGE, mark)
+
+
+def refuse_alias(event: yaml.Event) -> None:
+    """Raise ``AliasRefused`` for an alias, or for a node that sets an anchor (an alias may follow it)."""
+    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+        raise AliasRefused(event.start_mark)
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+    """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one) and anchors and
+    aliases (refused while composing, before any node is shared or anything is built)."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        refuse_alias(self.peek_event())
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from rates.families import FAMILIES, TRUST_LABELS
-from rates.loader import _Problem, _StrictLoader, parse_family_document
+from rates.loader import AliasRefused, _Problem, _StrictLoader, parse_family_document, refuse_alias
 from rates.model import Reference, Region, Version
 from rates.months import Month
 from rates.publish import Problem, PublishError, parse_proposal, translate
@@ -128,6 +128,9 @@ def read_family_yaml(region: str, family_name: str, data: bytes, origin: str) ->
         raise PublishError([Problem("file", _TOO_DEEP)]) from None
     except UnicodeDecodeError:
         raise PublishError([Problem("file", "文件：不是 UTF-8 编码的文本，请以 UTF-8 保存后重新上传。")]) from None
+    except AliasRefused as error:
+        where = f"第{error.problem_mark.line + 1}行" if error.problem_mark is not None else ""
+        raise PublishError([Problem("file", f"文件{where}：{AliasRefused.MESSAGE}。")]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"第{mark.line + 1}行" if mark is not None else ""
@@ -146,10 +149,12 @@ _TOO_DEEP = f"文件：嵌套层数过多（超过{MAX_DEPTH}层），不是参�
 
 
 def _check_depth(text: str) -> None:
-    """Refuse a document nested deeper than any parameter file before it is built (PyYAML's parser
-    streams events without recursion; building the document recurses once per level)."""
+    """Refuse a document nested deeper than any parameter file, or with anchors and aliases, before it is
+    built (PyYAML's parser streams events without recursion; building the document recurses once per
+    level, and an alias bomb only grows once aliases are resolved)."""
     depth = 0
     for event in yaml.parse(text, Loader=_StrictLoader):  # events only: nothing is constructed
+        refuse_alias(event)
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:

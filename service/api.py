@@ -233,4 +233,5 @@ def init_app(app: Flask) -> None:
 
     api.register_blueprint(pension.blp)
     contract.tighten(api.spec)
+    contract.declare_session(api.spec, app.config["SESSION_COOKIE_NAME"])
     app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)

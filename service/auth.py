@@ -23,14 +23,14 @@ import click
 from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from flask.cli import AppGroup
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy import Boolean, DateTime, Integer, String, func, select, text, update
+from sqlalchemy import Boolean, DateTime, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from rates import audit
 from rates.store import Base
 from service.apibase import text_problem
-from service.db import store
+from service.db import serialise, store
 
 ROLES = {"clerk": "经办人员", "admin": "管理员"}
 _RANK = {"clerk": 1, "admin": 2}
@@ -162,10 +162,7 @@ class Throttled(Exception):
 
 def _lock_logins(db: Session) -> None:
     """Serialise the count-and-record of login attempts across every process sharing the database."""
-    if db.get_bind().dialect.name == "sqlite":
-        db.connection().exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOGIN_LOCK})
+    serialise(db, _LOGIN_LOCK)
 
 
 def _reserve(username: str, address: str) -> int:
@@ -189,9 +186,16 @@ def _reserve(username: str, address: str) -> int:
 def authenticate(username: str, password: str, address: str) -> User | None:
     """The user if the password is right; every attempt is recorded for the failure limit.
 
-    Raises Throttled, without looking at the password, when the limit is reached.
+    Raises Throttled, without looking at the password, when the limit is reached; that refusal is in the
+    audit log too (its own transaction: the reservation's was rolled back), so a guessing run shows there
+    in full, not only its first few failures.
     """
-    attempt = _reserve(username, address)
+    try:
+        attempt = _reserve(username, address)
+    except Throttled:
+        with Session(store().engine) as db, db.begin():
+            audit.record(db, username[:80] or "（空）", "login_throttled", f"user/{username[:80]}", address=address)
+        raise
     with Session(store().engine) as db, db.begin():
         row = db.scalar(select(UserRow).where(UserRow.username == username))
         # An unknown name costs the same hash check as a known one: timing does not tell names apart.

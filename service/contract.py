@@ -66,6 +66,26 @@ def engine_refusals(view: F) -> F:
     return wrapped  # type: ignore[return-value]
 
 
+SESSION_SCHEME = "session"  # the name the admin routes' ``security`` refers to
+SESSION_SECURITY = [{SESSION_SCHEME: []}]
+
+
+def declare_session(spec: APISpec, cookie_name: str) -> None:
+    """The admin API's authentication, so that clients and fuzzers know to log in: the session cookie the
+    login page (``POST /login``) sets. Routes that need it carry ``SESSION_SECURITY``."""
+    spec.components.security_scheme(
+        SESSION_SCHEME,
+        {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": cookie_name,
+            "description": (
+                "登录页（POST /login，表单字段 username、password）设置的会话 Cookie；发布参数须为管理员账号"
+            ),
+        },
+    )
+
+
 def tighten(spec: APISpec) -> None:
     """Rules across fields, which marshmallow's fields cannot put into the document themselves."""
     schemas = spec.components.schemas

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from rates.loader import BUNDLED, load_tree
@@ -27,6 +28,21 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def serialise(db: Session, key: int) -> None:
+    """Make the caller's transaction the only one holding ``key``, in every process sharing the database,
+    until it ends: for a check-then-write that must hold under a crowd (the failed-login count, the number
+    of waiting outlet jobs). Call it first in the transaction.
+
+    SQLite: ``BEGIN IMMEDIATE`` takes the database's one write lock at once (a deferred transaction would
+    read, then fail or wait only at its first write, after another had read the same count). PostgreSQL:
+    a transaction-level advisory lock on ``key``, released at commit or rollback.
+    """
+    if db.get_bind().dialect.name == "sqlite":
+        db.connection().exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
 
 
 def rates_dir(app: Flask) -> Path:

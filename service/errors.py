@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from calc.quote import QuoteError
 
@@ -183,7 +183,31 @@ def handle_quote_error(error: QuoteError) -> Response | tuple[str, int]:
     return render_template("error.html", status=error.status, message=sendable(error.message)), error.status
 
 
+UNAVAILABLE_RETRY = 30  # seconds: a restarting database is usually back within that
+UNAVAILABLE_MESSAGE = "数据库暂时无法连接，本次请求未保存任何内容：请稍候30秒后重试；如一直如此，请联系管理员。"
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """The database cannot be reached or is busy (a restart, a dropped connection, a lock held too long):
+    an ``OperationalError``/``InterfaceError`` of SQLAlchemy, of peewee (huey's queue), or of the driver
+    itself (SQLAlchemy's pool lets psycopg's own through when a reconnection fails). A transaction that
+    failed so was rolled back, so nothing was written: the client may send it again."""
+    return any(
+        kind.__name__ in _UNAVAILABLE_NAMES and kind.__module__.split(".")[0] in _DATABASE_MODULES
+        for kind in type(error).__mro__
+    )
+
+
+_UNAVAILABLE_NAMES = ("OperationalError", "InterfaceError")
+_DATABASE_MODULES = ("sqlalchemy", "peewee", "psycopg", "psycopg2", "sqlite3")
+
+
 def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
+    if database_unavailable(error):
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error)
+        unavailable = ServiceUnavailable(retry_after=UNAVAILABLE_RETRY)
+        unavailable.zh_message = UNAVAILABLE_MESSAGE  # type: ignore[attr-defined]
+        return handle_http(unavailable)
     log.exception("unexpected error on %s %s", request.method, request.path)
     return handle_http(InternalServerError())
 

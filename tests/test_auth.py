@@ -80,6 +80,19 @@ def test_failed_logins_are_limited_even_with_the_right_password(app: Flask, clie
     other.config["LOGIN_FAILURE_DELAY"] = 0
     assert login(other.test_client(), "alice").status_code == 429
     assert "login" not in actions(app)
+    # every refusal is in the audit log, with the name and the address it came from (issue 21)
+    assert actions(app).count("login_throttled") == 2
+
+
+def test_throttled_logins_are_audited_with_name_and_address(app: Flask, client: FlaskClient) -> None:
+    app.config["LOGIN_MAX_FAILURES"] = 1
+    add_user(app, "alice")
+    assert login(client, "alice", "wrong password!").status_code == 401
+    assert login(client, "alice", "wrong password!").status_code == 429
+    with Session(app.extensions["rates"].engine) as db:
+        entry = audit.entries(db, action="login_throttled")[0]
+    assert (entry.actor, entry.target, entry.address) == ("alice", "user/alice", "127.0.0.1")
+    assert entry.action_label == "登录被拒（失败次数过多）"
 
 
 @pytest.mark.parametrize(

@@ -47,3 +47,29 @@ def test_refusals_by_the_figures_are_documented_422s(client: FlaskClient) -> Non
     assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "not_configured"
     below = client.post("/api/v1/calculate", json={**body, "scheme": "flexible_pension", "base_ratio": "0.5"})
     assert below.status_code == 422 and below.get_json()["error"]["code"] == "out_of_range"
+
+
+def test_the_admin_api_declares_the_session_cookie(client: FlaskClient) -> None:
+    """Issue 21: a client (or a fuzzer) reads from the document that the admin API needs the login's cookie."""
+    spec = document(client)
+    scheme = spec["components"]["securitySchemes"]["session"]
+    assert scheme == {**scheme, "type": "apiKey", "in": "cookie", "name": "session"}
+    assert "/login" in scheme["description"]
+    assert spec["paths"]["/api/v1/admin/publish"]["post"]["security"] == [{"session": []}]
+    assert "security" not in spec["paths"]["/api/v1/calculate"]["post"]  # calculating stays public
+
+
+def test_unstorable_text_in_the_admin_apis_open_objects_is_a_documented_422(app: Any) -> None:
+    """The document leaves a version's fields open (any family's), so it cannot call a NUL in a key invalid:
+    the server answers 422 naming the problem, not a 400 for something the document allows."""
+    from tests.admin_support import add_user, login
+
+    add_user(app, "admin1")
+    client = app.test_client()
+    login(client, "admin1")
+    body = '{"versions": [{"re\\u0000gion": "360000"}], "dry_run": true}'
+    answer = client.post("/api/v1/admin/publish", data=body, content_type="application/json")
+    assert answer.status_code == 422 and "控制字符" in answer.get_json()["error"]["message"]
+    twice = '{"versions": [{"region": "360000", "region": "360100"}], "dry_run": true}'
+    answer = client.post("/api/v1/admin/publish", data=twice, content_type="application/json")
+    assert answer.status_code == 400 and "重复出现" in answer.get_json()["error"]["message"]

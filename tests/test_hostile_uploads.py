@@ -101,3 +101,48 @@ def test_yaml_nested_50000_deep_in_a_zip_is_refused_in_chinese(admin: FlaskClien
         archive.writestr(MEMBER, "values: " + "{a: " * 50_000 + "}" * 50_000 + "\n")
     status, page = upload(admin, buffer.getvalue(), "export.zip")
     assert status == 422 and "嵌套层数过多" in page and MEMBER in page
+
+
+def alias_bomb() -> bytes:
+    """About 580 bytes ("billion laughs"): nine levels of nine aliases each, 9**9 strings once walked."""
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for level in range(1, 10):
+        lines.append(f"a{level}: &a{level} [" + ",".join([f"*a{level - 1}"] * 9) + "]")
+    lines.append("values: *a9")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_a_yaml_alias_bomb_is_refused_in_chinese(admin: FlaskClient) -> None:
+    data = alias_bomb()
+    assert len(data) < 700
+    status, page = upload(admin, data, "avg_wage.yaml", region="360000", family="avg_wage")
+    assert status == 422, page[:500]
+    assert "锚点或别名" in page and "第1行" in page
+
+
+def test_a_yaml_alias_bomb_in_a_zip_is_refused_naming_the_member(admin: FlaskClient) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(MEMBER, alias_bomb())
+    status, page = upload(admin, buffer.getvalue(), "export.zip")
+    assert status == 422, page[:500]
+    assert "锚点或别名" in page and MEMBER in page
+
+
+def test_a_single_alias_is_refused_too(admin: FlaskClient) -> None:
+    """Even a harmless-looking alias: the format has no use for them, and a budget would be a guess."""
+    text = (BUNDLED / MEMBER).read_text(encoding="utf-8").replace("values:", "x: &r 1\nvalues:", 1)
+    status, page = upload(admin, text.encode(), "avg_wage.yaml", region="360000", family="avg_wage")
+    assert status == 422 and "锚点或别名" in page
+
+
+def test_the_loader_refuses_aliases_before_building_anything(tmp_path: Path) -> None:
+    import yaml
+
+    from rates.loader import AliasRefused, read_yaml
+
+    path = tmp_path / "bomb.yaml"
+    path.write_bytes(alias_bomb())
+    with pytest.raises(AliasRefused):
+        read_yaml(path)
+    assert issubclass(AliasRefused, yaml.YAMLError)  # the loader's callers report it as a broken file

@@ -3,25 +3,32 @@ process on PostgreSQL, never lost when a process dies, refused with 503 when too
 
 from __future__ import annotations
 
+import dataclasses
+import glob
 import io
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service import create_app
-from service.outlets.jobs import OutletJob
+from service.outlets.jobs import HueyTask, OutletJob
 from tests.conftest import stop_jobs
 from tests.outlets_support import HEADERS, finished, make_id, sheet_xml, submit, xml_workbook
 
@@ -128,6 +135,127 @@ def test_too_many_waiting_batches_are_refused_with_503_and_retry_after(queued_ap
     assert page.status_code == 503 and "系统繁忙" in page.get_data(as_text=True)
     assert run_queued(queued_app) == 2
     assert submit(client, roster(1))[0] == 202  # room again once they are done
+
+
+# ---------------------------------------------------------------- the busy limit under a crowd (issue 21)
+
+
+def counts(app: Flask) -> tuple[int, int]:
+    """Job rows and huey tasks in the database."""
+    with Session(app.extensions["rates"].engine) as session:
+        jobs = session.scalar(select(func.count()).select_from(OutletJob)) or 0
+        tasks = session.scalar(select(func.count()).select_from(HueyTask)) or 0
+    return jobs, tasks
+
+
+def test_the_busy_limit_holds_under_20_concurrent_uploads(db_url: str) -> None:
+    """Counted and inserted under one lock (the login limit's): 20 uploads at once, limit 8, get 8 x 202,
+    from two processes on one database; every 202 has its row and its task, every 503 neither."""
+    config = {"TESTING": True, "DATABASE_URL": db_url, "OUTLET_JOBS_IN_PROCESS": False, "OUTLET_MAX_PENDING_JOBS": 8}
+    apps = [create_app(config), create_app(config)]
+    data = roster(2)
+    crowd = 20
+    start = threading.Barrier(crowd)
+
+    def upload(i: int) -> int:
+        client = apps[i % 2].test_client()
+        start.wait()
+        answer = client.post("/api/v1/outlets/batch", data={"file": (io.BytesIO(data), "r.xlsx")})
+        return answer.status_code
+
+    with ThreadPoolExecutor(crowd) as pool:
+        statuses = list(pool.map(upload, range(crowd)))
+    assert statuses.count(202) == 8 and statuses.count(503) == 12, statuses
+    assert counts(apps[0]) == (8, 8)
+
+
+def test_a_job_row_and_its_task_are_written_together_or_not_at_all(queued_app: Flask) -> None:
+    """The task goes into huey's table in the transaction that writes the job's row: when that fails, the
+    client gets a Chinese 503 and neither exists (before, the row was committed and the queueing failed)."""
+    from unittest import mock
+
+    from sqlalchemy.exc import OperationalError
+
+    queued_app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = queued_app.test_client()
+    manager = queued_app.extensions["outlet_jobs"]
+    lost = OperationalError("INSERT INTO huey_task", {}, Exception("server closed the connection unexpectedly"))
+    with mock.patch.object(type(manager), "_enqueue", side_effect=lost):
+        answer = client.post("/api/v1/outlets/batch", data={"file": (io.BytesIO(roster(1)), "r.xlsx")})
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"
+    assert "数据库暂时无法连接" in answer.get_json()["error"]["message"]
+    assert counts(queued_app) == (0, 0)
+    status, body = submit(client, roster(1))
+    assert status == 202 and counts(queued_app) == (1, 1)
+    assert [task.args for task in manager.huey.pending()] == [(body["id"], 1)]  # huey reads the task written
+
+
+# ---------------------------------------------------------------- progress counts (issue 19, defect 7)
+
+
+def test_progress_counts_agree_with_the_summary_on_the_page_and_the_api(queued_app: Flask) -> None:
+    """One set of counts: the page and the API show the same numbers while the job waits, and at the end
+    rows_total = rows_read = the summary's 读取 N 行, rows_priced = its 计费 N 行."""
+    good = [["网点甲", "", f"快递员{i}", make_id(i), "2025-01", "2025-03", None, ""] for i in range(5)]
+    bad = [["网点甲", "", f"错号{i}", "123", "2025-01", "2025-03", None, ""] for i in range(6)]
+    total = ["合计", "", "", "", "", "", None, ""]
+    rows = [["快递员花名册"], HEADERS, *good, [], *bad, total]
+    data = xml_workbook({"花名册": sheet_xml(rows)})
+    client = queued_app.test_client()
+    answer = client.post("/outlets", data={"file": (io.BytesIO(data), "r.xlsx")})
+    waiting = client.get(answer.headers["Location"].replace("/outlets/jobs/", "/api/v1/outlets/jobs/")).get_json()
+    html = client.get(answer.headers["Location"]).get_data(as_text=True)
+    shown = f'<span id="rows-read">{waiting["rows_read"]}</span> / <span id="rows-total">{waiting["rows_total"]}</span>'
+    assert shown in html and f'<span id="rows-priced">{waiting["rows_priced"]}</span>' in html
+    assert run_queued(queued_app) == 1
+    job = client.get(waiting["url"]).get_json()
+    summary = job["summary"]
+    assert (summary["rows"], summary["accepted"], summary["rejected"]) == (12, 5, 7), summary
+    assert job["rows_total"] == job["rows_read"] == summary["rows"] and job["rows_priced"] == summary["accepted"]
+    done = client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "读取 <strong>12</strong> 行：计费 <strong>5</strong> 行" in done
+
+
+# ---------------------------------------------------------------- a job's time and memory budget (issue 21)
+
+
+def test_a_job_over_its_time_budget_fails_in_chinese_and_frees_the_worker(tmp_path: Path) -> None:
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'slow.sqlite3'}", "OUTLET_JOB_SECONDS": 1}
+    )
+    try:
+        client = app.test_client()
+        _, body = submit(client, roster(30_000))  # some seconds to read and price
+        started = time.monotonic()
+        job = finished(client, body)
+        assert job["status"] == "failed" and job["error"]["code"] == "job_timeout", job
+        assert "超过了时间上限（1 秒）" in job["error"]["message"] and "拆分" in job["error"]["message"]
+        assert time.monotonic() - started < 30  # stopped, not left to run to its end
+        manager = app.extensions["outlet_jobs"]
+        manager.settings = dataclasses.replace(manager.settings, job_seconds=120)
+        _, small = submit(client, roster(3))  # the one worker thread is free again
+        assert finished(client, small)["status"] == "done"
+    finally:
+        stop_jobs(app)
+
+
+def test_a_job_over_its_memory_budget_fails_in_chinese_and_the_next_one_runs(tmp_path: Path) -> None:
+    app = create_app(
+        {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'big.sqlite3'}", "OUTLET_JOB_MEMORY_MB": 100}
+    )
+    try:
+        client = app.test_client()
+        _, body = submit(client, roster(30_000))
+        job = finished(client, body)
+        assert job["status"] == "failed" and job["error"]["code"] == "job_memory", job
+        assert "超过了内存上限（100 MB）" in job["error"]["message"]
+        manager = app.extensions["outlet_jobs"]
+        manager.settings = dataclasses.replace(manager.settings, job_memory_mb=1024)
+        _, small = submit(client, roster(3))  # a fresh child: nothing of the failed job is left
+        job = finished(client, small)
+        assert job["status"] == "done" and job["summary"]["accepted"] == 3
+    finally:
+        stop_jobs(app)
 
 
 # ---------------------------------------------------------------- a process that dies
@@ -279,3 +407,82 @@ def test_on_postgresql_a_worker_killed_mid_job_leaves_it_to_another(pg_url: str)
     with Session(web.extensions["rates"].engine) as session:
         stored = session.get(OutletJob, body["id"])
         assert stored is not None and stored.runs == 2
+
+
+# ---------------------------------------------------------------- a database restart (issue 21, item 7)
+
+
+@dataclasses.dataclass
+class OwnPostgres:
+    """A PostgreSQL server of the test's own (scripts/pg-test-server on a free port): the shared one is
+    never restarted."""
+
+    env: dict[str, str]
+    url: str
+
+    def run(self, action: str) -> None:
+        subprocess.run(
+            [str(ROOT / "scripts" / "pg-test-server"), action], env=self.env, check=True, stdout=subprocess.DEVNULL
+        )
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    if not (shutil.which("pg_ctl") or glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")):
+        message = "PostgreSQL's programs (pg_ctl, initdb) are not installed: the database-restart test needs them"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    directory = tempfile.mkdtemp(prefix="pg-restart-", dir="/tmp")  # not under pytest's 0700 folders: the
+    env = {**os.environ, "PGTEST_PORT": str(port), "PGTEST_DIR": directory}  # server may run as user pgtest
+    server = OwnPostgres(env, f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres")
+    server.run("start")
+    try:
+        yield server
+    finally:
+        server.run("stop")
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.mark.postgres
+def test_after_a_database_restart_uploads_are_202_and_every_job_is_reachable(own_postgres: OwnPostgres) -> None:
+    """Issue 21, item 7: after a restart 16 of 20 uploads answered 500 while their rows were committed and
+    ran with nobody able to fetch them. Now: 20 x 202, each with its row and task; while the database is
+    down, a Chinese 503 with Retry-After and nothing written; huey's own connection (a worker's) recovers."""
+    config = {"TESTING": True, "DATABASE_URL": own_postgres.url, "OUTLET_MAX_PENDING_JOBS": 50}
+    web = create_app(config)
+    web.config["PROPAGATE_EXCEPTIONS"] = False
+    manager = web.extensions["outlet_jobs"]
+    client = web.test_client()
+    data = roster(1)
+    assert submit(client, data)[0] == 202
+    assert len(manager.huey.pending()) == 1  # huey's peewee connection is open in this thread, as a worker's is
+
+    own_postgres.run("stop")
+    down = client.post("/api/v1/outlets/batch", data={"file": (io.BytesIO(data), "r.xlsx")})
+    assert down.status_code == 503 and down.headers["Retry-After"] == "30", down.get_data(as_text=True)
+    assert "数据库暂时无法连接" in down.get_json()["error"]["message"]
+    page = client.post("/outlets", data={"file": (io.BytesIO(data), "r.xlsx")})
+    assert page.status_code == 503 and "数据库暂时无法连接" in page.get_data(as_text=True)
+    own_postgres.run("start")
+
+    crowd = 20
+    start = threading.Barrier(crowd)
+
+    def upload(_: int) -> tuple[int, str]:
+        start.wait()
+        answer = web.test_client().post("/api/v1/outlets/batch", data={"file": (io.BytesIO(data), "r.xlsx")})
+        return answer.status_code, (answer.get_json() or {}).get("id", "")
+
+    with ThreadPoolExecutor(crowd) as pool:
+        answers = list(pool.map(upload, range(crowd)))
+    assert [status for status, _ in answers] == [202] * crowd, answers
+    assert counts(web) == (crowd + 1, crowd + 1)  # nothing of the refused uploads, a task for every job
+    assert len(manager.huey.pending()) == crowd + 1  # the same thread's connection, dropped by the restart
+    assert run_queued(web) == crowd + 1
+    for _, job_id in answers:
+        job = client.get(f"/api/v1/outlets/jobs/{job_id}").get_json()
+        assert job["status"] == "done" and job["summary"]["accepted"] == 1, job

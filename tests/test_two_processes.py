@@ -146,3 +146,62 @@ def test_publication_through_one_process_is_seen_by_the_other(pg_url: str) -> No
         log_in(other)  # the same account and secret: either process serves the admin
         status, audit = other.request("GET", "/admin/audit?action=publish")
         assert status == 200 and "360000/avg_wage/2026-01" in audit and "alice" in audit
+
+
+def upload(port: int, data: bytes) -> int:
+    """POST a roster as multipart/form-data, as a browser or script does; the status."""
+    boundary = "----roster-boundary-7d3f"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="r.xlsx"\r\n'
+        "Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
+    ).encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        connection.request("POST", "/api/v1/outlets/batch", body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read().decode("utf-8")
+        assert response.status in (202, 503), text
+        assert response.status == 202 or response.getheader("Retry-After") == "60"
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_the_busy_limit_holds_for_20_uploads_at_once_to_two_servers(pg_url: str) -> None:
+    """Issue 21, item 8: 20 concurrent uploads, limit 8, through two real servers on one database: 8 x 202."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from service.outlets.jobs import HueyTask, OutletJob
+    from tests.test_outlet_jobs import roster
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg_url,
+        "SECRET_KEY": "test-only-shared-secret",
+        "OUTLET_MAX_PENDING_JOBS": "8",
+        "OUTLET_JOBS_IN_PROCESS": "0",  # nobody takes the jobs: the count is what the limit holds
+    }
+    env.pop("FLASK_DEBUG", None)
+    folder = Path(tempfile.mkdtemp(prefix="two-processes-"))
+    data = roster(2)
+    crowd = 20
+    with server(env, folder / "a.log") as one, server(env, folder / "b.log") as other:
+        ports = [one.port, other.port]
+        start = threading.Barrier(crowd)
+
+        def send(i: int) -> int:
+            start.wait()
+            return upload(ports[i % 2], data)
+
+        with ThreadPoolExecutor(crowd) as pool:
+            statuses = list(pool.map(send, range(crowd)))
+    assert statuses.count(202) == 8 and statuses.count(503) == 12, statuses
+    app = create_app({"DATABASE_URL": pg_url})
+    with Session(app.extensions["rates"].engine) as session:
+        assert session.scalar(select(func.count()).select_from(OutletJob)) == 8
+        assert session.scalar(select(func.count()).select_from(HueyTask)) == 8

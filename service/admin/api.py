@@ -20,12 +20,13 @@ from rates import publish as publishing
 from rates.publish import PublishError, StaleError
 from service.admin import preview
 from service.admin.views import refusals
-from service.apibase import ApiBlueprint
+from service.apibase import FreeFormBlueprint
 from service.auth import current_user, login_required, remote_address
+from service.contract import SESSION_SECURITY
 from service.db import snapshot, store
 from service.schemas import ApiErrorSchema
 
-blp = ApiBlueprint("admin_api", __name__, url_prefix="/api/v1/admin", description="参数管理（须以管理员身份登录）")
+blp = FreeFormBlueprint("admin_api", __name__, url_prefix="/api/v1/admin", description="参数管理（须以管理员身份登录）")
 MAX_VERSIONS = 500
 
 
@@ -112,6 +113,7 @@ def _refuse(error: PublishError) -> QuoteError:
 @blp.route("/publish")
 class Publish(MethodView):
     @login_required("admin")
+    @blp.doc(security=SESSION_SECURITY)
     @blp.arguments(PublishRequestSchema())
     @blp.response(200, PublishAnswerSchema, description="dry_run：差异与对示例人员测算结果的影响，不保存")
     @blp.alt_response(201, schema=PublishAnswerSchema, description="已发布（一个事务，含审计记录）")

@@ -12,12 +12,16 @@ process died) is put back in the queue once, or, when it has already been tried 
 times, ends with a Chinese message: it is never lost (``sweep``, run by every consumer each minute, at
 its start, and whenever someone looks at that job). Each queueing carries a ticket: only the task with
 the job's current ticket may claim it, so a job is never run twice at once.
+
+A job's row and its huey task are written in one transaction (``_enqueue``), and the count of waiting
+jobs is taken under a lock (``service.db.serialise``), so the busy limit holds under a crowd. The roster
+itself is read and priced in a fresh child process under a time and memory budget (``budget``): the worker
+thread only waits for it and keeps the heartbeat.
 """
 
 from __future__ import annotations
 
 import functools
-import io
 import json
 import logging
 import os
@@ -48,6 +52,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Mapped, Session, mapped_column, undefer
 
 from rates.store import Base
+from service.db import serialise
+from service.outlets.budget import DEFAULT_MEMORY_MB, DEFAULT_SECONDS
 
 if TYPE_CHECKING:  # huey and peewee are imported when a job is queued or a worker starts, not by every start
     from huey import Huey
@@ -136,7 +142,62 @@ def storage_class() -> type:
                 model._meta.set_table_name(f"huey_{model._meta.table_name}")
             return models
 
+    for name in _STORAGE_CALLS:
+        setattr(Storage, name, _reconnecting(getattr(SqlStorage, name)))
     return Storage
+
+
+# huey's storage calls a consumer or this module makes; each gets one retry on a fresh connection
+_STORAGE_CALLS = (
+    "enqueue",
+    "dequeue",
+    "queue_size",
+    "enqueued_items",
+    "flush_queue",
+    "add_to_schedule",
+    "read_schedule",
+    "schedule_size",
+    "scheduled_items",
+    "put_data",
+    "peek_data",
+    "pop_data",
+    "has_data_for_key",
+    "put_if_empty",
+    "incr",
+    "delete_counter",
+)
+
+
+def _reconnecting(method: Any) -> Any:
+    """A storage call that survives the database's restart.
+
+    peewee keeps one connection per thread and huey only checks it with ``is_connection_usable``, which
+    a connection the server dropped still passes (psycopg learns of the drop at its next query): every
+    thread's first call after a restart then failed, and the web side answered 500. A failed call outside
+    a transaction now drops the connection and runs once more on a new one. Running twice is harmless:
+    a dequeue that failed committed nothing, and a task queued twice runs once (the job's ticket).
+    """
+    from peewee import InterfaceError, OperationalError
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (OperationalError, InterfaceError):
+            database = self.database
+            if database.in_transaction():
+                raise
+            try:
+                database.close()
+            except Exception:  # closing a dead connection may fail too: forget it instead
+                database._state.reset()
+            log.warning("huey's database connection was lost; trying again on a new connection")
+            return method(self, *args, **kwargs)
+
+    return call
+
+
+_JOBS_LOCK = 0x5348_4F4A  # "SHOJ": the advisory lock that serialises the count of waiting jobs on PostgreSQL
 
 
 class Busy(Exception):
@@ -154,6 +215,8 @@ class Settings:
     stale_seconds: float
     attempts: int
     keep_seconds: int
+    job_seconds: float
+    job_memory_mb: int
 
     @classmethod
     def from_config(cls, config: Any, sqlite: bool) -> Settings:
@@ -173,6 +236,8 @@ class Settings:
             float(setting("OUTLET_JOB_STALE_SECONDS", 60)),
             int(setting("OUTLET_JOB_ATTEMPTS", 2)),
             int(setting("OUTLET_RESULT_KEEP_SECONDS", 3600)),
+            float(setting("OUTLET_JOB_SECONDS", DEFAULT_SECONDS)),
+            int(setting("OUTLET_JOB_MEMORY_MB", DEFAULT_MEMORY_MB)),
         )
 
 
@@ -249,6 +314,8 @@ class Jobs:
         """Store the upload as a queued job and queue it; ``Busy`` when too many are waiting already."""
         self._forget_old()
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            # count-then-insert under the lock the login limit uses: 20 uploads at once cannot all see 7
+            serialise(session, _JOBS_LOCK)
             pending = session.scalar(select(func.count()).select_from(OutletJob).where(OutletJob.status.in_(PENDING)))
             if (pending or 0) >= self.settings.max_pending:
                 raise Busy()
@@ -266,9 +333,24 @@ class Jobs:
                 upload=data,
             )
             session.add(job)
+            queued = self._enqueue(session, job.id, 1)
+        if not queued:
+            self.task(job.id, 1)
         self.start_in_process()
-        self.task(job.id, 1)
         return job.id
+
+    def _enqueue(self, session: Session, job_id: str, ticket: int) -> bool:
+        """Put the job's task in huey's table within the caller's transaction, which writes the job's row:
+        both are committed or neither, so there is never a job nobody asked for, nor one without its task
+        (huey's own ``enqueue`` writes on its own connection, after the row was committed). False for huey
+        in memory (an in-memory database), which has no table to share a transaction with."""
+        huey = self.huey
+        if not isinstance(huey.storage, storage_class()):
+            return False
+        task = self._task.s(job_id, ticket)
+        data = huey.serialize_task(task)
+        session.add(HueyTask(queue=huey.storage.name, data=data, priority=float(task.priority or 0)))
+        return True
 
     def get(self, job_id: str, files: bool = False) -> OutletJob | None:
         """The job as it stands, with a stalled one recovered first (its process died)."""
@@ -371,7 +453,8 @@ class Jobs:
                 .where(OutletJob.id == job_id, OutletJob.ticket == ticket, OutletJob.status == expect)
                 .values(status=QUEUED, ticket=ticket + 1, heartbeat_at=None, queued_at=now())
             ).rowcount
-        if changed:
+            queued = bool(changed) and self._enqueue(session, job_id, ticket + 1)
+        if changed and not queued:
             self.task(job_id, ticket + 1)
         return bool(changed)
 
@@ -402,13 +485,14 @@ class Jobs:
         result: bytes | None = None,
         summary: str | None = None,
         error: tuple[int, str, str] | None = None,
-        rows_priced: int | None = None,
+        counts: tuple[int, int] | None = None,
         expect: str = RUNNING,
     ) -> None:
         values: dict[str, Any] = {"status": status, "finished_at": now(), "upload": None, "result": result}
         values["summary"] = summary
-        if rows_priced is not None:
-            values["rows_priced"] = rows_priced
+        if counts is not None:  # the summary's own counts, written with the status: never "done" with others
+            values["rows_total"] = values["rows_read"] = counts[0]
+            values["rows_priced"] = counts[1]
         if error is not None:
             values["error_status"], values["error_code"], values["error_message"] = error
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
@@ -419,36 +503,34 @@ class Jobs:
             )
 
     def _execute(self, job_id: str, ticket: int) -> None:
-        """huey's task: read, price and write one roster, saying how far it got."""
-        from calc.quote import QuoteError
+        """huey's task: read, price and write one roster in a child process under the job's budget
+        (``budget``), saying how far it got; the worker thread only waits and keeps the heartbeat."""
         from service.db import snapshot
-        from service.outlets.job import run
-        from service.outlets.report import write_result
-        from service.outlets.roster import Limits, RosterFileError
-        from service.outlets.views import JSON_ERRORS_SHOWN
+        from service.outlets import budget
+        from service.outlets.roster import Limits
 
         with self.app.app_context():
             job = self._claim(job_id, ticket)
             if job is None:  # another ticket owns it now, or it is finished
                 return
             data = job.upload or b""
+            allowed = budget.Budget(self.settings.job_seconds, self.settings.job_memory_mb)
+            limits = Limits.from_config(self.app.config)
             with self._heartbeat(job_id, ticket, job.rows_total) as progress:
                 try:
-                    outcome = run(data, snapshot(), Limits.from_config(self.app.config), job.region, progress.read)
-                    progress.priced(outcome.accepted + outcome.rejected)
-                    buffer = io.BytesIO()
-                    write_result(outcome, buffer)
-                    summary = json.dumps(outcome.summary(JSON_ERRORS_SHOWN), ensure_ascii=False, default=str)
-                except (RosterFileError, QuoteError) as error:
-                    failure = (error.status, error.code, error.message)
-                    self._finish(job_id, ticket, FAILED, error=failure)
+                    priced = budget.price(data, snapshot(), limits, job.region, progress.read, allowed)
+                except budget.Refused as error:
+                    if isinstance(error, budget.OverBudget):
+                        log.warning("outlet job %s stopped: %s", job_id, error.code)
+                    self._finish(job_id, ticket, FAILED, error=(error.status, error.code, error.message))
                     return
                 except Exception:
                     log.exception("outlet job %s failed", job_id)
                     self._finish(job_id, ticket, FAILED, error=(500, "internal", INTERNAL))
                     return
-            rows = outcome.accepted + outcome.rejected
-            self._finish(job_id, ticket, DONE, result=buffer.getvalue(), summary=summary, rows_priced=rows)
+                progress.done(priced.rows, priced.accepted)
+            counts = (priced.rows, priced.accepted)
+            self._finish(job_id, ticket, DONE, result=priced.result, summary=priced.summary, counts=counts)
 
     @contextmanager
     def _heartbeat(self, job_id: str, ticket: int, total: int) -> Iterator[Progress]:
@@ -488,7 +570,14 @@ class Jobs:
 
 
 class Progress:
-    """Rows read and priced so far, reported by the roster reader (``read``) and after pricing."""
+    """Rows read and priced so far: one set of counts, which the API, the page and (at the end) the summary
+    all show (issue 19, defect 7: the page, the API and the summary each counted differently).
+
+    ``total``: rows to read. Until the reader has found the header it is the upload's count of rows holding
+    something (title and header rows too); then the reader's count of rows below the header; at the end the
+    summary's 读取 N 行 (rows holding something: blank rows are skipped). ``rows_read`` climbs to it.
+    ``rows_priced``: rows priced (计费), known once the engine has priced the roster: the summary's count.
+    """
 
     def __init__(self, total: int):
         self.total, self.rows_read, self.rows_priced = total, 0, 0
@@ -497,9 +586,9 @@ class Progress:
         self.rows_read += step
         self.total = total
 
-    def priced(self, rows: int) -> None:
-        self.rows_read = max(self.rows_read, self.total)
-        self.rows_priced = rows
+    def done(self, rows: int, accepted: int) -> None:
+        self.total = self.rows_read = rows
+        self.rows_priced = accepted
 
 
 @functools.cache

@@ -185,9 +185,18 @@ _JOB = {
         "id": {"type": "string"},
         "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
         "status_label": {"type": "string"},
-        "rows_total": {"type": "integer", "description": "上传时按文件统计的有内容的行数（含表头）"},
-        "rows_read": {"type": "integer"},
-        "rows_priced": {"type": "integer"},
+        "rows_total": {
+            "type": "integer",
+            "description": (
+                "要读取的行数：排队时为上传时按文件统计的有内容的行数（含标题行、表头）；读取时为表头以下的行数；"
+                "完成后等于摘要的“读取 N 行”（summary.rows，不含空行）"
+            ),
+        },
+        "rows_read": {"type": "integer", "description": "已读取的行数；完成后等于 rows_total"},
+        "rows_priced": {
+            "type": "integer",
+            "description": "计费的行数：测算完成后等于摘要的“计费 N 行”（summary.accepted）",
+        },
         "url": {"type": "string"},
         "page": {"type": "string"},
         "result_url": {"type": "string", "description": "完成后：结果工作簿"},
@@ -259,7 +268,10 @@ def _document(state: BlueprintSetupState) -> None:
                     },
                     **errors,
                     "503": {
-                        "description": "系统繁忙，请按 Retry-After 秒后重试",
+                        "description": (
+                            "系统繁忙（等候的任务已达上限）或数据库暂时无法连接，未保存任何内容："
+                            "请按 Retry-After 秒后重试"
+                        ),
                         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                         "content": {"application/json": {"schema": _FILE_ERRORS}},
                     },
