@@ -4,6 +4,7 @@
     python3 run.py serve                # http://127.0.0.1:8000 on the embedded SQLite database
     python3 run.py serve --port 8001    # another port
     python3 run.py test                 # ruff and the whole test suite (extra arguments go to pytest)
+    python3 run.py sweep                # the full sweep of the answer space (tests/sweep, SWEEP=full)
 
 The first run creates .venv and installs what the command needs: `serve` the service alone, `test`
 the service and its test tools. Later runs reinstall only when pyproject.toml or constraints.txt
@@ -28,7 +29,7 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".installed"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-EXTRAS = {"serve": (), "test": ("test",)}  # what each command installs besides the service
+EXTRAS = {"serve": (), "test": ("test",), "sweep": ("test",)}  # what each command installs besides the service
 
 
 def wanted_digest() -> str:
@@ -137,12 +138,22 @@ def serve(args: list[str]) -> int:
         return 130  # stopped by the user: no traceback
 
 
+def sweep(args: list[str]) -> int:
+    """The whole answer space (issue 19): its own CI step, which prints its size (points checked) and time."""
+    ensure_environment(EXTRAS["sweep"])
+    environment = dict(os.environ, SWEEP="full")
+    command = [str(PYTHON), "-m", "pytest", "tests/sweep", "-q", "-p", "no:cacheprovider", *args]
+    return subprocess.call(command, cwd=ROOT, env=environment)
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("serve", "test"):
+    if not argv or argv[0] not in ("serve", "test", "sweep"):
         print(__doc__)
         return 2
     if argv[0] == "serve":
         return serve(argv[1:])
+    if argv[0] == "sweep":
+        return sweep(argv[1:])
     ensure_environment(EXTRAS["test"])
     lint = subprocess.call([str(PYTHON), "-m", "ruff", "check", "."], cwd=ROOT)
     tests = subprocess.call([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT)

@@ -19,7 +19,7 @@ from calc.pension import (
     payout_months,
     project,
 )
-from calc.quote import Parameters, QuoteError, QuoteRequest, price, tier_ratios
+from calc.quote import NO_AVERAGE, Parameters, QuoteError, QuoteRequest, price, tier_ratios
 from calc.quote import _Lookup as quote_lookup
 from calc.retirement import CATEGORIES, AgeRule, Retirement, age_words, retirement, years_words
 from calc.rules import rule_for
@@ -174,6 +174,8 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
             params, QuoteRequest(request.region, "flexible_pension", start, start, base_ratio=request.base_ratio)
         )
     except QuoteError as error:
+        if error.code == NO_AVERAGE:  # a ratio tier of a notice without an average: the index needs it too
+            raise no_average_index(params, request.region, start, at("avg_wage", start, "flexible_pension")) from None
         if error.code != "not_configured":
             raise
         raise QuoteError("region", error.message, error.code, error.status) from None
@@ -184,7 +186,8 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
     scheme = at("flexible_pension", start)
     avg = at("avg_wage", start, "flexible_pension")
     avg_wage = avg.version.decimal("avg_wage_monthly")
-    assert avg_wage
+    if avg_wage is None:  # the published ends price 60% and 300%, but no index is known without the average
+        raise no_average_index(params, request.region, start, avg)
     future_index = line.base / avg_wage  # a flexible worker's index: the base over the average behind it
 
     calc_base = calc.version.decimal("calc_base_monthly")
@@ -252,6 +255,26 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
         assumptions=_assumptions(request, calc),
         notes=_notes(request, calc, payout, reached, months, minimum, list(at.used.values())),
         used=list(at.used.values()),
+    )
+
+
+def no_average_index(params: Parameters, region: str, start: Month, avg: Resolved) -> QuoteError:
+    """Why no pension is estimated where the month's notice gave a floor and a ceiling but no average wage.
+
+    A flexible worker's index is the base over the average wage behind it; the ends are not 60% and 300% of
+    any published average (many floors are not), so none is derived from them (issue 19, defect 2: a 500).
+    """
+    floor, ceiling = avg.version.decimal("base_floor_monthly"), avg.version.decimal("base_ceiling_monthly")
+    ends = "缴费基数上下限"
+    if floor is not None and ceiling is not None:
+        ends += f"（{floor}元至{ceiling}元）"
+    return QuoteError(
+        "start",
+        f"{params.regions[region].name}{start}适用的通知只公布了{ends}，未公布全口径城镇单位就业人员平均工资，"
+        "无法计算缴费指数（缴费基数÷平均工资），本服务不作养老金估算。"
+        "可改用已公布平均工资年度的起始月份；已有缴费记录的，请用“经办核算”按记录计算。",
+        NO_AVERAGE,
+        422,
     )
 
 

@@ -146,11 +146,18 @@ def _with_rate(resolved: Resolved, base: Decimal, month: Month, notes: tuple[str
     return Line(month, base, rate, amount, amounts, False, {SCHEME: resolved.version.id or 0}, notes=notes)
 
 
+# A figure the region's rule does not take: the request matches the OpenAPI document, the rule of that
+# region and month refuses it, so 422 (400 is for what the document refuses: issue 19, defect 8).
+NOT_APPLICABLE = "not_applicable"
+
+
 def _no_tier_or_base(request: QuoteRequest, where: str, what: str) -> None:
     if request.base is not None:
-        raise QuoteError("base", f"{where}{what}，不按缴费基数计算，请不要填写缴费基数。")
+        raise QuoteError("base", f"{where}{what}，不按缴费基数计算，请不要填写缴费基数。", NOT_APPLICABLE, 422)
     if request.base_ratio is not None:
-        raise QuoteError("base_ratio", f"{where}{what}，不按缴费档次（比例）计算，请不要选择缴费档次。")
+        raise QuoteError(
+            "base_ratio", f"{where}{what}，不按缴费档次（比例）计算，请不要选择缴费档次。", NOT_APPLICABLE, 422
+        )
 
 
 def price_month(request: QuoteRequest, got: Resolution, month: Month) -> Line:
@@ -191,6 +198,8 @@ def price_month(request: QuoteRequest, got: Resolution, month: Month) -> Line:
             raise QuoteError(
                 "base_ratio",
                 f"{where}缴费基数固定为上年度全省全口径月平均工资的{quote._percent(ratio)}，无需选择缴费档次。",
+                NOT_APPLICABLE,
+                422,
             )
         avg = got["avg_wage"]
         rounding = str(got["base_rounding"].version.values["rule"])
@@ -292,8 +301,11 @@ def options(params: quote.Parameters, region: str, month: Month) -> tuple[list[T
     if shape == "declared":
         floor, ceiling = medical.version.decimal("base_floor_monthly"), medical.version.decimal("base_ceiling_monthly")
         if floor is None or ceiling is None:
-            raise QuoteError(
-                "base", f"{name}{month}的灵活就业人员医保缴费基数上下限未见公布，按本人申报的缴费基数测算，无档次可比。"
+            raise QuoteError(  # a valid question whose answer is that there is nothing to compare: 422
+                "base",
+                f"{name}{month}的灵活就业人员医保缴费基数上下限未见公布，按本人申报的缴费基数测算，无档次可比。",
+                "no_tiers",
+                422,
             )
         choices = [("下限", floor, Decimal(0)), ("上限", ceiling, Decimal(0))]
     elif shape == "avg_ratio":

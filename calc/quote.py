@@ -407,6 +407,8 @@ class Tier:
     unavailable: str | None = None  # why the tier has no amount (the notice published no average wage)
     label: str | None = None  # a tier not named by its ratio (一档, 下限, 固定金额)
     note: str | None = None  # e.g. the months of the year the amount covers, when fewer than twelve
+    # why the year has no amount while the month has one (part of the year under a notice without an average)
+    yearly_unavailable: str | None = None
 
 
 def tier_ratios(floor_ratio: Decimal, ceiling_ratio: Decimal) -> list[Decimal]:
@@ -454,7 +456,17 @@ def tiers(
         make = functools.partial(_priced_year, params, year)
         priced = kept(("priced year", region, scheme, month.year, ratio), make) if kept else make()
         if isinstance(priced, str):
-            result.append(Tier(ratio, None, None, None, False, unavailable=priced))
+            # The year needs an average some month of it lacks; the asked month may have one, and then its tier
+            # is what /calculate answers for that month (issue 19: 广州 2025-10 at 70% was 不可测算 here while
+            # /calculate priced it), with the year said to be unavailable.
+            alone = _priced_year(params, QuoteRequest(region, scheme, month, month, base_ratio=ratio))
+            if isinstance(alone, str):
+                result.append(Tier(ratio, None, None, None, False, unavailable=priced))
+                continue
+            _, provisional, cited, months = alone
+            base, amount = months[month.index()]
+            result.append(Tier(ratio, base or Decimal(0), amount, None, provisional, yearly_unavailable=priced))
+            used.update({r.version.id or 0: r for r in cited})
             continue
         total, provisional, cited, months = priced
         base, amount = months[month.index()]

@@ -148,9 +148,12 @@ class Resolved:
 class Snapshot:
     """Every stored version at one revision of the database; pure reads, safe to share."""
 
-    def __init__(self, regions: dict[str, Region], versions: Sequence[Version], revision: int):
+    def __init__(self, regions: dict[str, Region], versions: Sequence[Version], revision: int, keep: bool = True):
         self.regions = regions
         self.revision = revision
+        # keep=False: nothing derived is remembered (``kept`` makes anew, ``at`` resolves anew), so that a
+        # test can compare every answer with and without what is kept (issue 19: KEEP_DERIVED=0)
+        self.keeps = keep
         self.all_versions = sorted(versions, key=lambda v: (v.region, v.family, v.effective_from, v.id or 0))
         superseded = {v.supersedes for v in versions if v.supersedes is not None}
         self._superseded = frozenset(superseded)
@@ -161,7 +164,8 @@ class Snapshot:
         # The snapshot never changes, so resolutions can be remembered (bounded: any month may be asked).
         # Few: the engine keeps what each month reads (calc.quote's month plans), and every entry is
         # objects the garbage collector walks.
-        self.at = functools.lru_cache(maxsize=2048)(self._resolve)  # type: ignore[method-assign]
+        if keep:
+            self.at = functools.lru_cache(maxsize=2048)(self._resolve)  # type: ignore[method-assign]
         self._kept: dict[Hashable, Any] = {}
         self._kept_lock = threading.Lock()
 
@@ -173,6 +177,8 @@ class Snapshot:
         ``key`` names the derivation and its arguments (a tuple starting with the caller's name). Two
         threads may both make a missing value; either result is the same, and one is kept.
         """
+        if not self.keeps:
+            return make()
         try:
             return self._kept[key]  # type: ignore[no-any-return]
         except KeyError:
@@ -229,7 +235,7 @@ class Snapshot:
     def with_versions(self, extra: Sequence[Version]) -> Snapshot:
         """This snapshot plus unsaved versions, numbered after the revision: a preview of a publication."""
         added = [dataclasses.replace(v, id=self.revision + i) for i, v in enumerate(extra, start=1)]
-        return Snapshot(self.regions, [*self.all_versions, *added], self.revision)
+        return Snapshot(self.regions, [*self.all_versions, *added], self.revision, self.keeps)
 
 
 @dataclass
@@ -303,8 +309,9 @@ class CommitWatch:
 class ParameterStore:
     """Database-backed store with a snapshot cache refreshed on every new revision."""
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, keep: bool = True):
         self.engine = engine
+        self.keep = keep  # whether its snapshots remember what they derive (``Snapshot.kept``)
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._watch = CommitWatch.for_engine(engine)
@@ -345,7 +352,7 @@ class ParameterStore:
             with Session(self.engine) as session:
                 regions = {r.code: Region(r.code, r.name, r.parent) for r in session.scalars(select(RegionRow))}
                 versions = [row_to_version(r) for r in session.scalars(select(VersionRow))]
-            snapshot = Snapshot(regions, versions, max((v.id or 0 for v in versions), default=0))
+            snapshot = Snapshot(regions, versions, max((v.id or 0 for v in versions), default=0), self.keep)
             self._snapshot = snapshot
             return snapshot
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import re
@@ -56,6 +57,8 @@ def encode(data: Any) -> str:
 
 
 def _references(snapshot: Snapshot, used: list[Resolved]) -> str:
+    if not snapshot.keeps:  # KEEP_DERIVED=0: encoded afresh, as an answer no cache holds
+        return encode([dumped_version(snapshot, r) for r in used])
     key = tuple((id(r.version), r.provisional, r.level) for r in used)
     with _encoded_lock:
         memo = _encoded.setdefault(snapshot, {})
@@ -213,19 +216,20 @@ def snapshot_token(snapshot: Snapshot) -> int:
     return token
 
 
+# Every field of the request, read from the dataclass: a key listing fields by hand forgot medical_tier
+# (issue 19: 重庆's 一档 answered with the 二档 amount kept for the question before), and a new field
+# would be forgotten the same way.
+_REQUEST_FIELDS = tuple(f.name for f in dataclasses.fields(QuoteRequest))
+
+
+def _atom(value: Any) -> Any:
+    """A field as a plain atom: a Month as its index (no object the garbage collector walks in a kept key)."""
+    return value.index() if isinstance(value, Month) else value
+
+
 def request_key(snapshot: Snapshot, request: QuoteRequest) -> tuple[Any, ...]:
-    """The question as plain atoms (equal requests give equal keys, as the dataclass compares them)."""
-    return (
-        snapshot_token(snapshot),
-        request.region,
-        request.scheme,
-        request.start.index(),
-        request.end.index(),
-        request.base_ratio,
-        request.base,
-        request.headcount,
-        request.factor,
-    )
+    """The whole question as plain atoms (equal requests give equal keys, as the dataclass compares them)."""
+    return (snapshot_token(snapshot), *(_atom(getattr(request, name)) for name in _REQUEST_FIELDS))
 
 
 class _Kept:

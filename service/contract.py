@@ -29,7 +29,8 @@ ERROR_DESCRIPTIONS = {
     422: (
         "格式正确但无法测算，message 说明原因：该地区该月未配置参数（not_configured）；缴费基数或档次超出"
         "当年上下限（out_of_range）；未填写缴费档次或基数（required）；终止月份早于起始月份（invalid_range）；"
-        "超过120个月（range_too_long）"
+        "超过120个月（range_too_long）；该地区的医保规则不取所填的档次或基数（not_applicable）；"
+        "该地区该月的医保按申报基数缴费且未公布上下限，无档次可比（no_tiers）"
     ),
 }
 

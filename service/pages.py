@@ -309,6 +309,8 @@ def form_context(
 
 def drawing(template: str, **context: Any) -> places.Drawing:
     """A template that depends on nothing but its places, drawn once per app."""
+    if not current_app.config.get("KEEP_DERIVED", True):  # drawn anew: the sweep compares pages with and without
+        return places.Drawing(render_template(template, **context))
     kept: dict[str, places.Drawing] = current_app.extensions.setdefault("drawings", {})
     found = kept.get(template)
     if found is None:

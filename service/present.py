@@ -149,6 +149,7 @@ def tier_data(tier: Tier) -> dict[str, Any]:
         "yearly": tier.yearly,
         "provisional": tier.provisional,
         "unavailable": tier.unavailable,
+        "yearly_unavailable": tier.yearly_unavailable,
     }
 
 
@@ -160,6 +161,8 @@ _dumped: weakref.WeakKeyDictionary[Snapshot, dict[tuple[int, bool, str], dict[st
 
 
 def dumped_version(snapshot: Snapshot, resolved: Resolved) -> dict[str, Any]:
+    if not snapshot.keeps:  # KEEP_DERIVED=0: nothing remembered
+        return _VERSION_SCHEMA.dump(version_data(snapshot, resolved.version, resolved))  # type: ignore[no-any-return]
     memo = _dumped.setdefault(snapshot, {})
     key = (id(resolved.version), resolved.provisional, resolved.level)
     if key not in memo:

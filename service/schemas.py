@@ -265,6 +265,10 @@ class TierSchema(Schema):
     # set (and base, monthly, yearly null) where the notice published no average wage for this tier
     unavailable = fields.String(allow_none=True, metadata={"description": "该档次无法测算的原因；可测算时为 null"})
     note = fields.String(allow_none=True, metadata={"description": "全年金额不足12个月时所含月份"})
+    yearly_unavailable = fields.String(
+        allow_none=True,
+        metadata={"description": "该月可测算、全年金额无法测算的原因（年内部分月份的通知未公布平均工资）；否则为 null"},
+    )
 
 
 class TiersSchema(Schema):

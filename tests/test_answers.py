@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from decimal import Decimal
@@ -258,3 +259,60 @@ def test_every_snapshot_has_its_own_token(app: Flask) -> None:
     request = QuoteRequest("360100", "flexible_pension", Month(2025, 1), Month(2025, 2), base_ratio=Decimal("0.70"))
     same = QuoteRequest("360100", "flexible_pension", Month(2025, 1), Month(2025, 2), base_ratio=Decimal("0.7"))
     assert answers.request_key(snap, request) == answers.request_key(snap, same)
+
+
+def _changed(value: object) -> object:
+    """Another value of the same kind (a field of QuoteRequest changed by one step)."""
+    if isinstance(value, Month):
+        return value + 1
+    if isinstance(value, (Decimal, int)):
+        return value + 1
+    assert isinstance(value, str), value
+    return value + "0"
+
+
+def test_changing_any_field_of_a_request_changes_its_kept_key(app: Flask) -> None:
+    """Issue 19, defect 1: the key listed fields by hand and forgot medical_tier; every field counts now."""
+    with app.app_context():
+        snap = app.extensions["rates"].snapshot()
+    request = QuoteRequest(
+        "500000",
+        "flexible_medical",
+        Month(2025, 1),
+        Month(2025, 2),
+        base_ratio=Decimal("0.6"),
+        base=Decimal("5000"),
+        headcount=2,
+        factor=Decimal("1.2"),
+        medical_tier=1,
+    )
+    key = answers.request_key(snap, request)
+    for field in dataclasses.fields(QuoteRequest):
+        other = dataclasses.replace(request, **{field.name: _changed(getattr(request, field.name))})
+        assert answers.request_key(snap, other) != key, field.name
+
+
+def test_one_tier_after_the_other_gets_its_own_amount(client: FlaskClient) -> None:
+    """Issue 19, defect 1: 重庆's 一档 asked after 二档 answered 6765.00 (the kept 二档) on the API and the page."""
+    ask = {"region": "500000", "scheme": "flexible_medical", "start": "2025-01", "end": "2025-12"}
+    for tier, total in ((2, "6765.00"), (1, "3075.00"), (2, "6765.00")):
+        answer = client.post("/api/v1/calculate", json={**ask, "medical_tier": tier}).get_json()
+        assert (answer["total"], answer["medical_tier"]) == (total, tier)
+    query = "/?region=500000&scheme=flexible_medical&start=2025-01&end=2025-12&basis=ratio&medical_tier={}"
+    for tier, total in ((2, "6765.00"), (1, "3075.00")):
+        page = client.get(query.format(tier)).get_data(as_text=True)
+        assert f'data-testid="total"><a href="#sources">{total}</a>' in page
+
+
+def test_keep_derived_off_remembers_nothing(tmp_path: Path) -> None:
+    """KEEP_DERIVED=0 (issue 19): a snapshot makes what it derives anew each time, so caches can be compared off."""
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'off.sqlite3'}", "KEEP_DERIVED": False})
+    try:
+        snap = app.extensions["rates"].snapshot()
+        assert not snap.keeps and not snap.with_versions([]).keeps
+        made: list[int] = []
+        for _ in range(2):
+            snap.kept(("test",), lambda: made.append(1) or len(made))
+        assert made == [1, 1]
+    finally:
+        app.extensions["outlet_jobs"].stop(graceful=False)

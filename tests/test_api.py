@@ -86,6 +86,7 @@ def test_tiers_from_60_to_300_percent(client: FlaskClient) -> None:
         "provisional": False,
         "unavailable": None,
         "note": None,  # only a medical row covering fewer than twelve months has one
+        "yearly_unavailable": None,  # only a tier whose month prices but whose year does not has one
     }
     assert tiers[-1]["base"] == "19575.00" and tiers[-1]["yearly"] == "46980.00"
     assert {r["family"] for r in body["references"]} == {"avg_wage", "flexible_pension", "base_rounding"}
@@ -186,3 +187,19 @@ def test_a_body_padded_beyond_any_question_is_answered_but_not_remembered(app: F
         answer = client.post("/api/v1/calculate", data=padded, content_type="application/json")
         assert answer.status_code == 200 and answer.get_json()["total"] == "1305.00"
     assert len(app.extensions["calc_bodies"]._answers) == 0
+
+
+def test_a_tier_priced_in_its_month_though_not_over_its_year(client: FlaskClient) -> None:
+    """Issue 19, found by the sweep: 广州's figures of 2025-01…06 give no average wage, those from 2025-07 do; the
+    tier table of 2025-10 said 70% was 不可测算 while /calculate priced 2025-10 at 70%."""
+    tiers = client.get("/api/v1/tiers?region=440100&month=2025-10").get_json()["tiers"]
+    seventy = next(t for t in tiers if t["percent"] == "70%")
+    ask = {"region": "440100", "scheme": "flexible_pension", "start": "2025-10", "end": "2025-10", "base_ratio": "0.7"}
+    alone = client.post("/api/v1/calculate", json=ask).get_json()
+    assert (seventy["base"], seventy["monthly"]) == (alone["months"][0]["base"], alone["total"])
+    assert seventy["yearly"] is None and seventy["unavailable"] is None
+    assert "未公布平均工资" in seventy["yearly_unavailable"]
+    year = client.post("/api/v1/calculate", json={**ask, "start": "2025-01", "end": "2025-12"})
+    assert year.status_code == 422 and year.get_json()["error"]["code"] == "no_average"
+    page = client.get("/?region=440100&scheme=flexible_pension&start=2025-10&end=2025-10&basis=ratio&base_ratio=0.7")
+    assert "全年不可测算" in page.get_data(as_text=True)

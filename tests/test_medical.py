@@ -147,7 +147,7 @@ def test_tier_comparison_shapes(client: FlaskClient) -> None:
     beijing = client.get("/api/v1/tiers?region=110000&month=2025-08&scheme=flexible_medical").get_json()["tiers"]
     assert [(t["monthly"], t["yearly"], t["note"]) for t in beijing] == [("584.92", "3509.52", "2025-07至2025-12")]
     guangzhou = client.get("/api/v1/tiers?region=440100&month=2025-08&scheme=flexible_medical")
-    assert guangzhou.status_code == 400 and "无档次可比" in guangzhou.get_json()["error"]["message"]
+    assert guangzhou.status_code == 422 and "无档次可比" in guangzhou.get_json()["error"]["message"]
 
 
 def test_chengdu_average_ratio_and_its_own_base(sichuan_app: Flask) -> None:
@@ -290,6 +290,15 @@ def test_admin_form_publishes_a_medical_version_with_an_end(app: Flask) -> None:
     assert snapshot.at("440100", "flexible_medical", Month(2027, 6)).version.values["rate"] == Decimal("0.075")
     with pytest.raises(NotConfigured):
         snapshot.at("440100", "flexible_medical", Month(2027, 7))
+
+
+@pytest.mark.parametrize("month", ["2024-06", "2025-06"])
+def test_a_declared_base_without_bounds_has_no_tiers_422(client: FlaskClient, month: str) -> None:
+    """Issue 19, defect 8: 南京 prices a declared base; the tier question is valid, so 422, never 400."""
+    answer = client.get(f"/api/v1/tiers?region=320100&month={month}&scheme=flexible_medical")
+    assert answer.status_code == 422
+    error = answer.get_json()["error"]
+    assert (error["code"], error["field"]) == ("no_tiers", "base") and "无档次可比" in error["message"]
 
 
 # ---------------------------------------------------------------- issue 19: each scheme its own choice

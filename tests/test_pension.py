@@ -309,3 +309,21 @@ def test_admin_publishes_a_table_through_the_form(app: Flask) -> None:
     assert admin.post("/admin/publish/confirm", data=confirm_data(shown.get_data(as_text=True))).status_code == 303
     table = app.extensions["rates"].snapshot().at("000000", "pension_payout_months", Month(2026, 1))
     assert read_table(str(table.version.values["months_by_age"]))["60-02"] == Decimal("137.8")
+
+
+def test_no_average_wage_is_said_on_the_page_and_the_counter(app: Flask) -> None:
+    """Issue 19, defect 2: 浙江 2025's notice gave the ends only; the page and the counter failed with a 500."""
+    client = app.test_client()
+    page = "/?region=330000&scheme=flexible_pension&start=2026-11&end=2026-12&basis=ratio&base_ratio=0.6"
+    response = client.get(page + "&birth_month=1985-03&category=male")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and 'data-testid="total"' in html  # the contributions are still priced
+    section = html[html.index('id="pension"') :]
+    assert "未公布全口径城镇单位就业人员平均工资" in section and "本服务不作养老金估算" in section
+    form = {"region": "330000", "scheme": "flexible_pension", "start": "2026-11", "end": "2026-12", "basis": "ratio"}
+    form |= {"base_ratio": "0.6", "birth_month": "1985-03", "category": "male", "clerk": "张三"}
+    client.get("/window")
+    with client.session_transaction() as session:
+        token = session.get("csrf_token")
+    response = client.post("/window", data=form | ({"csrf_token": token} if token else {}))
+    assert response.status_code == 422 and "本服务不作养老金估算" in response.get_data(as_text=True)

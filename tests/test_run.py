@@ -116,3 +116,16 @@ def test_a_stamp_of_old_counts_as_the_test_tools_installed(
     monkeypatch.setattr(subprocess, "run", lambda command, **kwargs: pytest.fail(f"reinstalled: {command}"))
     run.ensure_environment(run.EXTRAS["test"])
     run.ensure_environment(run.EXTRAS["serve"])
+
+
+def test_sweep_runs_the_full_sweep_with_the_test_tools(run: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python3 run.py sweep` (issue 19): tests/sweep with SWEEP=full, after installing the test tools."""
+    wanted: list[tuple[str, ...]] = []
+    calls: list[tuple[list[str], dict[str, Any]]] = []
+    monkeypatch.setattr(run, "ensure_environment", lambda extras: wanted.append(extras))
+    monkeypatch.setattr(subprocess, "call", lambda command, **kwargs: calls.append((command, kwargs)) or 0)
+    assert run.main(["sweep", "-x"]) == 0
+    assert wanted == [("test",)]
+    ((command, kwargs),) = calls
+    assert command[1:4] == ["-m", "pytest", "tests/sweep"] and command[-1] == "-x"
+    assert kwargs["env"]["SWEEP"] == "full"

@@ -1,0 +1,73 @@
+"""Pension estimates for every region x category x a spread of birth and start months x tiers: an answer whose
+parts add up, or a 4xx in Chinese naming what to fix; the 测算 page's estimate table says the same."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from flask.testing import FlaskClient
+
+from rates.store import Snapshot
+from tests.sweep import probe, space
+
+
+def estimate_problems(body: dict[str, Any], status: int, data: dict[str, Any]) -> list[str]:
+    where = f"estimate {body}"
+    if status != 200:
+        return probe.error_problems(where, status, data)
+    pension = data["monthly_pension"]
+    problems = []
+    if Decimal(pension["basic"]) + Decimal(pension["account"]) != Decimal(pension["total"]):
+        problems.append(f"{where}: basic + account != total {pension}")
+    if data["minimum_reached"] != (data["contribution_months"] >= data["minimum_months"]):
+        problems.append(f"{where}: minimum_reached disagrees with the months")
+    return problems
+
+
+def page_problems(
+    client: FlaskClient, body: dict[str, Any], answers: dict[str, tuple[int, dict[str, Any]]]
+) -> list[str]:
+    """The 测算 page with a birth month: every tier's row is the API's estimate at that tier."""
+    query = {"region": body["region"], "scheme": "flexible_pension", "start": body["start"], "end": body["start"]}
+    query |= {"basis": "ratio", "base_ratio": body["base_ratio"], "birth_month": body["birth_month"]}
+    query["category"] = body["category"]
+    status, raw = probe.get(client, "/?" + urlencode(query))
+    page = raw.decode()
+    where = f"page with estimate {query}"
+    if status >= 500:
+        return [f"{where}: {status}"]
+    if 'id="pension"' not in page:
+        return [f"{where}: no 养老金估算 section"]
+    section = page[page.index('id="pension"') :]
+    problems = []
+    for ratio, (got, data) in answers.items():
+        if got == 200:
+            row = f'<tr data-ratio="{ratio}"'
+            cell = f'<a href="#pension-sources">{data["monthly_pension"]["total"]}</a>'
+            if row not in section or cell not in section[section.index(row) :].split("</tr>")[0]:
+                problems.append(f"{where}: tier {ratio} does not show {data['monthly_pension']['total']}")
+        elif "养老金估算无法进行" not in section:
+            problems.append(f"{where}: the API refused tier {ratio} ({data}) but the page does not say so")
+    return problems
+
+
+def test_every_estimate_answers_or_says_what_to_fix(client: FlaskClient, snap: Snapshot) -> None:
+    problems: list[str] = []
+    points = list(space.estimate_points(snap))
+    for body in space.sample(points, 150, "estimates", full=6000):
+        status, raw = probe.post(client, "/api/v1/pension/estimate", body)
+        problems += estimate_problems(body, status, json.loads(raw))
+        probe.TALLY.add("estimates")
+    for body in space.sample(points, 6, "estimate pages", full=120):
+        answers = {}
+        for ratio in ("0.6", "1", "3"):
+            # the page estimates from this month on (its start field is the contributions' range, not the estimate's)
+            asked = {k: v for k, v in body.items() if k != "start"}
+            status, raw = probe.post(client, "/api/v1/pension/estimate", {**asked, "base_ratio": ratio})
+            answers[ratio] = (status, json.loads(raw))
+        problems += page_problems(client, body, answers)
+        probe.TALLY.add("estimate pages")
+    assert not problems, "\n".join(problems[:40])
