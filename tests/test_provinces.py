@@ -304,3 +304,18 @@ def test_loading_the_bundled_tree_twice_keeps_the_corrected_record_once(tmp_path
     assert (again.inserted, again.superseded) == (0, 0) and again.unchanged == first.inserted + first.superseded
     history = [v for v in store.snapshot().history("530000") if v.family == "avg_wage" and v.contribution_year == 2026]
     assert [(v.trust, v.supersedes) for v in history] == [("medium", None), ("official", history[0].id)]
+
+
+def test_a_year_that_starts_in_july_with_nothing_known_before_prices_its_tiers_over_the_months_held(
+    api: FlaskClient,
+) -> None:
+    """广东2024 runs from 2024-07 and nothing is known for 2024-01..06: the table's year is July to December."""
+    for month in ("2024-07", "2024-12"):
+        tiers = api.get(f"/api/v1/tiers?region=440000&month={month}").get_json()["tiers"]
+        assert [t["note"] for t in tiers] == ["2024-07至2024-12"] * len(tiers)
+        assert (tiers[0]["base"], tiers[0]["monthly"]) == ("4492.00", "898.40")
+        assert all(Decimal(t["yearly"]) == 6 * Decimal(t["monthly"]) for t in tiers)
+    refused = api.get("/api/v1/tiers?region=440000&month=2024-03")
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "not_configured"
+    # a year held from January keeps twelve months and no note
+    assert all(t["note"] is None for t in api.get("/api/v1/tiers?region=440000&month=2025-09").get_json()["tiers"])
