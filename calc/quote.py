@@ -319,7 +319,10 @@ def _month_plans(params: Parameters, request: QuoteRequest, at: _Lookup) -> Call
 
     def make(month: Month) -> Plan:
         got = resolve(request, at, month) if resolve else {f: at(f, month, s) for f, s in reads}
-        return got, (rule_for(request.scheme, month), *((id(r.version), r.provisional) for r in got.values()))
+        return got, (
+            rule_for(request.scheme, month),
+            *((id(r.version), r.provisional, id(r.declared_by)) for r in got.values()),
+        )
 
     kept = getattr(params, "kept", None)
     if kept is None:  # parameters that keep nothing (a test's own): resolved every time

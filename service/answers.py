@@ -56,7 +56,7 @@ def encode(data: Any) -> str:
 
 
 def _references(snapshot: Snapshot, used: list[Resolved]) -> str:
-    key = tuple((id(r.version), r.provisional, r.level) for r in used)
+    key = tuple((id(r.version), r.provisional, r.level, id(r.declared_by)) for r in used)
     with _encoded_lock:
         memo = _encoded.setdefault(snapshot, {})
     text = memo.get(key)
