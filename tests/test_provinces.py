@@ -355,5 +355,7 @@ def test_a_carry_over_the_province_declared_is_shown_apart_from_one_the_service_
     html = api.get(page + "320000").get_data(as_text=True)
     assert "省里明确暂按上年度标准" in html and "国家税务总局江苏省税务局2026年1月7日通知" in html
     assert "尚无本年度公布数据" not in html
+    sources = html[html.index('id="sources"') :]
+    assert "省里明确暂按上年度标准" in sources[: sources.index("</ol>")]  # the 依据 list says it of the version
     html = api.get(page + "330000").get_data(as_text=True)
     assert "省里明确暂按上年度标准" not in html and "尚无本年度公布数据" in html
