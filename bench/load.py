@@ -245,7 +245,9 @@ end
 def scripts(pairs: list[Pair]) -> dict[str, str]:
     common = LUA_COMMON + f"local starts = {lua_list(STARTS)}\n" + LUA_SPAN
     asking = asked(pairs)
-    calculate = common + f"""
+    calculate = (
+        common
+        + f"""
 local pairs_ = {lua_pairs(asking, json_member)}
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
@@ -256,7 +258,10 @@ request = function()
   return wrk.format(nil, "/api/v1/calculate", nil, body)
 end
 """
-    tiers = LUA_COMMON + f"""
+    )
+    tiers = (
+        LUA_COMMON
+        + f"""
 local asks = {{{", ".join(f'{{"{r}", "{s}", {y}}}' for r, s, y in tier_questions(pairs))}}}
 request = function()
   local ask = pick(asks)
@@ -264,7 +269,10 @@ request = function()
     ask[1], ask[2], ask[3], math.random(1, 12)))
 end
 """
-    page = common + f"""
+    )
+    page = (
+        common
+        + f"""
 local pairs_ = {lua_pairs(asking, query_member)}
 request = function()
   local pair, first, last, choice = question(pairs_, {PAGE_LENGTHS})
@@ -272,6 +280,7 @@ request = function()
     pair[1], pair[2], first, last, choice))
 end
 """
+    )
     return {"calculate": calculate, "tiers": tiers, "page": page}
 
 
@@ -449,7 +458,12 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write-docs", action="store_true", help="write the section into docs/benchmarks.md")
     parser.add_argument(
-        "--check", type=int, nargs="?", const=3000, default=0, metavar="N",
+        "--check",
+        type=int,
+        nargs="?",
+        const=3000,
+        default=0,
+        metavar="N",
         help="first ask an in-process app N questions of each mix (3000) and stop unless all answer 200",
     )
     args = parser.parse_args()

@@ -184,7 +184,8 @@ def choose_base(
     ratio = request.base_ratio
     if ratio is None:
         if limits.floor_ratio != limits.ceiling_ratio:
-            raise QuoteError("base_ratio", "请选择缴费档次（base_ratio）或填写缴费基数（base）。", code="required")
+            # the field is named by the error itself: a clerk reads Chinese only (issue 19)
+            raise QuoteError("base_ratio", "请选择缴费档次或填写缴费基数。", code="required")
         ratio = limits.floor_ratio
     if not limits.floor_ratio <= ratio <= limits.ceiling_ratio:
         raise QuoteError(
@@ -304,6 +305,19 @@ def validate(params: Parameters, request: QuoteRequest) -> None:
         raise QuoteError("medical_tier", "医保缴费档次只能是1（一档）或2（二档）。", "out_of_range")
 
 
+def resolve_month(request: QuoteRequest, at: _Lookup, month: Month) -> Resolution:
+    """The versions a calculation of ``request`` reads in ``month``: the one resolution ``price`` uses, so that
+    whatever else says what is configured (the coverage view) cannot disagree with an answer."""
+    resolve = RESOLVERS.get(request.scheme)
+    return resolve(request, at, month) if resolve else {f: at(f, month, s) for f, s in READS[request.scheme]}
+
+
+def resolution(params: Parameters, region: str, scheme: str, month: Month) -> Resolution:
+    """What a calculation of ``scheme`` in ``region`` without an explicit base reads in ``month``; QuoteError when
+    a calculation of that month would be refused as not configured."""
+    return resolve_month(QuoteRequest(region, scheme, month, month), _Lookup(params, region), month)
+
+
 Plan = tuple[Resolution, tuple[object, ...]]  # the versions a month reads, and the key of months priced alike
 MAX_PLANNED_MONTHS = 4096  # months remembered per (region, scheme) in a snapshot: any month may be asked
 
@@ -314,11 +328,9 @@ def _month_plans(params: Parameters, request: QuoteRequest, at: _Lookup) -> Call
     A snapshot never changes, so what is in force in a month is the same for every request there; only
     whether a base is given changes what medical insurance reads (``calc.medical.resolve``).
     """
-    resolve = RESOLVERS.get(request.scheme)
-    reads = READS[request.scheme]
 
     def make(month: Month) -> Plan:
-        got = resolve(request, at, month) if resolve else {f: at(f, month, s) for f, s in reads}
+        got = resolve_month(request, at, month)
         return got, (
             rule_for(request.scheme, month),
             *((id(r.version), r.provisional, id(r.declared_by)) for r in got.values()),

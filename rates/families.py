@@ -6,6 +6,7 @@ its pension figures. Field kinds tell the loader how to read and check each valu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -243,3 +244,28 @@ FAMILIES: dict[str, Family] = {
 
 TRUST_LEVELS = ("official", "medium", "low")
 TRUST_LABELS = {"official": "官方原文", "medium": "较可靠", "low": "待核实"}
+
+# How a figure reached us is said in its reference's source line. 官方原文 (official) means the notice's
+# own text was read; a figure that reached us only through a compilation quoting it (据公开汇编转引) is at
+# best 较可靠, however faithful the quote: the label must not claim more than the source line does.
+COMPILED_SOURCE_WORDS = ("转引", "汇编", "转述", "compilation", "compiled")
+
+
+def compiled_only(sources: Sequence[str | None]) -> bool:
+    """Whether every source line names only compilations (each of its parts, split at ；): no reference is
+    the document itself or a government page reprinting it."""
+    if not sources or any(source is None for source in sources):
+        return False
+    return all(
+        any(word in part.lower() for word in COMPILED_SOURCE_WORDS)
+        for source in sources
+        for part in str(source).split("；")
+        if part.strip() and not part.strip().startswith("另见")  # "see also" adds a place, not the basis
+    )
+
+
+def trust_allowed(trust: str, sources: Sequence[str | None]) -> str:
+    """The trust a version may claim with these source lines: official lowered to medium when only compiled."""
+    if trust == "official" and compiled_only(sources):
+        return "medium"
+    return trust

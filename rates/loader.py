@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from rates.families import FAMILIES, MEDICAL_NEEDS, TRUST_LEVELS, Family, Field, Kind
+from rates.families import FAMILIES, MEDICAL_NEEDS, TRUST_LEVELS, Family, Field, Kind, trust_allowed
 from rates.model import Reference, Region, Version
 from rates.months import Month
 from rates.tables import TableError, parse_table, table_text
@@ -213,13 +213,21 @@ def parse_version(region: str, family: Family, month_key: Any, body: Any, origin
         effective_to = parse_month(f"{month_key}.effective_to", body["effective_to"])
         if effective_to < effective:
             raise _Problem(f"{month_key}.effective_to", "a version cannot end before it takes effect")
+    references = parse_references(f"{month_key}.reference", body.get("reference"), family)
+    allowed_trust = trust_allowed(trust, [r.source for r in references])
+    if allowed_trust != trust:
+        raise _Problem(
+            f"{month_key}.trust",
+            f"{trust} claims more than the source line says (a compilation quoting the notice, 转引/汇编): "
+            f"at most {allowed_trust}",
+        )
     return Version(
         region=region,
         family=family.name,
         effective_from=effective,
         effective_to=effective_to,
         values=values,
-        references=parse_references(f"{month_key}.reference", body.get("reference"), family),
+        references=references,
         trust=trust,
         note=_optional_text(f"{month_key}.note", body.get("note")),
         contribution_year=year if family.yearly else None,

@@ -70,6 +70,10 @@ _TRANSLATIONS: tuple[tuple[str, str], ...] = (
     (r"^unknown scheme.*$", "未知险种。"),
     (r"^a scheme cannot switch before the version takes effect$", "险种切换月份不能早于生效月份。"),
     (r"^must be text.*$", "须为文本。"),
+    (
+        r"^official claims more than the source line says.*$",
+        "来源为公开汇编转引，可信度最高为“较可靠”，不能标为“官方原文”：请改为较可靠，或填写原文的来源。",
+    ),
     (r"^'(.*)' is not a field of .*$", r"“\1”不是此类参数的项目。"),
     (r"^must map a scheme to a month$", "须为“险种: 月份”的对应关系。"),
     (r"^each version must be a mapping of values$", "每个版本须为一组取值。"),

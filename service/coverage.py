@@ -16,12 +16,13 @@ from typing import Any
 
 from flask import Blueprint, Response, send_file
 
+from calc.quote import SCHEMES, QuoteError, resolution
 from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS
-from rates.model import NATIONAL, Version
+from rates.model import NATIONAL
 from rates.months import Month
-from rates.store import Snapshot
+from rates.store import NotConfigured, Resolved, Snapshot
 from service.db import snapshot
-from service.present import XLSX
+from service.present import XLSX, is_service_rule
 
 bp = Blueprint("coverage", __name__)
 
@@ -35,7 +36,8 @@ INHERITED = "沿用"  # a city without figures of its own uses its province's
 class Cell:
     state: str  # "own", "inherited", "areas" or "missing"
     trust: str | None = None
-    month: str | None = None  # the first month the version shown is in force (for the link)
+    month: str | None = None  # the first month of the year that is priced (for the link)
+    months: str | None = None  # the months priced, when not the whole year ("2025-07起")
 
     @property
     def text(self) -> str:
@@ -43,38 +45,83 @@ class Cell:
             return MISSING
         if self.state == "areas":
             return BY_AREA
-        label = TRUST_LABELS[self.trust or "low"]
-        return f"{INHERITED}·{label}" if self.state == "inherited" else label
+        words = [INHERITED] if self.state == "inherited" else []
+        if self.months:
+            words.append(self.months)
+        return "·".join([*words, TRUST_LABELS[self.trust or "low"]])
 
 
-def _in_year(versions: list[Version], family: str, year: int) -> list[Version]:
-    """The versions of a family that count for a contribution year (a yearly family: that year's; any
-    other: those in force during some month of it)."""
-    if FAMILIES[family].yearly:
-        return [v for v in versions if v.contribution_year == year]
-    start, end = Month(year, 1), Month(year, 12)
-    earlier = [v for v in versions if v.effective_from <= start]
-    during = [v for v in versions if start < v.effective_from <= end]
-    return ([earlier[-1]] if earlier else []) + during
+def _month_resolution(snap: Snapshot, code: str, family: str, month: Month) -> list[Resolved] | None:
+    """What a calculation reads for a scheme in ``month``: every version its calculation resolves
+    (``calc.quote.resolution``, the scheme's own first), or None when the calculation would answer 未配置."""
+    try:
+        got = resolution(snap, code, family, month)
+    except QuoteError:
+        return None
+    return [got[family], *(r for name, r in got.items() if name != family)]
 
 
-def _worst(versions: list[Version]) -> Version:
-    return max(versions, key=lambda v: TRUST_LEVELS.index(v.trust))
+def _figure_resolution(snap: Snapshot, code: str, family: str, year: int, month: Month) -> list[Resolved] | None:
+    """A figure of a contribution year (the average wage, the 计发基数): its version in force in ``month``
+    when that version is the year's own figure (not last year's used provisionally), else None."""
+    try:
+        resolved = snap.at(code, family, month)
+    except NotConfigured:
+        return None
+    if FAMILIES[family].yearly and (resolved.provisional or resolved.version.contribution_year != year):
+        return None
+    return [resolved]
+
+
+def _span(months: list[Month], year: int) -> str | None:
+    """The months priced, said only when they are not the whole year."""
+    if len(months) == 12:
+        return None
+    first, last = months[0], months[-1]
+    if len(months) != first.count_until(last):
+        return "部分月份"
+    if last == Month(year, 12):
+        return f"{first}起"
+    if first == Month(year, 1):
+        return f"至{last}"
+    return f"{first}至{last}"
+
+
+def _resolved_year(snap: Snapshot, code: str, family: str, year: int) -> tuple[list[Month], list[Resolved]]:
+    """The months of the year a calculation answers for (a scheme), or in which the year's own figure is in
+    force (a yearly figure: its contribution year may start in July and run into the next year), and what
+    those months read."""
+    priced: list[Month] = []
+    used: list[Resolved] = []
+    if family in SCHEMES:
+        months = list(Month(year, 1).until(Month(year, 12)))
+    elif FAMILIES[family].yearly:
+        months = list(Month(year, 1).until(Month(year + 1, 12)))
+    else:
+        months = list(Month(year, 1).until(Month(year, 12)))
+    for month in months:
+        if family in SCHEMES:
+            got = _month_resolution(snap, code, family, month)
+        else:
+            got = _figure_resolution(snap, code, family, year, month)
+        if got is not None:
+            priced.append(month)
+            used.extend(got)
+    return priced, used
 
 
 def _cell(snap: Snapshot, code: str, family: str, year: int, below: dict[str, list[str]]) -> Cell:
-    own = _in_year(snap.active(code, family), family, year)
-    if own:
-        worst = _worst(own)
-        return Cell("own", worst.trust, str(worst.effective_from))
-    for level in snap.chain(code)[1:]:
-        if level == NATIONAL:
-            break
-        inherited = _in_year(snap.active(level, family), family, year)
-        if inherited:
-            worst = _worst(inherited)
-            return Cell("inherited", worst.trust, str(worst.effective_from))
-    if any(_in_year(snap.active(area, family), family, year) for area in below.get(code, [])):
+    """A cell from the same resolution a calculation uses, month by month: configured exactly when a
+    calculation of those months answers, with the weakest trust of the documents it would price with
+    (the service's own rules, such as the base rounding, are no document and do not count)."""
+    priced, used = _resolved_year(snap, code, family, year)
+    if priced:
+        documented = [r.version for r in used if not is_service_rule(r.version)] or [used[0].version]
+        worst = max(documented, key=lambda v: TRUST_LEVELS.index(v.trust))
+        own = all(r.level == code for r in used if r.version.family == family)
+        span = _span(priced, year) if family in SCHEMES else None  # a figure: the year's own, wherever it starts
+        return Cell("own" if own else "inherited", worst.trust, str(priced[0]), span)
+    if any(_resolved_year(snap, area, family, year)[0] for area in below.get(code, [])):
         return Cell("areas")
     return Cell("missing")
 
@@ -88,7 +135,15 @@ def _descendants(snap: Snapshot) -> dict[str, list[str]]:
 
 
 def table(snap: Snapshot) -> dict[str, Any]:
-    """The coverage of every family held below the national level, by region and contribution year."""
+    """The coverage of every family held below the national level, by region and contribution year.
+
+    Kept with the snapshot: every cell resolves twelve months, and a snapshot never changes.
+    """
+    found: dict[str, Any] = snap.kept(("coverage",), lambda: _table(snap))
+    return found
+
+
+def _table(snap: Snapshot) -> dict[str, Any]:
     held = {(v.region, v.family) for v in snap.all_versions if v.region != NATIONAL}
     families = [name for name in FAMILIES if any(family == name for _, family in held)]
     years_held = [v.contribution_year for v in snap.all_versions if v.contribution_year]
@@ -123,6 +178,8 @@ def workbook(data: dict[str, Any]) -> bytes:
     bold = book.add_format({"bold": True})
     header = book.add_format({"bold": True, "bg_color": "#E7F0FA", "border": 1})
     cell = book.add_format({"border": 1})
+    # an area under its province is indented by the cell's format: the name itself stays the name
+    area = book.add_format({"border": 1, "indent": 1})
     formats = {
         "official": book.add_format({"border": 1, "bg_color": "#E8F5EC"}),
         "medium": book.add_format({"border": 1, "bg_color": "#E7F0FA"}),
@@ -139,7 +196,7 @@ def workbook(data: dict[str, Any]) -> bytes:
         row += 1
         for line in family["rows"]:
             sheet.write_string(row, 0, line["code"], cell)
-            sheet.write_string(row, 1, ("　" if line["area"] else "") + line["name"], cell)
+            sheet.write_string(row, 1, line["name"], area if line["area"] else cell)
             for column, item in enumerate(line["cells"], start=2):
                 sheet.write_string(row, column, item.text, formats.get(item.trust or "", cell))
             row += 1

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from rates.families import CHOICE_LABELS, FAMILIES, Kind
 from service.auth import _safe_next
-from service.present import CHINA, SERVICE_RULE_LABEL, is_service_rule, percent
+from service.present import CHINA, SERVICE_RULE_LABEL, is_service_rule, percent, trust_text
 
 bp = Blueprint("display", __name__)
 
@@ -75,6 +75,17 @@ def _hint_only(name: str, hint: bool) -> Markup:
 @bp.app_template_global("trust_badge")
 def trust_badge(trust: str, label: str) -> Markup:
     return Markup('<span class="trust trust-{}">{}</span>').format(trust, label)
+
+
+@bp.app_template_global("version_badge")
+def version_badge(version: Mapping[str, Any]) -> Markup:
+    """A version's trust as a badge: the service's own rule named as such (``trust_text``), on every page alike."""
+    if is_service_rule(dict(version)):
+        return Markup('<span class="badge rule">{}</span>').format(SERVICE_RULE_LABEL)
+    return trust_badge(str(version["trust"]), trust_text(dict(version)))
+
+
+bp.add_app_template_global(trust_text, "trust_text")
 
 
 @bp.app_template_global("provisional_badge")

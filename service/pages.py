@@ -8,6 +8,7 @@ so that a page shows exactly the strings the API returns.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from decimal import Decimal
 from typing import Any
@@ -46,7 +47,25 @@ from service.region_picker import region_groups
 bp = Blueprint("pages", __name__)
 
 TIERED = ("flexible_pension", "flexible_medical")  # the schemes whose base is chosen by tier
-FORM_FIELDS = ("region", "scheme", "start", "end", "basis", "base_ratio", "base", "headcount", "factor", "medical_tier")
+FORM_FIELDS = (
+    "region",
+    "scheme",
+    "start",
+    "end",
+    "basis",
+    "base_ratio",
+    "base",
+    "headcount",
+    "factor",
+    # medical insurance's own choice (issue 19): sent with the marker medical_form by the medical block
+    "medical_form",
+    "medical_basis",
+    "medical_base_ratio",
+    "medical_base",
+    "medical_tier",
+)
+# The engine's choice fields as the medical block names them, to say a message next to the field typed.
+MEDICAL_FIELDS = {"base": "medical_base", "base_ratio": "medical_base_ratio", "medical_tier": "medical_tier"}
 HEADCOUNT_RE = re.compile(r"^[0-9]{1,7}$")
 REQUEST_SCHEMA = schemas.CalculateRequestSchema()  # the API's input rules; a schema keeps no state between loads
 CHART = {"width": 340, "label": 44, "value": 80, "row": 22, "bar": 14, "top": 6}
@@ -67,21 +86,78 @@ def typed(form: MultiDict[str, str]) -> dict[str, str]:
     given = form.to_dict()  # a plain dict: a MultiDict raises (and catches) an error for every field absent
     values = Data({name: given.get(name, "").strip()[:40] for name in FORM_FIELDS})  # read as attributes too
     values["basis"] = "base" if values["basis"] == "base" else "ratio"
+    values["medical_basis"] = "base" if values["medical_basis"] == "base" else "ratio"
     return values
 
 
-def load_request(values: dict[str, str]) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """The form as the API's request, or the Chinese message of each field to fix."""
-    raw: dict[str, Any] = {
-        name: values[name] for name in ("region", "scheme", "start", "end", "factor") if values[name]
-    }
-    chosen = "base" if values["basis"] == "base" else "base_ratio"  # only the figure the user chose counts
-    if values[chosen]:
-        raw[chosen] = values[chosen]
-    if values["medical_tier"] and values["scheme"] == "flexible_medical":  # only the medical scheme reads it
-        tier = values["medical_tier"]
-        raw["medical_tier"] = int(tier) if tier in ("1", "2") else tier  # anything else: the schema's message
-    if values["headcount"]:
+def medical_shape(snap: Snapshot, region: str, month: Month) -> str | None:
+    """The rule shape (basis) of the region's medical insurance in ``month``; None where it is not configured."""
+    if region not in snap.regions:
+        return None
+    try:
+        version = snap.at(region, "flexible_medical", month).version
+    except NotConfigured:
+        return None
+    return str(version.values.get("basis", "ratio_range"))
+
+
+def scheme_choice(
+    snap: Snapshot, values: dict[str, str], scheme: str, main: bool
+) -> tuple[dict[str, str], dict[str, str]]:
+    """What one scheme of the form chose, by the API's names, and the form field each came from.
+
+    Each scheme reads its own fields (issue 19): the pension its tier or base; medical insurance only what
+    its city's rule takes (a base, a ratio tier, a yearly tier, or nothing), so that a default of another
+    scheme is never sent to it. The scheme chosen above also reads the shared fields when the form sent
+    no medical block (a link written before it, like the API's body: base_ratio, base, medical_tier).
+    """
+    if scheme == "flexible_medical" and (values["medical_form"] or not main):
+        shape = medical_shape(snap, values["region"], form_month(values))
+        wanted: dict[str, str] = {}
+        if shape == "ratio_range":
+            if values["medical_basis"] == "base":
+                wanted["base"] = "medical_base"
+            else:
+                wanted["base_ratio"] = "medical_base_ratio"
+        elif shape in ("declared", "avg_ratio"):  # avg_ratio: an approved base may be typed, else the ratio
+            wanted["base"] = "medical_base"
+        elif shape == "yearly_tiers":
+            wanted["medical_tier"] = "medical_tier"
+        chosen = {name: values[field] for name, field in wanted.items() if values[field]}
+        # a select the form did not send counts as its first option, as a browser sends it
+        if "base_ratio" in wanted and not chosen:
+            first = medical_tier_choices(snap, values)
+            if first:
+                chosen["base_ratio"] = first[0]["value"]
+        if "medical_tier" in wanted and not chosen:
+            chosen["medical_tier"] = "1"
+        return chosen, wanted
+    if scheme not in TIERED:  # resident medical, the outlet: no tier, no base
+        return {}, {}
+    field = "base" if values["basis"] == "base" else "base_ratio"  # only the figure the user chose counts
+    chosen = {field: values[field]} if values[field] else {}
+    if scheme == "flexible_medical" and values["medical_tier"]:
+        chosen["medical_tier"] = values["medical_tier"]
+    return chosen, {field: field, "medical_tier": "medical_tier"}
+
+
+def load_request(
+    values: dict[str, str], snap: Snapshot, scheme: str | None = None, main: bool = True
+) -> tuple[dict[str, Any] | None, dict[str, str]]:
+    """The form as the API's request for ``scheme`` (the one chosen above unless named), or the Chinese message
+    of each field to fix, by the form's own field names."""
+    scheme = scheme or values["scheme"]
+    raw: dict[str, Any] = {name: values[name] for name in ("region", "start", "end") if values[name]}
+    if scheme:
+        raw["scheme"] = scheme
+    chosen, fields = scheme_choice(snap, values, scheme, main)
+    for name, text in chosen.items():
+        raw[name] = (int(text) if text in ("1", "2") else text) if name == "medical_tier" else text
+    if main and values["factor"]:
+        raw["factor"] = values["factor"]
+    if not main:
+        raw["headcount"] = 1
+    elif values["headcount"]:
         # forms send text; the schema takes whole numbers only, as the API does for JSON
         raw["headcount"] = int(values["headcount"]) if HEADCOUNT_RE.match(values["headcount"]) else values["headcount"]
     fast = fast_body(raw)  # a plainly valid form is read as the API reads a plain body, without the schema's walk
@@ -92,8 +168,22 @@ def load_request(values: dict[str, str]) -> tuple[dict[str, Any] | None, dict[st
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
         return None, {
-            name: translate(str(texts[0] if isinstance(texts, list) else texts)) for name, texts in messages.items()
+            fields.get(name, name): translate(str(texts[0] if isinstance(texts, list) else texts))
+            for name, texts in messages.items()
         }
+
+
+def form_field(values: dict[str, str], snap: Snapshot, scheme: str, main: bool, field: str) -> str:
+    """The form field where an engine message about ``field`` of ``scheme`` is said (medical: its own fields)."""
+    _, fields = scheme_choice(snap, values, scheme, main)
+    if field in fields:
+        return fields[field]
+    figures = [typed for name, typed in fields.items() if name in ("base", "base_ratio")]
+    if field in ("base", "base_ratio") and len(figures) == 1:  # said by the one figure the person chose to give
+        return figures[0]
+    if scheme == "flexible_medical" and (values["medical_form"] or not main) and field in MEDICAL_FIELDS:
+        return MEDICAL_FIELDS[field]
+    return field
 
 
 def region_choices(snap: Snapshot) -> list[dict[str, str]]:
@@ -121,15 +211,23 @@ def tier_choices(snap: Snapshot, values: dict[str, str]) -> list[dict[str, str]]
     A scheme not configured in the region (medical in 南昌) offers the pension's tiers, so that the
     list stays a list: the answer then says the scheme is not configured, for every tier alike.
     """
-    chosen = values["scheme"] if values["scheme"] in TIERED else "flexible_pension"
+    return ratio_choices(snap, values, "flexible_pension", "base_ratio")
+
+
+def medical_tier_choices(snap: Snapshot, values: dict[str, str]) -> list[dict[str, str]]:
+    """The ratio tiers of the region's medical insurance, where its rule is a range of the average wage."""
+    return ratio_choices(snap, values, "flexible_medical", "medical_base_ratio")
+
+
+def ratio_choices(snap: Snapshot, values: dict[str, str], chosen: str, field: str) -> list[dict[str, str]]:
     month = form_month(values)
     ratios: list[Decimal] = []
     for scheme in dict.fromkeys((chosen, "flexible_pension")):
         ratios = scheme_ratios(snap, values["region"], scheme, month)
-        if ratios:
+        if len(ratios) > 1 or scheme == "flexible_pension":  # a fixed ratio (成都 80%) is no choice
             break
     choices = [{"value": format(r.normalize(), "f"), "label": percent(r)} for r in ratios]
-    typed_ratio = values["base_ratio"]
+    typed_ratio = values[field]
     if typed_ratio and typed_ratio not in {c["value"] for c in choices}:
         try:  # keep what was typed, written as the others are when it is a number
             label = percent(Decimal(typed_ratio))
@@ -172,6 +270,7 @@ def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
         "configured": configured,
         "need": need,
         "instruction": MEDICAL_INSTRUCTIONS.get(need or "", ""),
+        "instructions": MEDICAL_INSTRUCTIONS,
         "region_name": snap.regions[values["region"]].name if values["region"] in snap.regions else "",
     }
 
@@ -193,9 +292,9 @@ def medical_regions(snap: Snapshot, month: Month) -> list[str]:
 NOT_CONFIGURED_HERE = "所选地区和月份尚未配置该险种的参数，本服务不作估算：见下方说明和咨询方式。"
 
 MEDICAL_INSTRUCTIONS = {
-    "ratio_range": "选择缴费档次，或按缴费基数填写。",
-    "declared": "按本人申报的缴费基数缴费：请选“按缴费基数”并填写缴费基数。",
-    "avg_ratio": "缴费基数固定为上年度全省全口径月平均工资的一定比例，无需选择；经办机构核定的基数也可按缴费基数填写。",
+    "ratio_range": "选择医保缴费比例档次，或选“按医保缴费基数”并填写。",
+    "declared": "按本人申报的缴费基数缴费：请填写医保缴费基数。",
+    "avg_ratio": "缴费基数固定为上年度全省全口径月平均工资的一定比例，无需选择；也可填写经办机构核定的医保缴费基数。",
     "yearly_tiers": "按年度固定标准缴费：请选择医保缴费档次（一档或二档），不填缴费基数。",
     "fixed_monthly": "按每月固定金额缴费，无需选择档次或填写基数。",
     "not_configured": "尚未配置（没有可查证来源的数据）：请向参保地医保经办机构咨询，或拨打12393医保服务热线。",
@@ -226,8 +325,10 @@ def form_html(snap: Snapshot, values: dict[str, str], errors: dict[str, str], mi
         "error-summary": render_template("pages/_error_summary.html", errors=errors) if errors and not missing else "",
         "region-options": region_options(snap, values["region"]),
         "tier-options": tier_options_html(snap, values),
+        "medical-tier-options": tier_options_html(snap, values, "medical_base_ratio"),
         "medical-hint": hint,
         "medical-configured": configured,
+        "medical-needs": medical_needs(snap, form_month(values)),
     }
     return drawing("pages/_form.html", schemes=SCHEMES).fill(places.form_fill(values, errors, parts))
 
@@ -244,12 +345,43 @@ def medical_parts(snap: Snapshot, values: dict[str, str]) -> tuple[Markup, Marku
     return parts
 
 
-def tier_options_html(snap: Snapshot, values: dict[str, str]) -> Markup:
-    """The form's tier options for the region, scheme and month asked, drawn once per snapshot."""
-    choices = tier_choices(snap, values)
-    key = ("tier options", *(c["value"] for c in choices))
-    options = snap.kept(key, lambda: places.Drawing(render_template("pages/_tier_options.html", tier_options=choices)))
+def tier_options_html(snap: Snapshot, values: dict[str, str], field: str = "base_ratio") -> Markup:
+    """The options of a tier field (the pension's, or medical's own) for the region and month, drawn once."""
+    choices = tier_choices(snap, values) if field == "base_ratio" else medical_tier_choices(snap, values)
+    key = ("tier options", field, *(c["value"] for c in choices))
+
+    def draw() -> places.Drawing:
+        return places.Drawing(render_template("pages/_tier_options.html", tier_options=choices, field=field))
+
+    options: places.Drawing = snap.kept(key, draw)
     return options.fill(places.form_fill(values, {}, {}))
+
+
+def medical_needs(snap: Snapshot, month: Month) -> Markup:
+    """The attribute that tells forms.js each region's medical rule shape by month (runs of months, first and
+    last included; a month in none: not configured), so that a month typed on the page is answered too."""
+
+    def draw() -> Markup:
+        versions = [v for v in snap.all_versions if v.family == "flexible_medical"]
+        first = min((v.effective_from for v in versions), default=month)
+        last = max([month, *(v.effective_to or v.effective_from for v in versions)])
+        needs: dict[str, list[list[str]]] = {}
+        for code in sorted(snap.regions):
+            runs: list[list[str]] = []
+            for each in Month(first.year, 1).until(Month(last.year + 1, 12)):
+                shape = medical_shape(snap, code, each)
+                if shape is None:
+                    continue
+                if runs and runs[-1][2] == shape and Month.parse(runs[-1][1]) + 1 == each:
+                    runs[-1][1] = str(each)
+                else:
+                    runs.append([str(each), str(each), shape])
+            if runs:
+                needs[code] = runs
+        return Markup('data-month="{}" data-needs="{}"').format(str(month), json.dumps(needs, separators=(",", ":")))
+
+    drawn: Markup = snap.kept(("medical needs", month.index()), draw)
+    return drawn
 
 
 def defaults() -> dict[str, str]:
@@ -400,7 +532,7 @@ def calculate() -> tuple[str, int] | str:
         context = form_context(snap, defaults(), {}) | common() | pension_context(snap, defaults(), MultiDict())
         return render_template("pages/calculate.html", **context)
     values = typed(request.args)
-    body, errors = load_request(values)
+    body, errors = load_request(values, snap)
     result = tiers_html = missing = None
     tier_error = None
     if body is not None:
@@ -408,13 +540,14 @@ def calculate() -> tuple[str, int] | str:
             result = priced(snap, body)
             result["sources_html"] = answer_sources(snap, result)
         except QuoteError as error:
-            errors = {error.field: error.message}
+            errors = {form_field(values, snap, body["scheme"], True, error.field): error.message}
             if error.code == "not_configured":
                 missing = guidance.not_configured(snap, body["region"], body["scheme"], body["start"], error.message)
                 errors = {error.field: NOT_CONFIGURED_HERE}  # the whole message once, where it says whom to ask
     if body is not None and body["scheme"] in TIERED and body["region"] in snap.regions:
         try:
-            chosen = values["base_ratio"] if values["basis"] == "ratio" else None
+            ratio = body.get("base_ratio")  # the tier the request priced, whichever field it came from
+            chosen = format(ratio.normalize(), "f") if ratio is not None else None
             tiers_html = tier_section(snap, body["region"], body["scheme"], body["start"], chosen)
         except QuoteError as error:
             tier_error = None if missing else error.message  # said once, with whom to ask
@@ -474,19 +607,26 @@ def window_issue() -> Response | tuple[str, int]:
     values = typed(request.form)
     clerk = request.form.get("clerk", "").strip()[: quotes.MAX_CLERK]
     person = counter.person_values(request.form)
-    body, errors = load_request(values)
+    body, errors = load_request(values, snap)
     applicant, person_errors = counter.applicant(person)
     requests: list[dict[str, Any]] = []
     results: list[dict[str, Any]] = []
     if body is not None:
-        requests, also_errors = counter.parts(body, person["also"])
+        codes, also_errors = counter.schemes(body["scheme"], person["also"])
         errors = errors | also_errors
-        for index, part in enumerate(requests):
+        for index, code in enumerate(codes):
+            # each scheme with its own choice: what it answers alone, as POST /api/v1/calculate would
+            part, part_errors = (body, {}) if index == 0 else load_request(values, snap, code, main=False)
+            if part is None:
+                errors = errors | part_errors
+                break
+            requests.append(part)
             try:
                 results.append(answer(snap, part))
             except QuoteError as error:
                 # a ticked scheme that cannot be priced (not configured here) is said next to 另加险种
-                field = "also" if index and error.field == "scheme" else error.field
+                field = "also" if index and error.field == "scheme" else ""
+                field = field or form_field(values, snap, code, index == 0, error.field)
                 errors = errors | {field: error.message}
                 break
     errors = errors | person_errors

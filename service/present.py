@@ -47,6 +47,14 @@ def is_service_rule(version: dict[str, Any] | Version) -> bool:
     return version["family"] in SERVICE_RULE_FAMILIES and not any(r.get("doc_no") for r in version["references"])
 
 
+def trust_text(version: dict[str, Any] | Version) -> str:
+    """The one label of a version's trust on every page, quote and workbook (a stored quote's data included):
+    the service's own conventions read 本服务计算规则 wherever they are shown, a document its trust level."""
+    if is_service_rule(version):
+        return SERVICE_RULE_LABEL
+    return TRUST_LABELS[version.trust if isinstance(version, Version) else version["trust"]]
+
+
 def percent(ratio: Any) -> str:
     return f"{(ratio * 100).normalize():f}%"
 
@@ -65,7 +73,7 @@ def version_data(snapshot: Snapshot, version: Version, resolved: Resolved | None
         "contribution_year": version.contribution_year,
         "values": {k: (format(v.normalize(), "f") if not isinstance(v, str) else v) for k, v in version.values.items()},
         "trust": version.trust,
-        "trust_label": TRUST_LABELS[version.trust],
+        "trust_label": trust_text(version),
         "note": version.note,
         "doc_no": version.doc_numbers(),
         "references": [r.to_json() for r in version.references],

@@ -36,7 +36,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from rates.months import Month
 from rates.store import Base
-from service.present import CHINA
+from service.present import CHINA, trust_text
 from service.rmb import upper
 
 SERIAL_RE = re.compile(r"^\d{8}-\d{6,}$")
@@ -295,7 +295,7 @@ def workbook(data: dict[str, Any], part_labels: dict[str, str]) -> bytes:
             text(row, 2, version["family_label"])
             text(row, 3, version["effective_from"])
             text(row, 4, version["doc_no"])
-            text(row, 5, version["trust_label"])
+            text(row, 5, trust_text(version))  # the label of the day it is read, as the printed quote
     for note in dict.fromkeys(n for part in data["parts"] for n in part["quote"]["notes"]):
         row += 1
         text(row, 0, note)

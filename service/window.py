@@ -18,7 +18,6 @@ from service.quotes import MAX_NAME, Applicant, check_id
 # A person's own schemes, which one counter quote may put together (pension and medical, say);
 # the outlet's work-injury premium is an employer's and is quoted on its own.
 PERSONAL = ("flexible_pension", "flexible_medical", "resident_medical")
-TIERED = ("flexible_pension", "flexible_medical")
 
 
 def person_values(form: MultiDict[str, str]) -> dict[str, Any]:
@@ -48,18 +47,16 @@ def applicant(person: dict[str, Any]) -> tuple[Applicant, dict[str, str]]:
     return Applicant(person["applicant_name"] or None, number, person["id_in_full"]), {}
 
 
-def parts(body: dict[str, Any], also: list[str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """One request per scheme: the one chosen above, then each scheme ticked under 另加险种."""
-    extra = [code for code in PERSONAL if code in also and code != body["scheme"]]
-    if extra and body["scheme"] not in PERSONAL:
-        return [], {"also": f"“{SCHEMES[body['scheme']]}”由网点缴纳，须单独出具测算单：请取消另加险种。"}
-    requests = [body]
-    for code in extra:
-        request = dict(body, scheme=code, headcount=1)
-        if code not in TIERED:  # resident medical is a yearly flat amount: no base, no tier
-            request.update(base_ratio=None, base=None)
-        requests.append(request)
-    return requests, {}
+def schemes(main: str, also: list[str]) -> tuple[list[str], dict[str, str]]:
+    """The schemes of one quote: the one chosen above, then each scheme ticked under 另加险种.
+
+    Each is then read with its own choice from the form (``service.pages.load_request``): a tier for a
+    tiered scheme, what its city's rule takes for medical insurance, nothing for resident medical.
+    """
+    extra = [code for code in PERSONAL if code in also and code != main]
+    if extra and main not in PERSONAL:
+        return [], {"also": f"“{SCHEMES[main]}”由网点缴纳，须单独出具测算单：请取消另加险种。"}
+    return [main, *extra], {}
 
 
 def qr_svg(url: str) -> Markup:

@@ -116,3 +116,24 @@ def test_bundled_average_wages_match_the_reference_csv() -> None:
         assert TRUST_LEVELS.index(version.trust) <= TRUST_LEVELS.index(row["trust"])
         if version.trust != row["trust"]:  # corrected by a better source: the older record stays in the history
             assert [v.trust for v in earlier if v.values == version.values] == [row["trust"]]
+
+
+def test_official_trust_needs_more_than_a_compilation() -> None:
+    """Issue 19: a version may not claim 官方原文 when every source line says 转引/汇编; a government page
+    reprinting the notice (云南 2026: 元谋县政府网站转载) is more than a compilation."""
+    from rates.families import trust_allowed
+
+    assert trust_allowed("official", ["据公开汇编转引（GitHub 仓库 x）"]) == "medium"
+    assert trust_allowed("official", ["据公开汇编转引（x）", "据公开汇编转引（y）"]) == "medium"
+    assert (
+        trust_allowed("official", ["元谋县政府网站转载省级通知原文；另见 https://x；据公开汇编转引（x）"]) == "official"
+    )
+    assert trust_allowed("official", [None]) == "official"  # the document itself, no intermediary named
+    assert trust_allowed("low", ["据公开汇编转引（x）"]) == "low"
+    _, versions = load_tree()
+    for version in versions:
+        assert version.trust == trust_allowed(version.trust, [r.source for r in version.references]), version
+    guangdong = [
+        v for v in versions if v.region in ("440000", "440100") and str(v.effective_from) in ("2025-01", "2025-07")
+    ]
+    assert {(v.region, v.family): v.trust for v in guangdong if v.trust == "official"} == {}

@@ -6,6 +6,8 @@ import io
 import re
 import zipfile
 from decimal import Decimal
+from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -21,6 +23,7 @@ from rates.loader import load_tree
 from rates.months import Month
 from rates.publish import PublishError, parse_proposal
 from rates.store import NotConfigured, ParameterStore, Snapshot
+from tests.test_pages import field_error, text_of
 
 
 @pytest.fixture(scope="module")
@@ -287,3 +290,90 @@ def test_admin_form_publishes_a_medical_version_with_an_end(app: Flask) -> None:
     assert snapshot.at("440100", "flexible_medical", Month(2027, 6)).version.values["rate"] == Decimal("0.075")
     with pytest.raises(NotConfigured):
         snapshot.at("440100", "flexible_medical", Month(2027, 7))
+
+
+# ---------------------------------------------------------------- issue 19: each scheme its own choice
+
+
+class FormDefaults(HTMLParser):
+    """What a browser without script sends for a form as the page draws it: every field's default."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, list[str]] = {}
+        self._select: str | None = None
+        self._first: str | None = None
+        self._chosen: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button"):
+            if a.get("type") in ("radio", "checkbox"):
+                if "checked" in a:
+                    self.values.setdefault(a["name"], []).append(a.get("value", "on"))
+            else:
+                self.values.setdefault(a["name"], []).append(a.get("value", ""))
+        elif tag == "select":
+            self._select, self._first, self._chosen = a.get("name"), None, None
+        elif tag == "option" and self._select:
+            self._first = a.get("value", "") if self._first is None else self._first
+            if "selected" in a:
+                self._chosen = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select" and self._select:
+            chosen = self._chosen if self._chosen is not None else self._first
+            if chosen is not None:
+                self.values.setdefault(self._select, []).append(chosen)
+            self._select = None
+
+
+def browser_defaults(html: str, **changes: str) -> list[tuple[str, str]]:
+    form = html[html.index("<form") : html.index("</form>")]
+    parser = FormDefaults()
+    parser.feed(form)
+    values = {name: found for name, found in parser.values.items() if name not in changes}
+    return [(name, value) for name, found in values.items() for value in found] + list(changes.items())
+
+
+SHAPE_CITIES = {"510100": "avg_ratio", "110000": "fixed_monthly", "500000": "yearly_tiers", "440100": "declared"}
+
+
+@pytest.mark.parametrize("region", sorted(SHAPE_CITIES))
+def test_the_medical_form_default_is_never_refused_without_script(client: FlaskClient, region: str) -> None:
+    """The form sent a pension tier (60%) to every medical city by default: 成都, 北京 and 重庆 refused it
+    (无需选择缴费档次). Now each part of the medical block says the rule it applies to and the server reads
+    only what the city's rule takes; a declared base is the one thing a person must type."""
+    page = client.get(f"/?region={region}&scheme=flexible_medical&start=2025-08&end=2025-08").get_data(as_text=True)
+    assert 'data-need="yearly_tiers"' in page and '"510100":[["2025-01",' in unescape(page)
+    sent = browser_defaults(page, region=region, scheme="flexible_medical", start="2025-08", end="2025-08")
+    assert ("base_ratio", "0.6") in sent and ("medical_form", "1") in sent  # the pension's tier is sent too
+    response = client.get("/?" + urlencode(sent))
+    html = response.get_data(as_text=True)
+    if SHAPE_CITIES[region] == "declared":
+        assert response.status_code == 422
+        assert "请填写缴费基数" in (field_error(html, "medical_base") or "")
+        sent = [(k, v) for k, v in sent if k != "medical_base"] + [("medical_base", "5000")]
+        response = client.get("/?" + urlencode(sent))
+        html = response.get_data(as_text=True)
+    assert response.status_code == 200, field_errors(html)
+    alone = {"region": region, "scheme": "flexible_medical", "start": "2025-08", "end": "2025-08"}
+    alone |= {"avg_ratio": {}, "fixed_monthly": {}, "yearly_tiers": {"medical_tier": 1}}.get(
+        SHAPE_CITIES[region], {"base": "5000"}
+    )
+    api = client.post("/api/v1/calculate", json=alone).get_json()
+    assert text_of(html, "total") == api["total"]
+
+
+def test_a_message_never_names_an_english_field(client: FlaskClient) -> None:
+    body = {"region": "310000", "scheme": "flexible_medical", "start": "2025-01", "end": "2025-01"}
+    error = client.post("/api/v1/calculate", json=body).get_json()["error"]
+    assert error["field"] == "base_ratio" and not re.search(r"[A-Za-z_]", error["message"])
+    sent = {"region": "310000", "scheme": "flexible_medical", "start": "2025-01", "end": "2025-01"}
+    html = client.get("/?" + urlencode(sent | {"medical_form": "1", "medical_basis": "base"})).get_data(as_text=True)
+    message = field_error(html, "medical_base") or ""
+    assert message and not re.search(r"[A-Za-z_]", message)
+
+
+def field_errors(html: str) -> list[str]:
+    return re.findall(r'<p class="field-error" id="e-([^"]+)">(.*?)</p>', html, re.S)

@@ -276,3 +276,96 @@ def test_the_person_s_name_is_text_on_the_page_and_in_the_workbook(client: Flask
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/window/quote/{serial}.xlsx").data)).active
     cell = next(r[1] for r in sheet.iter_rows() if r[0].value == "参保人")
     assert cell.value == name[:60] and cell.data_type == "s"
+
+
+# ---------------------------------------------------------------- issue 19: one label, the weakest trust
+
+
+def test_the_service_rule_reads_the_same_on_every_page_quote_and_workbook(client: FlaskClient) -> None:
+    """The base rounding was 本服务计算规则 on 测算 and 待核实 on the printed quote (issue 19, defect 5)."""
+    label = "缴费基数取整规则"
+    serial, html = issue(client)
+    row = re.search(rf"<tr><td[^>]*>.*?{label}.*?</tr>", html)
+    assert row and "本服务计算规则" in row[0] and "待核实" not in row[0]
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/window/quote/{serial}.xlsx").data)).active
+    (cells,) = [r for r in workbook.iter_rows(values_only=True) if r[2] == label]
+    assert cells[5] == "本服务计算规则"
+    page = client.get("/?" + "&".join(f"{k}={v}" for k, v in FORM.items())).get_data(as_text=True)
+    assert "本服务计算规则" in page
+    api = api_quote(client, **{k: v for k, v in FORM.items() if k != "basis"})
+    (rounding,) = [r for r in api["references"] if r["family"] == "base_rounding"]
+    assert rounding["trust_label"] == "本服务计算规则"
+    parameters = client.get("/parameters/360100?month=2025-06").get_data(as_text=True)
+    assert "本服务计算规则" in parameters
+
+
+def test_the_trust_shown_is_never_above_the_source_line(client: FlaskClient) -> None:
+    """广州 2025-07: floor, ceiling and average quoted by compilations only (据公开汇编转引) were 官方原文."""
+    body = {"region": "440100", "scheme": "flexible_pension", "start": "2025-08", "end": "2025-08"}
+    answer = api_quote(client, **body, base_ratio="0.7")
+    wage = next(r for r in answer["references"] if r["family"] == "avg_wage")
+    assert "转引" in wage["references"][0]["source"] and wage["trust_label"] == "较可靠"
+    page = client.get("/?" + "&".join(f"{k}={v}" for k, v in (body | {"basis": "ratio", "base_ratio": "0.7"}).items()))
+    line = re.search(r'<p class="trust-line">(.*?)</p>', page.get_data(as_text=True), re.S)
+    assert line and 'trust-medium">较可靠<' in line[1] and ">官方原文<" not in line[1]
+
+
+# ---------------------------------------------------------------- issue 19: each part its own choice
+
+CHENGDU = {"region": "510100", "start": "2025-01", "end": "2025-12"}
+
+
+@pytest.mark.parametrize(
+    ("pension_choice", "pension_alone"),
+    [
+        ({"basis": "ratio", "base_ratio": "0.6"}, {"base_ratio": "0.6"}),  # was refused: 无需选择缴费档次
+        ({"basis": "base", "base": "4588", "base_ratio": "0.6"}, {"base": "4588"}),  # medical was priced on 4588
+    ],
+)
+@pytest.mark.parametrize("medical_block", [{"medical_form": "1"}, {}])  # as the form sends it; a hand-made post
+def test_pension_and_chengdu_medical_each_priced_with_its_own_choice(
+    client: FlaskClient,
+    pension_choice: dict[str, str],
+    pension_alone: dict[str, str],
+    medical_block: dict[str, str],
+) -> None:
+    """Each part of a counter quote equals what its scheme answers alone (POST /api/v1/calculate) with its own
+    choice: the pension its tier or base, 成都's medical none (its base is 80% of 四川's average)."""
+    form = CHENGDU | {"scheme": "flexible_pension", "also": ["flexible_medical"]} | pension_choice | medical_block
+    serial, html = issue(client, **form)
+    pension = api_quote(client, **CHENGDU, scheme="flexible_pension", **pension_alone)
+    medical = api_quote(client, **CHENGDU, scheme="flexible_medical")
+    assert re.findall(r'data-testid="subtotal">([^<]+)<', html) == [pension["total"], medical["total"]]
+    total = Decimal(pension["total"]) + Decimal(medical["total"])
+    assert text_of(html, "total") == f"{total:.2f}"
+    if pension_alone == {"base": "4588"}:
+        assert f"{total:.2f}" == "17984.64"  # the issue's figure: 16241.52 when medical took the pension's 4588
+    assert re.findall(r'data-testid="part-choice">([^<]+)<', html) == (
+        ["缴费档次：60%"] if "base_ratio" in pension_alone else []
+    )
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/window/quote/{serial}.xlsx").data)).active
+    assert [r[3].value for r in workbook.iter_rows() if r[0].value == "小计"] == [
+        float(pension["total"]),
+        float(medical["total"]),
+    ]
+
+
+def test_medical_first_and_the_pension_ticked_each_keep_their_own_choice(client: FlaskClient) -> None:
+    """Medical chosen above with its own base (an approved 成都 base), the pension ticked with its tier."""
+    form = CHENGDU | {"scheme": "flexible_medical", "also": ["flexible_pension"], "medical_form": "1"}
+    form |= {"medical_base": "6015", "basis": "ratio", "base_ratio": "1"}
+    _, html = issue(client, **form)
+    medical = api_quote(client, **CHENGDU, scheme="flexible_medical", base="6015")
+    pension = api_quote(client, **CHENGDU, scheme="flexible_pension", base_ratio="1")
+    assert re.findall(r'data-testid="subtotal">([^<]+)<', html) == [medical["total"], pension["total"]]
+
+
+def test_a_declared_medical_base_is_asked_for_in_chinese_next_to_its_own_field(client: FlaskClient) -> None:
+    """广州 asks for a declared base: the medical part says so by its own field, never by the pension's."""
+    form = {"region": "440100", "start": "2025-08", "end": "2025-08", "scheme": "flexible_pension"}
+    form |= {"also": ["flexible_medical"], "medical_form": "1", "basis": "ratio", "base_ratio": "0.6"}
+    status, html, _ = post(client, **form)
+    assert status == 422
+    message = field_error(html, "medical_base") or ""
+    assert "请填写缴费基数" in message and not re.search(r"[A-Za-z_]", message)
+    assert field_error(html, "base_ratio") is None and field_error(html, "base") is None

@@ -21,6 +21,7 @@ from calc.batch import month_at
 from rates.families import FAMILIES, Kind
 from service.outlets.job import Outcome
 from service.outlets.roster import COLUMNS, MONTH_HELP, PROGRESS_CHUNK, TEMPLATE_EXAMPLE_ID
+from service.present import trust_text
 
 DETAIL_HEADERS = (
     "原行号",
@@ -242,7 +243,7 @@ def _parameters(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, 
             sheet.write_string(row, 5, version["effective_from"])
             sheet.write_string(row, 6, version["doc_no"])
             sheet.write_string(row, 7, titles)
-            sheet.write_string(row, 8, version["trust_label"])
+            sheet.write_string(row, 8, trust_text(version))
             sheet.write_string(row, 9, "是" if version["provisional"] else "否")
             sheet.write_number(row, 10, version["id"] or 0)
             row += 1

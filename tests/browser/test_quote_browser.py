@@ -209,3 +209,84 @@ def test_outlet_errors_are_cards_on_a_phone_and_a_table_at_a_desk(open_page: Any
         caption = errors.locator("caption").bounding_box()
         assert caption is not None and caption["height"] < line * 4, caption  # not one character a line
         screenshot(page, "outlets-errors")
+
+
+# ---------------------------------------------------------------- issue 19: each scheme its own choice
+
+# What the medical block shows for a city, by the rule its notice has (the bundled figures, 2025-08).
+MEDICAL_PARTS = {
+    "510100": ("avg_ratio", ["医保缴费基数（每月，元）"]),  # 80% of the average: an approved base, or nothing
+    "500000": ("yearly_tiers", ["医保缴费档次"]),
+    "440100": ("declared", ["医保缴费基数（每月，元）"]),
+    "110000": ("fixed_monthly", []),
+    "310000": ("ratio_range", ["医保缴费比例档次", "医保缴费基数（每月，元）"]),
+}
+MEDICAL_INSTRUCTION_WORDS = {
+    "avg_ratio": "无需选择",
+    "yearly_tiers": "一档或二档",
+    "declared": "请填写医保缴费基数",
+    "fixed_monthly": "按每月固定金额缴费",
+    "ratio_range": "选择医保缴费比例档次",
+}
+MEDICAL_LABELS = ("医保缴费比例档次", "医保缴费基数（每月，元）", "医保缴费档次")
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_medical_block_shows_only_what_the_citys_rule_takes(open_page: Any, size: dict[str, int]) -> None:
+    page = open_page(size)
+    page.goto("/?region=510100&scheme=flexible_medical&start=2025-08&end=2025-08")
+    assert not page.get_by_label("缴费档次", exact=True).is_visible()  # the pension's tier is the pension's
+    for region, (need, shown) in MEDICAL_PARTS.items():
+        page.get_by_label("参保地区").select_option(region)
+        for label in MEDICAL_LABELS:
+            assert page.get_by_label(label, exact=True).is_visible() == (label in shown), (region, label)
+        assert page.locator("p[data-need='fixed_monthly']").is_visible() == (need == "fixed_monthly"), region
+        hint = page.locator("#h-medical").inner_text()  # what the city needs, said for the city chosen here
+        assert hint.startswith(page.locator("#f-region option:checked").inner_text().split(" · ")[-1]), hint
+        assert MEDICAL_INSTRUCTION_WORDS[need] in hint, (region, hint)
+    page.get_by_label("参保地区").select_option("510100")
+    fits(page)
+    screenshot(page, "calculate-medical-chengdu")
+    page.get_by_role("button", name="测算").click()
+    page.wait_for_url(re.compile(r"region=510100"))
+    alone = total_of(page, {"region": "510100", "scheme": "flexible_medical", "start": "2025-08", "end": "2025-08"})
+    assert page.get_by_test_id("total").inner_text() == f"{alone:.2f} 元"  # the default was refused before
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_pension_and_chengdu_medical_each_with_its_own_choice(open_page: Any, size: dict[str, int]) -> None:
+    """The counter priced 成都 medical on the pension's typed base (16241.52 for 17984.64) or refused its tier."""
+    page = open_page(size)
+    page.goto("/window")
+    page.get_by_label("参保地区").select_option("510100")
+    page.get_by_label("险种").select_option("flexible_pension")
+    page.get_by_label("起始月份").fill("2025-01")
+    page.get_by_label("终止月份").fill("2025-12")
+    medical = page.get_by_label("医保缴费基数（每月，元）")
+    assert not medical.is_visible()  # medical not on the quote: its fields are not shown
+    page.get_by_label("灵活就业人员职工基本医疗保险", exact=True).check()
+    assert medical.is_visible() and not page.get_by_label("医保缴费档次", exact=True).is_visible()
+    page.get_by_label("按缴费基数", exact=True).check()
+    page.get_by_label("缴费基数（元/月）").fill("4588")
+    fits(page)
+    screenshot(page, "window-pension-chengdu-medical")
+    page.get_by_role("button", name="出具测算单").click()
+    page.wait_for_url(re.compile(r"/window/quote/[A-Za-z0-9_-]{32}$"))
+    body = {"region": "510100", "start": "2025-01", "end": "2025-12"}
+    pension = total_of(page, body | {"scheme": "flexible_pension", "base": "4588"})
+    alone = total_of(page, body | {"scheme": "flexible_medical"})
+    assert page.get_by_test_id("subtotal").all_inner_texts() == [f"{pension:.2f}", f"{alone:.2f}"]
+    assert page.get_by_test_id("total").inner_text() == f"{pension + alone:.2f}" == "17984.64"
+    fits(page)
+    screenshot(page, "quote-pension-chengdu-medical")
+
+
+def test_the_medical_block_follows_the_month_typed(open_page: Any) -> None:
+    """重庆's yearly tiers end 2025-12: a page drawn for 2026 shows them once a 2025 month is typed."""
+    page = open_page(DESKTOP)
+    page.goto("/?region=500000&scheme=flexible_medical&start=2026-02&end=2026-02")
+    tier = page.get_by_label("医保缴费档次", exact=True)
+    assert not tier.is_visible() and "尚未配置" in page.locator("#h-medical").inner_text()
+    page.get_by_label("起始月份").fill("2025-03")
+    page.get_by_label("起始月份").dispatch_event("change")
+    assert tier.is_visible() and "（2025-03）" in page.locator("#h-medical").inner_text()
