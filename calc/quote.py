@@ -331,7 +331,10 @@ def _month_plans(params: Parameters, request: QuoteRequest, at: _Lookup) -> Call
 
     def make(month: Month) -> Plan:
         got = resolve_month(request, at, month)
-        return got, (rule_for(request.scheme, month), *((id(r.version), r.provisional) for r in got.values()))
+        return got, (
+            rule_for(request.scheme, month),
+            *((id(r.version), r.provisional, id(r.declared_by)) for r in got.values()),
+        )
 
     kept = getattr(params, "kept", None)
     if kept is None:  # parameters that keep nothing (a test's own): resolved every time
@@ -450,11 +453,12 @@ def tiers(
     result: list[Tier] = []
     used: dict[int, Resolved] = {}
     kept = getattr(params, "kept", None)
+    first, last = _first_priced_month(params, region, scheme, month), Month(month.year, 12)
     for ratio in ratios:
-        year = QuoteRequest(region, scheme, Month(month.year, 1), Month(month.year, 12), base_ratio=ratio)
+        year = QuoteRequest(region, scheme, first, last, base_ratio=ratio)
         # the same year serves the tables of its twelve months: priced once per snapshot where it can be kept
         make = functools.partial(_priced_year, params, year)
-        priced = kept(("priced year", region, scheme, month.year, ratio), make) if kept else make()
+        priced = kept(("priced year", region, scheme, first, ratio), make) if kept else make()
         if isinstance(priced, str):
             # The year needs an average some month of it lacks; the asked month may have one, and then its tier
             # is what /calculate answers for that month (issue 19: 广州 2025-10 at 70% was 不可测算 here while
@@ -470,9 +474,27 @@ def tiers(
             continue
         total, provisional, cited, months = priced
         base, amount = months[month.index()]
-        result.append(Tier(ratio, base or Decimal(0), amount, total, provisional))
+        note = None if first.month == 1 else f"{first}至{last}"
+        result.append(Tier(ratio, base or Decimal(0), amount, total, provisional, note=note))
         used.update({r.version.id or 0: r for r in cited})
     return result, list(used.values())
+
+
+def _first_priced_month(params: Parameters, region: str, scheme: str, month: Month) -> Month:
+    """The first month of ``month``'s calendar year with an average wage in force (a year may start in July).
+
+    A province whose contribution year runs from July, with nothing known before (广东2024), has its
+    table priced over the months it holds, named in each tier's note. ``month`` itself must be priced.
+    """
+    first = Month(month.year, 1)
+    while first < month:
+        try:
+            params.at(region, "avg_wage", first, scheme)
+        except NotConfigured:
+            first = first + 1
+            continue
+        break
+    return first
 
 
 # Flexible-worker medical insurance in the shapes the cities publish; imported last because it builds on

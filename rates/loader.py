@@ -24,7 +24,7 @@ BUNDLED = Path(__file__).parent / "params"
 
 TOP_KEYS = {"values", "superseded"}
 META_KEYS = {"reference", "trust", "note", "contribution_year", "effective_by_scheme", "effective_to"}
-REFERENCE_KEYS = {"title", "doc_no", "url", "published", "source", "fields"}
+REFERENCE_KEYS = {"title", "doc_no", "url", "published", "source", "fields", "carries_over"}
 SCHEMES_WITH_BASE = ("flexible_pension", "flexible_medical", "outlet_injury")
 
 
@@ -163,7 +163,9 @@ def parse_references(key: str, raw: Any, family: Family) -> tuple[Reference, ...
         for name in fields:
             if family.field(name) is None:
                 raise _Problem(f"{where}.fields", f"{name!r} is not a field of {family.name}")
-        published = item.get("published")
+        published, carries_over = item.get("published"), item.get("carries_over")
+        if carries_over is not None and not family.yearly:
+            raise _Problem(f"{where}.carries_over", f"{family.name} is not yearly: nothing to carry over")
         references.append(
             Reference(
                 title=title.strip(),
@@ -172,6 +174,7 @@ def parse_references(key: str, raw: Any, family: Family) -> tuple[Reference, ...
                 published=parse_date(f"{where}.published", published) if published else None,
                 source=_optional_text(f"{where}.source", item.get("source")),
                 fields=fields,
+                carries_over=parse_month(f"{where}.carries_over", carries_over) if carries_over is not None else None,
             )
         )
     return tuple(references)

@@ -30,9 +30,13 @@ class Reference:
     published: date | None = None
     source: str | None = None
     fields: tuple[str, ...] = ()
+    # A document by which the province declares that the version citing it continues, from this month,
+    # until the next year's figures are published (省里明确暂按上年度标准): the provisional months from
+    # then on are the province's carry-over, not one the service assumes for lack of news.
+    carries_over: Month | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "title": self.title,
             "doc_no": self.doc_no,
             "url": self.url,
@@ -40,6 +44,9 @@ class Reference:
             "source": self.source,
             "fields": list(self.fields),
         }
+        if self.carries_over is not None:  # only when set: references stored before it existed compare equal
+            data["carries_over"] = str(self.carries_over)
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Reference:
@@ -51,6 +58,7 @@ class Reference:
             published=date.fromisoformat(published) if published else None,
             source=data.get("source"),
             fields=tuple(data.get("fields") or ()),
+            carries_over=Month.parse(data["carries_over"]) if data.get("carries_over") else None,
         )
 
 

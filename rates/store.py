@@ -143,6 +143,9 @@ class Resolved:
     version: Version
     level: str  # the region code whose version applies (the region itself or an ancestor)
     provisional: bool  # 暂按上年度标准: no version yet for the month's contribution year
+    # The document by which the province declared this carry-over (省里明确暂按上年度标准); None where the
+    # month is provisional only because nothing newer is known (the service's own assumption).
+    declared_by: Reference | None = None
 
 
 class Snapshot:
@@ -221,7 +224,10 @@ class Snapshot:
                 and chosen.contribution_year < month.year
                 and not any((v.contribution_year or 0) >= month.year for v in versions)
             )
-            return Resolved(chosen, level, provisional)
+            declared = provisional and next(
+                (r for r in chosen.references if r.carries_over is not None and r.carries_over <= month), None
+            )
+            return Resolved(chosen, level, provisional, declared or None)
         raise NotConfigured(region, family, month)
 
     def history(self, region: str) -> list[Version]:

@@ -232,6 +232,7 @@ REFERENCE_PARTS = (
     ("published", "发布日期"),
     ("source", "来源"),
     ("fields", "适用项目"),
+    ("carries_over", "省里明确沿用起始月份"),
 )
 LEADING = [
     ("region", "地区代码"),
@@ -470,6 +471,7 @@ class _Sheet:
             if any(v is not None for v in ref.values()):
                 ref["published"] = _date_text(ref["published"])
                 ref["fields"] = _split(ref["fields"]) if ref["fields"] else None
+                ref["carries_over"] = _month_text(ref["carries_over"])
                 references.append({k: v for k, v in ref.items() if v is not None})
             slot += 1
         if references:

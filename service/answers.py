@@ -59,7 +59,7 @@ def encode(data: Any) -> str:
 def _references(snapshot: Snapshot, used: list[Resolved]) -> str:
     if not snapshot.keeps:  # KEEP_DERIVED=0: encoded afresh, as an answer no cache holds
         return encode([dumped_version(snapshot, r) for r in used])
-    key = tuple((id(r.version), r.provisional, r.level) for r in used)
+    key = tuple((id(r.version), r.provisional, r.level, id(r.declared_by)) for r in used)
     with _encoded_lock:
         memo = _encoded.setdefault(snapshot, {})
     text = memo.get(key)

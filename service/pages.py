@@ -33,6 +33,7 @@ from service.auth import current_user
 from service.db import snapshot, store
 from service.errors import translate
 from service.present import (
+    DECLARED_LABEL,
     PART_LABELS,
     PROVISIONAL_LABEL,
     XLSX,
@@ -515,7 +516,12 @@ SELECTED_FILLS = {"selected": (" selected", "")}
 
 
 def common() -> dict[str, Any]:
-    return {"part_labels": PART_LABELS, "provisional_label": PROVISIONAL_LABEL, "trust_labels": TRUST_LABELS}
+    return {
+        "part_labels": PART_LABELS,
+        "provisional_label": PROVISIONAL_LABEL,
+        "declared_label": DECLARED_LABEL,
+        "trust_labels": TRUST_LABELS,
+    }
 
 
 # ---------------------------------------------------------------- 测算

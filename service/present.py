@@ -8,13 +8,16 @@ from zoneinfo import ZoneInfo
 
 from calc.quote import SCHEMES, Line, Quote, QuoteRequest, Tier, price
 from rates.families import FAMILIES, TRUST_LABELS
-from rates.model import Version
+from rates.model import Reference, Version
 from rates.store import Resolved, Snapshot
 from service.schemas import QuoteSchema, VersionSchema
 
 CHINA = ZoneInfo("Asia/Shanghai")  # dates and times are shown as users read them
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PROVISIONAL_LABEL = "暂按上年度标准"
+# A carry-over the province itself declared, with its document (Resolved.declared_by), as opposed to
+# one the service assumes because nothing newer is known.
+DECLARED_LABEL = "省里明确暂按上年度标准"
 PART_LABELS = {
     "personal_account": "计入个人账户",
     "pooled_fund": "计入统筹基金",
@@ -81,6 +84,7 @@ def version_data(snapshot: Snapshot, version: Version, resolved: Resolved | None
         "withdrawn": version.withdrawn,
         "active": not version.withdrawn and not snapshot.is_superseded(version),
         "provisional": resolved.provisional if resolved else None,
+        "declared_by": resolved.declared_by.to_json() if resolved and resolved.declared_by else None,
         "level": resolved.level if resolved else None,
     }
 
@@ -98,10 +102,12 @@ def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True, months
     """The answer's data before the dump (``months=False``: without them, ``service.answers`` encodes them apart)."""
     request = quote.request
     notes = []
-    if quote.provisional:
+    declared = declarations(quote.used)
+    if any(r.provisional and r.declared_by is None for r in quote.used):
         notes.append(
             f"标注“{PROVISIONAL_LABEL}”的月份尚无本年度公布数据，暂按上年度标准测算，正式标准公布后以实际核定为准。"
         )
+    notes += [f"{DECLARED_LABEL}：{d}；正式标准公布后以实际核定为准。" for d in declared]
     notes.extend(quote.notes)
     if any(r.version.trust != "official" and not is_service_rule(r.version) for r in quote.used):
         notes.append("部分参数未取自官方原文（可信度见参数来源），仅供测算参考，以经办机构核定为准。")
@@ -120,9 +126,21 @@ def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True, months
         "total": quote.total,
         "breakdown": quote.breakdown,
         "provisional": quote.provisional,
+        "provisional_declared": declared,
         "notes": notes,
         **({"references": used_versions(snapshot, quote.used)} if references else {}),
     }
+
+
+def citation(reference: Reference) -> str:
+    """A document as users read it: its title and 文号."""
+    return f"{reference.title}（{reference.doc_no}）" if reference.doc_no else reference.title
+
+
+def declarations(used: list[Resolved]) -> list[str]:
+    """The documents by which the provinces declared the carry-overs a quote used (省里明确暂按上年度标准)."""
+    found = [citation(r.declared_by) for r in used if r.provisional and r.declared_by is not None]
+    return list(dict.fromkeys(found))
 
 
 def month_line(line: Line) -> dict[str, Any]:
@@ -164,7 +182,7 @@ def dumped_version(snapshot: Snapshot, resolved: Resolved) -> dict[str, Any]:
     if not snapshot.keeps:  # KEEP_DERIVED=0: nothing remembered
         return _VERSION_SCHEMA.dump(version_data(snapshot, resolved.version, resolved))  # type: ignore[no-any-return]
     memo = _dumped.setdefault(snapshot, {})
-    key = (id(resolved.version), resolved.provisional, resolved.level)
+    key = (id(resolved.version), resolved.provisional, resolved.level, id(resolved.declared_by))
     if key not in memo:
         memo[key] = _VERSION_SCHEMA.dump(version_data(snapshot, resolved.version, resolved))
     return memo[key]

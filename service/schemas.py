@@ -181,6 +181,9 @@ class DocumentSchema(Schema):
     published = fields.String(allow_none=True)
     source = fields.String(allow_none=True)
     fields_ = fields.List(fields.String(), data_key="fields")
+    carries_over = fields.String(
+        allow_none=True, metadata={"description": "文件明确自该月起暂按上年度标准（新标准公布前沿用）"}
+    )
 
 
 class VersionSchema(Schema):
@@ -206,6 +209,11 @@ class VersionSchema(Schema):
     withdrawn = fields.Boolean()
     active = fields.Boolean()
     provisional = fields.Boolean(allow_none=True)
+    declared_by = fields.Nested(
+        DocumentSchema,
+        allow_none=True,
+        metadata={"description": "暂按上年度标准系省里明确时，明确这一点的文件；本服务因无新数据而沿用时为空"},
+    )
     level = fields.String(allow_none=True, metadata={"description": "参数所在的地区层级（本地区或上级）"})
 
 
@@ -249,6 +257,10 @@ class QuoteSchema(Schema):
     total = Money()
     breakdown = MoneyMap()
     provisional = fields.Boolean()
+    provisional_declared = fields.List(
+        fields.String(),
+        metadata={"description": "省里明确暂按上年度标准的文件（标题与文号）；本服务自行沿用的不在此列"},
+    )
     notes = fields.List(fields.String())
     references = fields.List(fields.Nested(VersionSchema))
 

@@ -25,14 +25,23 @@ from rates.transfer import version_body
 from tests.test_golden import load_cases
 
 CASES = Path(__file__).parent / "cases"
+REFERENCE = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "provinces"
 COHORTS = yaml.safe_load((CASES / "pension_cohorts.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def snap() -> Snapshot:
-    """The bundled files as a snapshot (numbered as a database would), without a database."""
+    """The bundled files as a snapshot (numbered as a database would), without a database.
+
+    As ParameterStore.load records them: a file's superseded record comes just before its correction,
+    which supersedes it (吉林2025 7322 -> 7322.08)."""
     regions, versions = load_tree()
-    return Snapshot(regions, [dataclasses.replace(v, id=i) for i, v in enumerate(versions, 1)], len(versions))
+    numbered, last = [], {}
+    for i, v in enumerate(versions, 1):
+        key = (v.region, v.family, v.effective_from)
+        numbered.append(dataclasses.replace(v, id=i, supersedes=last.get(key)))
+        last[key] = i
+    return Snapshot(regions, numbered, len(versions))
 
 
 def national(snap: Snapshot, family: str, month: Month) -> Any:
@@ -71,7 +80,7 @@ def test_payout_months_by_age_and_month(snap: Snapshot, case: dict[str, Any]) ->
 def test_payout_table_matches_the_reference_csv(snap: Snapshot) -> None:
     import csv
 
-    path = Path("/work/shared/reference/provinces/payout_months.csv")
+    path = REFERENCE / "payout_months.csv"
     if not path.exists():
         pytest.skip("reference CSV not present")
     with path.open(encoding="utf-8") as handle:
@@ -98,28 +107,49 @@ def test_tables_survive_export_and_import(snap: Snapshot) -> None:
 
 
 def test_every_province_of_the_csv_has_its_calc_base(snap: Snapshot) -> None:
+    """Each row's figure is the version in force, not provisionally, for every retirement month of the row.
+
+    A row gives the final 计发基数 for retirements in applies_from..applies_to; its version takes effect
+    at applies_from (after applies_to it serves only provisionally, 预发, until the next figure). A row of an
+    area the tree has no region for (长春) is left out; a region holds no year the CSV does not give."""
     import csv
 
     from rates.families import trust_allowed
 
-    path = Path("/work/shared/reference/provinces/pension_calc_base.csv")
+    path = REFERENCE / "pension_calc_base.csv"
     if not path.exists():
         pytest.skip("reference CSV not present")
     with path.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
+    areas = {"大连市（企业）": "210200", "沈阳市（企业）": "210100", "深圳市（企业）": "440300"}
+    areas |= {"黄石市": "420200", "十堰市": "420300", "荆州市": "421000", "长春市": "220100"}
+    left_out, years = [], {}
     for row in rows:
-        region = {"大连市（企业）": "210200", "沈阳市（企业）": "210100", "深圳市（企业）": "440300"}.get(row["scope"])
-        region = region or ("420100" if row["province_code"] == "420000" else row["province_code"])
-        versions = {v.contribution_year: v for v in snap.active(region, "pension_calc_base")}
-        year = int(row["year"])
-        if not row["pension_calc_base_monthly"]:
-            assert year not in versions, "an empty cell stays not configured"
+        region = areas.get(row["scope"]) or ("420100" if row["province_code"] == "420000" else row["province_code"])
+        first, last = Month.parse(row["applies_from"]), Month.parse(row["applies_to"])
+        if region not in snap.regions:
+            left_out.append((region, str(first)))
             continue
-        version = versions[year]
-        assert version.values["calc_base_monthly"] == Decimal(row["pension_calc_base_monthly"])
+        years.setdefault(region, set()).add(first.year)
+        versions = {v.contribution_year: v for v in snap.active(region, "pension_calc_base")}
+        assert first.year == last.year, "a row covers one calendar year of retirements"
+        version = versions[first.year]
+        assert version.effective_from == first and version.effective_to is None, (region, first)
+        assert version.values["calc_base_monthly"] == Decimal(row["calc_base_monthly"]), (region, first)
         # the row's trust, unless the version's own source line is a compilation only (issue 19: then 较可靠 at most)
-        assert version.trust == trust_allowed(row["trust"], [r.source for r in version.references])
+        assert version.trust == trust_allowed(row["trust"], [r.source for r in version.references]), (region, first)
         assert re.search(r"[\u4e00-\u9fff]", version.note or ""), "notes users read are Chinese"
+        month = first
+        while month <= last:
+            resolved = snap.at(region, "pension_calc_base", month)
+            assert (resolved.version, resolved.level, resolved.provisional) == (version, region, False), (region, month)
+            month = month + 1
+    assert left_out == [("220100", "2024-01"), ("220100", "2025-01")]
+    for region, held in years.items():
+        # dropped rows (湖南2026, 新疆, 福建 and 宁夏2024) are not configured: no year beyond the CSV's
+        assert {v.contribution_year for v in snap.active(region, "pension_calc_base")} == held, region
+    configured = {v.region for v in snap.all_versions if v.family == "pension_calc_base"}
+    assert configured == set(years)
 
 
 # ---------------------------------------------------------------- the engine

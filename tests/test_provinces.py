@@ -313,3 +313,58 @@ def test_loading_the_bundled_tree_twice_keeps_the_corrected_record_once(tmp_path
     assert (again.inserted, again.superseded) == (0, 0) and again.unchanged == first.inserted + first.superseded
     history = [v for v in store.snapshot().history("530000") if v.family == "avg_wage" and v.contribution_year == 2026]
     assert [(v.trust, v.supersedes) for v in history] == [("medium", None), ("official", history[0].id)]
+
+
+def test_a_year_that_starts_in_july_with_nothing_known_before_prices_its_tiers_over_the_months_held(
+    api: FlaskClient,
+) -> None:
+    """广东2024 runs from 2024-07 and nothing is known for 2024-01..06: the table's year is July to December."""
+    for month in ("2024-07", "2024-12"):
+        tiers = api.get(f"/api/v1/tiers?region=440000&month={month}").get_json()["tiers"]
+        assert [t["note"] for t in tiers] == ["2024-07至2024-12"] * len(tiers)
+        assert (tiers[0]["base"], tiers[0]["monthly"]) == ("4492.00", "898.40")
+        assert all(Decimal(t["yearly"]) == 6 * Decimal(t["monthly"]) for t in tiers)
+    refused = api.get("/api/v1/tiers?region=440000&month=2024-03")
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "not_configured"
+    # a year held from January keeps twelve months and no note
+    assert all(t["note"] is None for t in api.get("/api/v1/tiers?region=440000&month=2025-09").get_json()["tiers"])
+
+
+def test_a_carry_over_the_province_declared_is_shown_apart_from_one_the_service_assumes(api: FlaskClient) -> None:
+    """江苏's tax notice keeps the 2025 bounds for 2026 (省里明确暂按上年度标准, with the notice); 浙江 has
+    said nothing: the service assumes it. Both months stay provisional; only the words and the document differ."""
+
+    def quote(region: str, month: str) -> dict[str, Any]:
+        request = {"region": region, "scheme": "flexible_pension", "start": month, "end": month, "base_ratio": "0.6"}
+        return api.post("/api/v1/calculate", json=request).get_json()
+
+    def wage(body: dict[str, Any]) -> dict[str, Any]:
+        (version,) = [r for r in body["references"] if r["family"] == "avg_wage"]
+        return version
+
+    declared = quote("320000", "2026-05")
+    assert declared["months"][0]["provisional"] is True and wage(declared)["provisional"] is True
+    assert wage(declared)["declared_by"]["carries_over"] == "2026-01"
+    assert declared["provisional_declared"] == ["国家税务总局江苏省税务局2026年1月7日通知（标题未见）"]
+    assert [n for n in declared["notes"] if "暂按上年度标准" in n] == [
+        "省里明确暂按上年度标准：国家税务总局江苏省税务局2026年1月7日通知（标题未见）；正式标准公布后以实际核定为准。"
+    ]
+    assumed = quote("330000", "2026-05")
+    assert assumed["months"][0]["provisional"] is True and wage(assumed)["declared_by"] is None
+    assert assumed["provisional_declared"] == [] and any("尚无本年度公布数据" in n for n in assumed["notes"])
+    # 河南 declared its carry-over for 2026-07..12 only: the first half of 2026 is the service's assumption
+    assert quote("410000", "2026-03")["provisional_declared"] == []
+    assert quote("410000", "2026-08")["provisional_declared"] == [
+        "国家税务总局河南省税务局2026年5月9日缴费指南（标题未见）"
+    ]
+    # a year in force is not a carry-over of any kind
+    assert wage(quote("320000", "2025-05"))["declared_by"] is None
+
+    page = "/?scheme=flexible_pension&start=2026-05&end=2026-05&basis=ratio&base_ratio=0.6&region="
+    html = api.get(page + "320000").get_data(as_text=True)
+    assert "省里明确暂按上年度标准" in html and "国家税务总局江苏省税务局2026年1月7日通知" in html
+    assert "尚无本年度公布数据" not in html
+    sources = html[html.index('id="sources"') :]
+    assert "省里明确暂按上年度标准" in sources[: sources.index("</ol>")]  # the 依据 list says it of the version
+    html = api.get(page + "330000").get_data(as_text=True)
+    assert "省里明确暂按上年度标准" not in html and "尚无本年度公布数据" in html
