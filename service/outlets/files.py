@@ -360,12 +360,13 @@ def _last_row_end(data: bytes) -> int:
     """Where the last complete row ends in ``data`` (after its end tag), or -1."""
     plain = data.rfind(b"</row>")
     best = plain + 6 if plain != -1 else -1
-    at = data.rfind(b":row>")
+    # only a prefixed end after the last plain one counts: looked for there, not through the whole chunk
+    at = data.rfind(b":row>", best + 1)
     while at > best:  # a prefixed tag: the end of a row only if it is a closing tag
         start = data.rfind(b"<", 0, at)
         if start != -1 and data[start + 1 : start + 2] == b"/":
             return at + 5
-        at = data.rfind(b":row>", 0, at)
+        at = data.rfind(b":row>", best + 1, at)
     return best
 
 
