@@ -162,8 +162,13 @@ def main() -> None:
         cli = [flask, "--app", "wsgi", "outlets", "batch", str(roster), "-o", str(OUT / f"result-{rows}.xlsx")]
         cli += ["--region", "360100"]
         floor = [PYTHON, "-c", FLOOR, str(roster), str(OUT / f"floor-{rows}.xlsx")]
-        cli_runs = [measure(cli) for _ in range(args.repeat)]
-        floor_runs = [measure(floor) for _ in range(args.repeat)]
+        # in turn, repeat after repeat (as --merged does): on a shared machine a busy spell then falls on both,
+        # where all the CLI's runs and then all the floor's could catch one busy and the other quiet
+        cli_runs: list[tuple[float, float]] = []
+        floor_runs: list[tuple[float, float]] = []
+        for _ in range(args.repeat):
+            cli_runs.append(measure(cli))
+            floor_runs.append(measure(floor))
         cli_time, cli_rss = min(t for t, _ in cli_runs), max(m for _, m in cli_runs)
         floor_time, floor_rss = min(t for t, _ in floor_runs), max(m for _, m in floor_runs)
         lines.append(
@@ -389,12 +394,21 @@ At 100,000 rows the result workbook costs what the floor's does (both are writte
 `constant_memory` mode); the difference is start-up, the checks of every cell (ID checksum and birth
 date, months in six forms, formulas without a saved result, control characters) and pricing. Peak
 memory is about twice the floor's: the checked rows are held as arrays for the vectorised pricing.
+
+Where the time goes (issue 21, CPU seconds of one CLI run at 100,000 rows, measured in-process on
+2026-12-02): start-up 1.1, the size and sheet checks of `service.outlets.files.check_file` 1.2 to 1.4 (1.8 just
+after issue 21's sheet measuring landed, 0.7 before it), python-calamine building the sheet 0.8, checking
+the rows 1.3 (1.75 before the class of invisible characters was written as ranges), pricing 0.5, writing
+the result 8.5 to 11 (as much as the floor's own writing; CPU time too varies on a shared machine). The CLI and the
+floor are run in turn, repeat after repeat, so that a busy spell of the shared machine falls on both; run
+all of one and then all of the other (as this script did before 2026-12-02), the same code measured 2.37 and,
+minutes later and in turn, 1.34.
 """
     text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
     if SECTION in text:
         start = text.index(SECTION)
         following = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[following + 1 :] if following != -1 else "")
+        text = text[:start] + section + ("\n" + text[following + 1 :] if following != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     DOCS.parent.mkdir(parents=True, exist_ok=True)

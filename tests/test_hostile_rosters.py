@@ -213,3 +213,26 @@ def test_the_fast_and_the_exact_pass_measure_a_sheet_alike() -> None:
     assert (quick.first_row, quick.last_row, quick.first_col, quick.last_col) == (1, 201, 1, 8)
     assert (exact.first_row, exact.last_row, exact.first_col, exact.last_col) == (1, 201, 1, 8)
     assert quick.merges == exact.merges == 1 and not quick.duplicate and not exact.duplicate
+
+
+@pytest.mark.parametrize(
+    "more",
+    [
+        # cells after a line feed (no reference: each placed after the one before) widen row 4 to 300 columns
+        b'<row r="4">'
+        + b'<c\nt="inlineStr"><is><t>x</t></is></c>' * 300
+        + b'</row><row r="20"><c r="A20"><v>1</v></c></row>',
+        b'<row r="400"><c r="xfd400"><v>1</v></c></row>',  # a lower-case reference: the reader reads XFD400
+        b'<row r="400"><c r="XFD00000400"><v>1</v></c></row>',  # a row number of more than 7 digits
+    ],
+    ids=["line-feed-cells", "lower-case-reference", "long-row-number"],
+)
+def test_cells_the_fast_pass_cannot_place_are_measured_by_the_exact_pass(more: bytes) -> None:
+    """The fast pass vouches only for cells written ``<c r="XFD400"``; the reader builds these sheets wider than
+    the 2,000-cell limit here, so the check must say so (it once measured them as 3 rows of 8 columns)."""
+    from service.outlets.files import Limits, RosterFileError, check_file
+    from tests.hostile_rosters import _roster_with
+
+    with pytest.raises(RosterFileError) as refused:
+        check_file(_roster_with(more), Limits(max_cells=2000))
+    assert refused.value.code == "too_many_cells"

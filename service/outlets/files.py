@@ -345,7 +345,12 @@ def too_many_strings(limits: Limits) -> RosterFileError:
 # everything up to the end of its row: each match is one row holding a value (prefixes such as x: allowed)
 _VALUE = rb"<(?:[\w.-]+:)?(?:[vt](?:\s[^>]*)?>[^<]|f[\s>/])"
 _ROW_END = rb"</(?:[\w.-]+:)?row>"
-_VALUE_ROW = re.compile(_VALUE + rb".*?" + _ROW_END, re.S)
+# "up to the first end of a row" written as runs of anything but "<", and a "<" only where no row ends: the
+# same match as ``.*?`` followed by the row's end, but the runs go at C speed where ``.*?`` tries the end tag
+# after every byte (half the time of the size check's row count on 100,000 rows). Possessive (``*+``):
+# nothing to give back, so a row that never ends costs one look, not a retry from every byte.
+_UP_TO_ROW_END = rb"[^<]*+(?:<(?!/(?:[\w.-]+:)?row>)[^<]*+)*+"
+_VALUE_ROW = re.compile(_VALUE + _UP_TO_ROW_END + _ROW_END)
 _ANY_VALUE = re.compile(_VALUE)
 _FIRST_ROW_END = re.compile(_ROW_END)
 _KEEP = 1 << 20  # an open row longer than this is not carried whole from chunk to chunk
@@ -355,12 +360,13 @@ def _last_row_end(data: bytes) -> int:
     """Where the last complete row ends in ``data`` (after its end tag), or -1."""
     plain = data.rfind(b"</row>")
     best = plain + 6 if plain != -1 else -1
-    at = data.rfind(b":row>")
+    # only a prefixed end after the last plain one counts: looked for there, not through the whole chunk
+    at = data.rfind(b":row>", best + 1)
     while at > best:  # a prefixed tag: the end of a row only if it is a closing tag
         start = data.rfind(b"<", 0, at)
         if start != -1 and data[start + 1 : start + 2] == b"/":
             return at + 5
-        at = data.rfind(b":row>", 0, at)
+        at = data.rfind(b":row>", best + 1, at)
     return best
 
 

@@ -21,6 +21,7 @@ CHUNK = 1 << 20
 # <f>, <f t="shared" .../>, <x:f>, and error cells t="e": any of these makes the sheet worth reading
 # (a false alarm, such as <font, only costs a closer look)
 MARKERS = (b"<f", b":f", b't="e"', b"t='e'")
+FORMULA_MARKERS = MARKERS[:2]  # the others hold a quoted e, looked for first (``MarkerSearch``)
 OVERLAP = 5
 SEAM = 32
 # an error cell's type written with spaces or line breaks around "=" (XML allows it): t = "e"
@@ -151,9 +152,12 @@ class MarkerSearch:
         if self.found:
             return
         seam = self.tail + chunk[:SEAM]  # a marker cut in two by the chunking
-        self.found = any(marker in chunk or marker in seam for marker in MARKERS) or any(
-            (quoted in chunk or quoted in seam) and bool(_SPACED_ERROR.search(seam) or _SPACED_ERROR.search(chunk))
-            for quoted in (b'"e"', b"'e'")
+        # an error cell's type, t="e" spaced or not, holds a quoted e: only where one is are the types looked for
+        quoted = [quote for quote in (b'"e"', b"'e'") if quote in chunk or quote in seam]
+        self.found = (
+            any(marker in chunk or marker in seam for marker in FORMULA_MARKERS)
+            or any(b"t=" + quote in chunk or b"t=" + quote in seam for quote in quoted)
+            or (bool(quoted) and bool(_SPACED_ERROR.search(seam) or _SPACED_ERROR.search(chunk)))
         )
         self.tail = chunk[-SEAM:]
 

@@ -110,7 +110,12 @@ _SHARED = re.compile(rb'<c\s[^>]*?\bt="s"[^>]*>\s*<v>\s*([0-9]{1,9})\s*</v>')
 _INLINE_TEXT = re.compile(rb"<t(?:\s[^>]*)?>([^<]*)")
 # anything the fast pass does not read the way the reader does hands the sheet to the exact pass: tags with
 # a namespace prefix, cells without a reference, attributes spaced or quoted oddly, CDATA, formula text
-_ODD_TEXT = (b"<![CDATA[", b't="str"', b't="e"', b"<c>", b"<c/>")
+_ODD_TEXT = (b"<![CDATA[", b't="str"', b't="e"')
+# a cell's start tag that is not ``<c r="`` and an upper-case reference of at most 3 letters and 7 digits: no
+# attributes (``<c>``, ``<c/>``), another attribute first, a tab or line feed after ``c`` (a cell the reader
+# places after the one before, which ``_CELL_REF`` would not see), a lower-case reference (the reader reads
+# ``xfd400`` as XFD400), or a row number of more digits (``A00000001``). One search instead of four scans.
+_ODD_CELL = re.compile(rb'<c(?:[\t\n\r>/]| (?!r="[A-Z]{1,3}[0-9]{1,7}"[\t\n\r />]))')
 _PREFIXED = re.compile(rb":(?:c|v|t|is|mergeCell)[\s>/]")
 _SPACED = re.compile(rb"[rt](?:\s+=|=\s|=')")  # looked for only when some "=" is not followed by a quote
 # a block ends after a cell or a row: never inside a cell (``<`` cannot stand in text, so neither can these)
@@ -124,8 +129,8 @@ def _split(data: bytes) -> int:
     After the cells come the merged ranges, which may run to megabytes: a block may end before any of them.
     """
     ends = max((at + len(mark) if (at := data.rfind(mark)) != -1 else -1) for mark in _SPLIT)
-    merge = data.rfind(b"<mergeCell ")
-    return max(ends, merge if merge > 0 else -1)
+    merge = data.rfind(b"<mergeCell ", max(ends, 1))  # only one after the last cell or row counts
+    return max(ends, merge)
 
 
 class FastScan:
@@ -155,10 +160,10 @@ class FastScan:
             raise Unsure
         if block.count(b"=") != block.count(b'="') and _SPACED.search(block):
             raise Unsure
+        if _ODD_CELL.search(block):  # a cell without a reference (after the one before), or one written oddly
+            raise Unsure
         facts = self.facts
         facts.merges += block.count(b"<mergeCell ")
-        if block.count(b'<c r="') != block.count(b"<c "):  # a cell without a reference (after the one before)
-            raise Unsure
         cells = block
         if _EMPTY_T.search(block):  # cells of an empty inline string: emptied before reading, as here
             cells = EMPTY_TEXT_CELL.sub(b"", block)
