@@ -97,24 +97,6 @@ def _attributes(stream: IO[bytes], element: str) -> list[dict[str, str]]:
     return found
 
 
-def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet name -> the zip member holding its XML."""
-    with archive.open("xl/workbook.xml") as stream:
-        sheets = _attributes(stream, "sheet")
-    try:
-        with archive.open("xl/_rels/workbook.xml.rels") as stream:
-            relations = {r.get("Id"): r.get("Target", "") for r in _attributes(stream, "Relationship")}
-    except KeyError:
-        return {}
-    parts = {}
-    for sheet in sheets:
-        target = relations.get(sheet.get("id"), "")
-        if target:
-            path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-            parts[sheet.get("name", "")] = path
-    return parts
-
-
 def sheet_list(archive: zipfile.ZipFile) -> list[tuple[str, bool, str]]:
     """Every ``<sheet>`` of workbook.xml in order: (name, visible, its XML member or "").
 

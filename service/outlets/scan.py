@@ -30,6 +30,20 @@ MAX_ROW_NUMBER = 1_048_576
 _COLUMN_CACHE: dict[bytes, int] = {}
 
 
+def _no_dtd(*_: Any) -> None:
+    raise expat.ExpatError("DTD")
+
+
+def _parser() -> Any:
+    """An expat parser that refuses any DTD or entity declaration (no entity expansion bombs)."""
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = _no_dtd
+    parser.EntityDeclHandler = _no_dtd
+    parser.buffer_text = True
+    return parser
+
+
 def column_number(letters: bytes | str) -> int:
     """A column's letters as its number from 1 (A = 1, XFD = 16384)."""
     number = 0
@@ -228,15 +242,7 @@ def exact_scan(
     facts = SheetFacts()
     state: dict[str, Any] = {"row": 0, "col": 0, "cell": None, "key": -1}
     texts: list[int] = [0]
-    parser = expat.ParserCreate()
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-
-    def no_dtd(*_: Any) -> None:
-        raise expat.ExpatError("DTD")
-
-    parser.StartDoctypeDeclHandler = no_dtd
-    parser.EntityDeclHandler = no_dtd
-    parser.buffer_text = True
+    parser = _parser()
     collecting: list[bool] = [False]
     elements = [0]
 
@@ -325,15 +331,7 @@ def exact_scan(
 def shared_string_lengths(stream: IO[bytes], count_limit: int, on_too_many: Callable[[], Exception]) -> list[int]:
     """The byte length (UTF-8) of the text of every shared string, in order: what each cell using it costs."""
     lengths: list[int] = []
-    parser = expat.ParserCreate()
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-
-    def no_dtd(*_: Any) -> None:
-        raise expat.ExpatError("DTD")
-
-    parser.StartDoctypeDeclHandler = no_dtd
-    parser.EntityDeclHandler = no_dtd
-    parser.buffer_text = True
+    parser = _parser()
     depth = {"t": 0, "si": False}
 
     def start(name: str, _attrs: dict[str, str]) -> None:
