@@ -19,8 +19,8 @@ import numpy as np
 
 from calc.quote import Parameters, QuoteError, QuoteRequest, price, validate
 from calc.rounding import fen
+from rates.interface import Resolved
 from rates.months import Month
-from rates.store import Resolved
 
 SCHEME = "outlet_injury"
 # Any month will do to check the region alone; the engine checks the real months row by row.

@@ -23,8 +23,8 @@ from calc.quote import NO_AVERAGE, Parameters, QuoteError, QuoteRequest, price, 
 from calc.quote import _Lookup as quote_lookup
 from calc.retirement import CATEGORIES, AgeRule, Retirement, age_words, retirement, years_words
 from calc.rules import rule_for
+from rates.interface import Resolved
 from rates.months import Month
-from rates.store import Resolved
 from rates.tables import read_table
 
 # A sanity limit on what one request may ask for (months of contributions already paid), not a policy figure.

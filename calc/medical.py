@@ -17,8 +17,8 @@ from calc import quote
 from calc.quote import Line, QuoteError, QuoteRequest, Resolution, Tier
 from calc.rounding import round_base, to_fen
 from calc.rules import Bounds, NoAverage, Split, bounds, rule, rule_for
+from rates.interface import NotConfigured, Resolved
 from rates.months import Month
-from rates.store import NotConfigured, Resolved
 
 SCHEME = "flexible_medical"
 TIER_LABELS = {1: "一档", 2: "二档"}

@@ -11,13 +11,13 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
 from calc.rules import Bounds, NoAverage, Published, Split, base_for_ratio, bounds, rule_for
 from rates.families import FAMILIES
+from rates.interface import NotConfigured, Parameters, Resolved
 from rates.model import Region
 from rates.months import Month
-from rates.store import NotConfigured, Resolved
 
 SCHEMES: dict[str, str] = {
     "flexible_pension": "灵活就业人员企业职工基本养老保险",
@@ -30,12 +30,6 @@ MAX_MONTHS = 120
 MAX_HEADCOUNT = 100_000
 MAX_FACTOR = Decimal(3)
 TIER_STEP = Decimal("0.1")
-
-
-class Parameters(Protocol):
-    regions: dict[str, Region]
-
-    def at(self, region: str, family: str, month: Month, scheme: str | None = None) -> Resolved: ...
 
 
 class QuoteError(ValueError):

@@ -34,6 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from rates.families import FAMILIES, Kind
+from rates.interface import NotConfigured as NotConfigured  # re-exported: calc's interface, defined there
+from rates.interface import Resolved as Resolved
 from rates.model import NATIONAL, Reference, Region, Version
 from rates.months import Month
 
@@ -128,24 +130,6 @@ def same_content(row: VersionRow, version: Version) -> bool:
     """Whether storing ``version`` over ``row`` would change nothing."""
     payload = json.loads(json.dumps(version.payload(), ensure_ascii=False))
     return json.loads(row.payload) == payload and row.trust == version.trust
-
-
-class NotConfigured(LookupError):
-    """No version of a family is in force for a region and month, at any level."""
-
-    def __init__(self, region: str, family: str, month: Month):
-        self.region, self.family, self.month = region, family, month
-        super().__init__(f"{family} not configured for {region} at {month}")
-
-
-@dataclass(frozen=True)
-class Resolved:
-    version: Version
-    level: str  # the region code whose version applies (the region itself or an ancestor)
-    provisional: bool  # 暂按上年度标准: no version yet for the month's contribution year
-    # The document by which the province declared this carry-over (省里明确暂按上年度标准); None where the
-    # month is provisional only because nothing newer is known (the service's own assumption).
-    declared_by: Reference | None = None
 
 
 class Snapshot:
