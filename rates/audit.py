@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from rates.store import Base
+from rates.model import Version
+from rates.rows import Base
 
 ACTION_LABELS = {
     "publish": "发布新版本",
@@ -105,3 +106,19 @@ def entries(
         )
         for row in session.scalars(query)
     ]
+
+
+def audit_view(version: Version) -> dict[str, Any]:
+    """A version as the audit log keeps it: identity and full content."""
+    return {
+        "id": version.id,
+        "region": version.region,
+        "family": version.family,
+        "effective_from": str(version.effective_from),
+        "withdrawn": version.withdrawn,
+        **version.payload(),
+    }
+
+
+def audit_target(version: Version) -> str:
+    return f"{version.region}/{version.family}/{version.effective_from}"

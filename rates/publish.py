@@ -11,7 +11,6 @@ UNIQUE ``supersedes_id`` stays as a last line of defence: a version can be super
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,23 +23,25 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from rates import audit
+from rates.audit import audit_target, audit_view
+from rates.errors import STALE_MESSAGE as STALE_MESSAGE  # re-exported: callers have always found them here
+from rates.errors import Problem as Problem
+from rates.errors import PublishError as PublishError
+from rates.errors import StaleError as StaleError
 from rates.families import FAMILIES, TRUST_LABELS, Family
 from rates.loader import _Problem, parse_references, parse_version
 from rates.model import Reference, Version
-from rates.months import Month
-from rates.store import (
-    NotConfigured,
-    ParameterStore,
+from rates.rows import (
     RegionRow,
-    Snapshot,
     VersionRow,
     active_rows,
+    check_years,
+    first_day,
     row_to_version,
     same_content,
     version_to_row,
 )
-
-STALE_MESSAGE = "该版本已被他人更新，请刷新后重试。"
+from rates.store import NotConfigured, ParameterStore, Snapshot
 
 # The loader speaks English to whoever edits the files; administrators read Chinese.
 _TRANSLATIONS: tuple[tuple[str, str], ...] = (
@@ -102,27 +103,6 @@ _KEY_LABELS = {
     "published": "发布日期",
     "source": "来源",
 }
-
-
-@dataclass(frozen=True)
-class Problem:
-    field: str
-    message: str  # Chinese, says what to fix
-
-
-class PublishError(ValueError):
-    """Nothing was saved; ``problems`` says what to fix, in Chinese."""
-
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = list(problems)
-        super().__init__("；".join(p.message for p in self.problems))
-
-
-class StaleError(PublishError):
-    """Someone else changed the same parameters since the form was opened."""
-
-    def __init__(self, detail: str = ""):
-        super().__init__([Problem("revision", STALE_MESSAGE + detail)])
 
 
 def translate(family: Family | None, problem: _Problem) -> Problem:
@@ -291,40 +271,7 @@ def _revision(session: Session, region: str, family: str) -> int:
     return int(session.scalar(query) or 0)
 
 
-def _first_day(month: Month) -> date:
-    return date(month.year, month.month, 1)
 
-
-def check_years(session: Session, touched: set[tuple[str, str]]) -> None:
-    """Yearly families: contribution years ascend with the months, as in the bundled files."""
-    active = active_rows(session)
-    for region, family in sorted(touched):
-        if not FAMILIES[family].yearly:
-            continue
-        rows = sorted((r for k, r in active.items() if k[:2] == (region, family)), key=lambda r: r.effective_from)
-        for previous, row in itertools.pairwise(rows):
-            if (row.contribution_year or 0) <= (previous.contribution_year or 0):
-                raise PublishError(
-                    [
-                        Problem(
-                            "contribution_year",
-                            f"缴费年度：{row.effective_from:%Y-%m}起的版本年度（{row.contribution_year}）"
-                            f"须晚于{previous.effective_from:%Y-%m}起的版本（{previous.contribution_year}）。",
-                        )
-                    ]
-                )
-
-
-def audit_view(version: Version) -> dict[str, Any]:
-    """A version as the audit log keeps it: identity and full content."""
-    return {
-        "id": version.id,
-        "region": version.region,
-        "family": version.family,
-        "effective_from": str(version.effective_from),
-        "withdrawn": version.withdrawn,
-        **version.payload(),
-    }
 
 
 def publish(
@@ -358,7 +305,7 @@ def publish(
             active = active_rows(session)
             seen: set[tuple[str, str, date]] = set()
             for version in versions:
-                key = (version.region, version.family, _first_day(version.effective_from))
+                key = (version.region, version.family, first_day(version.effective_from))
                 if key in seen:
                     raise PublishError(
                         [Problem("effective_from", f"生效月份：{version.effective_from}在本次发布中出现了两次。")]
@@ -389,10 +336,6 @@ def publish(
             raise StaleError() from None
         raise
     return report
-
-
-def audit_target(version: Version) -> str:
-    return f"{version.region}/{version.family}/{version.effective_from}"
 
 
 def withdraw(

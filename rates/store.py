@@ -10,126 +10,35 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import (
-    Boolean,
-    Date,
-    DateTime,
-    Engine,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    select,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
-from rates.families import FAMILIES, Kind
+from rates import audit
+from rates.audit import audit_target, audit_view
+from rates.families import FAMILIES
 from rates.interface import NotConfigured as NotConfigured  # re-exported: calc's interface, defined there
 from rates.interface import Resolved as Resolved
-from rates.model import NATIONAL, Reference, Region, Version
+from rates.model import NATIONAL, Region, Version
 from rates.months import Month
 
+# The tables, re-exported: callers (the service, migrations, tests) have always found them here.
+from rates.rows import Base as Base
+from rates.rows import RegionRow as RegionRow
+from rates.rows import VersionRow as VersionRow
+from rates.rows import active_rows as active_rows
+from rates.rows import check_years, first_day
+from rates.rows import row_to_version as row_to_version
+from rates.rows import same_content as same_content
+from rates.rows import version_to_row as version_to_row
+
 T = TypeVar("T")
-TEXT_KINDS = (Kind.CHOICE, Kind.TABLE)  # values stored as text, not as a decimal
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class RegionRow(Base):
-    __tablename__ = "region"
-    code: Mapped[str] = mapped_column(String(6), primary_key=True)
-    name: Mapped[str] = mapped_column(String(40))
-    parent: Mapped[str | None] = mapped_column(String(6), nullable=True)
-
-
-class VersionRow(Base):
-    __tablename__ = "parameter_version"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    region: Mapped[str] = mapped_column(String(6), ForeignKey("region.code"), index=True)
-    family: Mapped[str] = mapped_column(String(40))
-    effective_from: Mapped[date] = mapped_column(Date)
-    contribution_year: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    trust: Mapped[str] = mapped_column(String(10))
-    # values, references, note and scheme switches as JSON with decimals as strings (exact)
-    payload: Mapped[str] = mapped_column(Text)
-    origin: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    recorded_by: Mapped[str] = mapped_column(String(80))
-    # unique: a version is superseded at most once, so two concurrent corrections cannot both land
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("parameter_version.id"), nullable=True, unique=True)
-    withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-def _first_day(month: Month) -> date:
-    return date(month.year, month.month, 1)
-
-
-def row_to_version(row: VersionRow) -> Version:
-    data = json.loads(row.payload)
-    family = FAMILIES[row.family]
-    values: dict[str, Decimal | str] = {}
-    for name, raw in data["values"].items():
-        spec = family.field(name)
-        values[name] = raw if spec is not None and spec.kind in TEXT_KINDS else Decimal(raw)
-    return Version(
-        region=row.region,
-        family=row.family,
-        effective_from=Month(row.effective_from.year, row.effective_from.month),
-        values=values,
-        references=tuple(Reference.from_json(r) for r in data["references"]),
-        trust=row.trust,
-        note=data.get("note"),
-        contribution_year=row.contribution_year,
-        effective_by_scheme={k: Month.parse(v) for k, v in data.get("effective_by_scheme", {}).items()},
-        effective_to=Month.parse(data["effective_to"]) if data.get("effective_to") else None,
-        origin=row.origin,
-        id=row.id,
-        recorded_at=row.recorded_at,
-        recorded_by=row.recorded_by,
-        supersedes=row.supersedes_id,
-        withdrawn=row.withdrawn,
-    )
-
-
-def version_to_row(version: Version, recorded_by: str, supersedes: int | None = None) -> VersionRow:
-    return VersionRow(
-        region=version.region,
-        family=version.family,
-        effective_from=_first_day(version.effective_from),
-        contribution_year=version.contribution_year,
-        trust=version.trust,
-        payload=json.dumps(version.payload(), ensure_ascii=False, sort_keys=True),
-        origin=version.origin,
-        recorded_at=datetime.now(UTC),
-        recorded_by=recorded_by,
-        supersedes_id=supersedes,
-        withdrawn=version.withdrawn,
-    )
-
-
-def active_rows(session: Session) -> dict[tuple[str, str, date], VersionRow]:
-    """The records in force (neither superseded nor withdrawn) by (region, family, first day)."""
-    rows = list(session.scalars(select(VersionRow)))
-    superseded = {r.supersedes_id for r in rows if r.supersedes_id is not None}
-    return {(r.region, r.family, r.effective_from): r for r in rows if r.id not in superseded and not r.withdrawn}
-
-
-def same_content(row: VersionRow, version: Version) -> bool:
-    """Whether storing ``version`` over ``row`` would change nothing."""
-    payload = json.loads(json.dumps(version.payload(), ensure_ascii=False))
-    return json.loads(row.payload) == payload and row.trust == version.trust
 
 
 class Snapshot:
@@ -361,8 +270,6 @@ class ParameterStore:
         ``audited``: each stored version also gets an audit entry ("import") in the same transaction
         (the command line's loads; the first seeding of an empty database is not an administrator's act).
         """
-        from rates.publish import check_years  # here: publish builds on this module
-
         report = LoadReport()
         with Session(self.engine) as session, session.begin():
             known = {r.code: r for r in session.scalars(select(RegionRow))}
@@ -374,7 +281,7 @@ class ParameterStore:
             touched: set[tuple[str, str]] = set()
             for version, earlier in _chains(versions):
                 touched.add((version.region, version.family))
-                key = (version.region, version.family, _first_day(version.effective_from))
+                key = (version.region, version.family, first_day(version.effective_from))
                 current = active.get(key)
                 if current is not None and same_content(current, version):
                     report.unchanged += 1 + len(earlier)
@@ -403,9 +310,6 @@ class ParameterStore:
         report: LoadReport,
     ) -> VersionRow:
         """Add ``version`` as new or as the correction of ``current``; the row added."""
-        from rates import audit
-        from rates.publish import audit_target, audit_view
-
         row = version_to_row(version, recorded_by, supersedes=current.id if current else None)
         session.add(row)
         session.flush()  # the new row's id: a later record of the same month may correct it
