@@ -17,9 +17,10 @@ from decimal import Decimal
 
 import numpy as np
 
-from calc.quote import Parameters, QuoteError, QuoteRequest, price, validate
+from calc.lines import QuoteError, QuoteRequest
+from calc.pricing import price, validate
 from calc.rounding import fen
-from rates.interface import Resolved
+from rates.interface import Parameters, Resolved
 from rates.months import Month
 
 SCHEME = "outlet_injury"
@@ -242,8 +243,8 @@ def price_roster(
         result.uniform[rows] = (changes[last] - changes[first + 1]) == 0
         result.provisional[rows] = (provisional[last] - provisional[first]) > 0
 
-    for position, error in _overlapping_duplicates(id_array, start_array, end_array, result.accepted, labels).items():
-        result.errors[position] = error
+    for position, twice in _overlapping_duplicates(id_array, start_array, end_array, result.accepted, labels).items():
+        result.errors[position] = twice
         result.accepted[position] = False
     rejected = ~result.accepted
     result.months[rejected] = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from calc.lines import NO_AVERAGE, QuoteError, QuoteRequest
 from calc.pension import (
     ZERO,
     Assumptions,
@@ -19,11 +20,12 @@ from calc.pension import (
     payout_months,
     project,
 )
-from calc.quote import NO_AVERAGE, Parameters, QuoteError, QuoteRequest, price, tier_ratios
-from calc.quote import _Lookup as quote_lookup
+from calc.pricing import price
+from calc.reads import Lookup
 from calc.retirement import CATEGORIES, AgeRule, Retirement, age_words, retirement, years_words
 from calc.rules import rule_for
-from rates.interface import Resolved
+from calc.tiers import tier_ratios
+from rates.interface import Parameters, Resolved
 from rates.months import Month
 from rates.tables import read_table
 
@@ -35,7 +37,7 @@ TRANSITIONAL_NOTE = (
 )
 
 
-class _Lookup(quote_lookup):
+class _Lookup(Lookup):
     """The contribution engine's lookup; a missing parameter is the region's to fix (there is no scheme field)."""
 
     def __call__(self, family: str, month: Month, scheme: str | None = None) -> Resolved:
@@ -43,11 +45,6 @@ class _Lookup(quote_lookup):
             return super().__call__(family, month, scheme)
         except QuoteError as error:
             raise QuoteError("region", error.message, error.code, error.status) from None
-
-    def add(self, resolved: Resolved) -> None:
-        key = resolved.version.id if resolved.version.id is not None else id(resolved.version)
-        if key not in self.used or resolved.provisional:
-            self.used[key] = resolved
 
 
 def _count(resolved: Resolved, name: str) -> int:
@@ -180,7 +177,7 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
             raise
         raise QuoteError("region", error.message, error.code, error.status) from None
     for resolved in quote.used:
-        at.add(resolved)
+        at.note(resolved)
     line = quote.lines[0]
     assert line.base is not None
     scheme = at("flexible_pension", start)

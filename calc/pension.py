@@ -106,9 +106,9 @@ def project(
         function = contribution_rule(month)
         split = priced.get((function, current))
         if split is None:  # months under the same rule and base price alike: compute each once
-            split = function(current, rate, personal_account_rate)
-            assert isinstance(split, Split)
-            priced[(function, current)] = split
+            made = function(current, rate, personal_account_rate)
+            assert isinstance(made, Split)
+            split = priced[(function, current)] = made
         if not months:
             first = split.amount
         contributions += split.amount

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from calc.quote import QuoteError
+from calc.lines import QuoteError
 from calc.rules import rule, rule_for
 from rates.months import Month
 

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 
+# The one import of calc by rates (issue 20): the medical rule shapes are calc's classes, and a version's
+# basis names one of them. calc.medical.shapes reads nothing of this module, so the direction stays one.
+from calc.medical.shapes import SHAPES
+
 
 class Kind(Enum):
     MONEY = "money"  # yuan, at most two decimals, >= 0
@@ -55,32 +59,14 @@ ZERO, ONE = Decimal(0), Decimal(1)
 MAX_BASE_RATIO = Decimal(5)
 
 BASE_ROUNDING_RULES = ("half_up_yuan", "down_yuan", "up_yuan", "half_up_fen")
-# What users read for each choice (pages, admin form, exports): the one place that names them.
-
-# Flexible-worker medical insurance is priced in the shapes the cities' notices really have (issue 15).
-MEDICAL_BASES = ("ratio_range", "declared", "avg_ratio", "yearly_tiers", "fixed_monthly")
-MEDICAL_BASIS_LABELS = {
-    "ratio_range": "在上年度全口径月平均工资的比例范围内选择缴费基数",
-    "declared": "按本人申报的缴费基数和缴费比例",
-    "avg_ratio": "缴费基数为上年度全省全口径月平均工资的固定比例",
-    "yearly_tiers": "按年度固定缴费标准分档缴纳",
-    "fixed_monthly": "按每月固定金额缴纳",
-}
-# What users read for every word-valued figure (a rounding rule, a medical basis), in one place.
+# What users read for every word-valued figure (a rounding rule, a medical basis): pages, admin form,
+# exports. The one place that names them (a medical basis by its shape's label, calc.medical.shapes).
 CHOICE_LABELS = {
     "half_up_yuan": "四舍五入到元",
     "down_yuan": "舍去角分（向下取整到元）",
     "up_yuan": "角分进位（向上取整到元）",
     "half_up_fen": "四舍五入到分",
-    **MEDICAL_BASIS_LABELS,
-}
-# The fields each basis needs (beyond the basis itself); the rest of the family's fields are optional.
-MEDICAL_NEEDS = {
-    "ratio_range": ("rate", "base_ratio_floor", "base_ratio_ceiling"),
-    "declared": ("rate",),
-    "avg_ratio": ("rate", "base_ratio"),
-    "yearly_tiers": ("tier1_yearly", "tier2_yearly"),
-    "fixed_monthly": ("monthly_amount",),
+    **{name: shape.label for name, shape in SHAPES.items()},
 }
 MEDICAL_SHAPE_FIELDS = (
     Field(
@@ -197,15 +183,15 @@ FAMILIES: dict[str, Family] = {
             "flexible_medical",
             "灵活就业人员职工基本医疗保险",
             (
-                # Which fields a version needs depends on its basis (rates.loader checks MEDICAL_NEEDS);
-                # a version without a basis is the original shape, "ratio_range".
+                # Which fields a version needs depends on its basis, a shape of calc.medical (rates.loader
+                # checks the shape's needs); a version without a basis is the original shape, "ratio_range".
                 Field(
                     "basis",
                     Kind.CHOICE,
                     "计费方式",
                     required=False,
-                    choices=MEDICAL_BASES,
-                    choice_labels=tuple(MEDICAL_BASIS_LABELS[b] for b in MEDICAL_BASES),
+                    choices=tuple(SHAPES),
+                    choice_labels=tuple(shape.label for shape in SHAPES.values()),
                 ),
                 Field("rate", Kind.RATIO, "缴费比例", required=False, low=ZERO, high=ONE),
                 Field("personal_account_rate", Kind.RATIO, "计入个人账户比例", required=False, low=ZERO, high=ONE),

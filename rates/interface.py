@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeGuard, TypeVar
 
 from rates.model import Reference, Region, Version
 from rates.months import Month
@@ -59,6 +59,11 @@ class Keeping(Parameters, Protocol):
         ...
 
 
+def keeps(params: Parameters) -> TypeGuard[Keeping]:
+    """Whether ``params`` keep what is derived from them (a duck test: a runtime protocol check costs more)."""
+    return callable(getattr(params, "kept", None))
+
+
 def keeping(params: Parameters) -> Keeping | None:
     """``params`` as parameters that keep what is derived from them, or None when they do not."""
-    return params if callable(getattr(params, "kept", None)) else None  # type: ignore[return-value]
+    return params if keeps(params) else None

@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from rates.families import FAMILIES, MEDICAL_NEEDS, TRUST_LEVELS, Family, Field, Kind, trust_allowed
+from calc.medical.shapes import ORIGINAL, SHAPES
+from rates.families import FAMILIES, TRUST_LEVELS, Family, Field, Kind, trust_allowed
 from rates.model import Reference, Region, Version
 from rates.months import Month
 from rates.tables import TableError, parse_table, table_text
@@ -55,14 +56,15 @@ class AliasRefused(yaml.composer.ComposerError):
 def refuse_alias(event: yaml.Event) -> None:
     """Raise ``AliasRefused`` for an alias, or for a node that sets an anchor (an alias may follow it)."""
     if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-        raise AliasRefused(event.start_mark)
+        mark = event.start_mark  # the pure-Python loader's mark (the C loader has its own type)
+        raise AliasRefused(mark if isinstance(mark, yaml.Mark) else None)
 
 
 class _StrictLoader(yaml.SafeLoader):
     """A safe loader that refuses duplicate keys (PyYAML silently keeps the last one) and anchors and
     aliases (refused while composing, before any node is shared or anything is built)."""
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         refuse_alias(self.peek_event())
         return super().compose_node(parent, index)
 
@@ -107,7 +109,9 @@ def parse_value(key: str, spec: Field, raw: Any) -> Decimal | str:
     value = parse_decimal(key, raw)
     if spec.kind is Kind.COUNT and value != value.to_integral_value():
         raise _Problem(key, f"must be a whole number (got {raw})")
-    if spec.kind is Kind.MONEY and (value < 0 or value.as_tuple().exponent < -2):  # type: ignore[operator]
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # a finite number (parse_decimal refuses NaN and infinities)
+    if spec.kind is Kind.MONEY and (value < 0 or exponent < -2):
         raise _Problem(key, f"money must be >= 0 with at most two decimals (got {raw})")
     if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
         raise _Problem(key, f"ratio out of range [{spec.low}, {spec.high}]: {raw}")
@@ -287,8 +291,8 @@ def _check_wage(month_key: str, avg: Decimal | None, floor: Decimal | None, ceil
 
 def _check_medical(month_key: str, values: dict[str, Decimal | str]) -> None:
     """Each basis of flexible_medical needs its own fields; the original shape keeps needing its own."""
-    basis = str(values.get("basis", "ratio_range"))
-    needs = MEDICAL_NEEDS[basis] + (("personal_account_rate",) if "basis" not in values else ())
+    basis = str(values.get("basis", ORIGINAL))
+    needs = SHAPES[basis].needs + (("personal_account_rate",) if "basis" not in values else ())
     for name in needs:
         if name not in values:
             raise _Problem(f"{month_key}.{name}", f"missing value (needed when basis is {basis})")
@@ -314,7 +318,8 @@ def parse_family_document(region: str, family: Family, document: Any, origin: st
         version = parse_version(region, family, month_key, body, origin)
         if versions and version.effective_from <= versions[-1].effective_from:
             raise _Problem(month_key, f"months must be in ascending order (after {versions[-1].effective_from})")
-        if family.yearly and versions and version.contribution_year <= versions[-1].contribution_year:  # type: ignore[operator]
+        # a yearly family's versions all have their year (parse_version requires it)
+        if family.yearly and versions and (version.contribution_year or 0) <= (versions[-1].contribution_year or 0):
             raise _Problem(f"{month_key}.contribution_year", "contribution years must ascend")
         versions.append(version)
     return versions

@@ -386,3 +386,40 @@ def test_a_message_never_names_an_english_field(client: FlaskClient) -> None:
 
 def field_errors(html: str) -> list[str]:
     return re.findall(r'<p class="field-error" id="e-([^"]+)">(.*?)</p>', html, re.S)
+
+
+# ---------------------------------------------------------------- the registry of rule shapes (issue 20)
+
+
+def test_every_shape_is_one_class_citing_its_document() -> None:
+    from calc.medical.shapes import FIELD_LABELS
+    from rates.families import CHOICE_LABELS, FAMILIES
+
+    family = FAMILIES["flexible_medical"]
+    basis = family.field("basis")
+    assert basis is not None and basis.choices == tuple(medical.SHAPES)  # the loader offers exactly the registry
+    for name, shape in medical.SHAPES.items():
+        assert shape.name == name and CHOICE_LABELS[name] == shape.label
+        doc = (shape.__doc__ or "").strip()
+        assert "\n" not in doc and re.search(r"〔\d{4}〕\d+号", doc), (name, doc)  # one line, with its 文号
+        assert all(family.field(field) is not None for field in shape.needs), name
+        assert all(FIELD_LABELS[field] == label for field, label in shape.takes), name
+        assert shape.instruction
+
+
+def test_shapes_taking_a_field() -> None:
+    assert medical.shapes_taking("base") == ("ratio_range", "declared", "avg_ratio")
+    assert medical.shapes_taking("base_ratio") == ("ratio_range",)
+    assert medical.shapes_taking("medical_tier") == ("yearly_tiers",)
+    assert medical.shapes_taking("headcount") == ()
+
+
+def test_the_loader_checks_what_each_shape_needs() -> None:
+    body = {
+        "basis": "avg_ratio",
+        "rate": "0.0875",
+        "trust": "medium",
+        "reference": {"title": "成都市医疗保障局通知", "doc_no": "成医保办〔2025〕17号"},
+    }
+    with pytest.raises(PublishError, match="计费方式为avg_ratio时必须填写"):
+        parse_proposal("510100", "flexible_medical", {"effective_from": "2026-01", **body})

@@ -17,8 +17,10 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from calc import medical
+from calc.banded import published
 from calc.quote import SCHEMES, QuoteError, tier_ratios
-from calc.rules import NoAverage
+from calc.reads import pension_bounds
+from calc.rules import NoAverage, bounds
 from rates.model import NATIONAL, Version
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
@@ -153,7 +155,7 @@ def _range_variants(snap: Snapshot, region: str, month: Month, scheme: str, vers
     found += [{"kind": "tier below the range", "base_ratio": plain(floor_ratio - Decimal("0.1"))}]
     found += [{"kind": "tier above the range", "base_ratio": plain(ceiling_ratio + Decimal("0.1"))}]
     try:
-        limits = medical.pension_bounds(snap, region, month, "flexible_pension")
+        limits = pension_bounds(snap, region, month, "flexible_pension")
         if scheme == "flexible_medical":  # the medical range has its own ratios, on the same published ends
             limits = _medical_bounds(snap, region, month, version) or limits
         bases = _bases(limits.floor, limits.ceiling)
@@ -166,9 +168,6 @@ def _range_variants(snap: Snapshot, region: str, month: Month, scheme: str, vers
 
 
 def _medical_bounds(snap: Snapshot, region: str, month: Month, version: Version) -> Any:
-    from calc import quote
-    from calc.rules import bounds
-
     try:
         avg = snap.at(region, "avg_wage", month, "flexible_medical")
         standard = snap.at(region, "flexible_pension", month)
@@ -178,7 +177,7 @@ def _medical_bounds(snap: Snapshot, region: str, month: Month, version: Version)
     floor_ratio, ceiling_ratio = version.decimal("base_ratio_floor"), version.decimal("base_ratio_ceiling")
     assert floor_ratio is not None and ceiling_ratio is not None
     avg_wage = avg.version.decimal("avg_wage_monthly")
-    return bounds(avg_wage, floor_ratio, ceiling_ratio, quote._published(avg, standard), rounding)
+    return bounds(avg_wage, floor_ratio, ceiling_ratio, published(avg, standard), rounding)
 
 
 def variants(snap: Snapshot, region: str, scheme: str, month: Month) -> list[dict[str, Any]]:

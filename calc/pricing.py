@@ -1,0 +1,179 @@
+"""Price a range of months: each month with the parameter versions in force for that month.
+
+This is where parameters meet rules: it asks the snapshot for the versions in force (``calc.reads``), passes
+their plain values to the pure rules in ``calc.rules`` and records which version produced each figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+from calc.banded import price_with_base
+from calc.lines import (
+    MAX_FACTOR,
+    MAX_HEADCOUNT,
+    MAX_MONTHS,
+    NO_AVERAGE,
+    SCHEMES,
+    Line,
+    Quote,
+    QuoteError,
+    QuoteRequest,
+    Resolution,
+    ids,
+    value,
+)
+from calc.medical import pricing as medical
+from calc.reads import READS, Lookup
+from calc.rules import Split, rule_for
+from rates.interface import Parameters, keeping
+from rates.months import Month
+
+
+def _price_pension(request: QuoteRequest, got: Resolution, month: Month) -> Line:
+    return price_with_base("flexible_pension", request, got, month)
+
+
+def _price_outlet(request: QuoteRequest, got: Resolution, month: Month) -> Line:
+    params, avg = got["outlet_injury"], got["avg_wage"]
+    ratio = value(params, "ratio")
+    avg_wage = avg.version.decimal("avg_wage_monthly")
+    if avg_wage is None:
+        raise QuoteError(
+            "start", f"{month}：该通知未公布平均工资，无法按平均工资的比例计算网点工伤保险费。", NO_AVERAGE, 422
+        )
+    split = rule_for("outlet_injury", month)(avg_wage, ratio, request.factor, request.headcount)
+    assert isinstance(split, Split)
+    return Line(month, avg_wage, ratio * request.factor, split.amount, split.parts, avg.provisional, ids(params, avg))
+
+
+def _price_resident(request: QuoteRequest, got: Resolution, month: Month) -> Line:
+    params = got["resident_medical"]
+    split = rule_for("resident_medical", month)(value(params, "yearly_amount"))
+    assert isinstance(split, Split)
+    return Line(month, None, None, split.amount, split.parts, params.provisional, ids(params), year=month.year)
+
+
+# How each scheme prices a month, and (where the versions in force decide what else a month reads) resolves it.
+PRICERS: dict[str, Callable[[QuoteRequest, Resolution, Month], Line]] = {
+    "flexible_pension": _price_pension,
+    "flexible_medical": medical.price_month,
+    "outlet_injury": _price_outlet,
+    "resident_medical": _price_resident,
+}
+RESOLVERS: dict[str, Callable[[QuoteRequest, Lookup, Month], Resolution]] = {"flexible_medical": medical.resolve}
+
+
+def validate(params: Parameters, request: QuoteRequest) -> None:
+    if request.region not in params.regions:
+        raise QuoteError("region", f"未知地区代码“{request.region}”，请从地区列表中选择。", "unknown_region", 404)
+    if request.scheme not in SCHEMES:
+        raise QuoteError("scheme", f"未知险种“{request.scheme}”，可选：{'、'.join(SCHEMES)}。", "unknown_scheme")
+    if request.end < request.start:
+        raise QuoteError("end", "终止月份不能早于起始月份，请修改终止月份。", "invalid_range")
+    if request.start.count_until(request.end) > MAX_MONTHS:
+        raise QuoteError("end", f"一次最多测算{MAX_MONTHS}个月，请缩短月份范围。", "range_too_long")
+    if request.base is not None and request.base_ratio is not None:
+        raise QuoteError("base", "缴费档次和缴费基数只能填写一项。", "conflict")
+    if not 1 <= request.headcount <= MAX_HEADCOUNT:
+        raise QuoteError("headcount", f"参保人数须为1至{MAX_HEADCOUNT}之间的整数。", "out_of_range")
+    if not Decimal(0) < request.factor <= MAX_FACTOR:
+        raise QuoteError("factor", f"浮动费率须大于0且不超过{MAX_FACTOR}。", "out_of_range")
+    if request.medical_tier not in (None, 1, 2):
+        raise QuoteError("medical_tier", "医保缴费档次只能是1（一档）或2（二档）。", "out_of_range")
+
+
+def resolve_month(request: QuoteRequest, at: Lookup, month: Month) -> Resolution:
+    """The versions a calculation of ``request`` reads in ``month``: the one resolution ``price`` uses, so that
+    whatever else says what is configured (the coverage view) cannot disagree with an answer."""
+    resolve = RESOLVERS.get(request.scheme)
+    return resolve(request, at, month) if resolve else {f: at(f, month, s) for f, s in READS[request.scheme]}
+
+
+def resolution(params: Parameters, region: str, scheme: str, month: Month) -> Resolution:
+    """What a calculation of ``scheme`` in ``region`` without an explicit base reads in ``month``; QuoteError when
+    a calculation of that month would be refused as not configured."""
+    return resolve_month(QuoteRequest(region, scheme, month, month), Lookup(params, region), month)
+
+
+Plan = tuple[Resolution, tuple[object, ...]]  # the versions a month reads, and the key of months priced alike
+MAX_PLANNED_MONTHS = 4096  # months remembered per (region, scheme) in a snapshot: any month may be asked
+
+
+def _month_plans(params: Parameters, request: QuoteRequest, at: Lookup) -> Callable[[Month], Plan]:
+    """The versions in force that each month reads, resolved once per (snapshot, region, scheme, month).
+
+    A snapshot never changes, so what is in force in a month is the same for every request there; only
+    whether a base is given changes what medical insurance reads (``calc.medical.pricing.resolve``).
+    """
+
+    def make(month: Month) -> Plan:
+        got = resolve_month(request, at, month)
+        return got, (
+            rule_for(request.scheme, month),
+            *((id(r.version), r.provisional, id(r.declared_by)) for r in got.values()),
+        )
+
+    kept = keeping(params)
+    if kept is None:  # parameters that keep nothing (a test's own): resolved every time
+        return make
+    # one table of plans by month index and by key (months priced alike share one plan): a request meets it once
+    plans: dict[object, Plan] = kept.kept(("month plans", request.region, request.scheme, request.base is None), dict)
+
+    def plan(month: Month) -> Plan:
+        index = month.index()
+        found = plans.get(index)
+        if found is None:
+            if len(plans) >= MAX_PLANNED_MONTHS:
+                plans.clear()
+            made = make(month)
+            found = plans[index] = plans.setdefault(made[1], made)
+        return found
+
+    return plan
+
+
+def price(params: Parameters, request: QuoteRequest) -> Quote:
+    """Price every month of the request with the versions in force for that month."""
+    validate(params, request)
+    at = Lookup(params, request.region)
+    months = list(request.start.until(request.end))
+    if request.scheme == "resident_medical":
+        months = [m for i, m in enumerate(months) if i == 0 or m.month == 1]  # one line per year touched
+    pricer, plan_of = PRICERS[request.scheme], _month_plans(params, request, at)
+    # Months under the same versions and rule price alike: each such group is priced once for the same
+    # figures under a snapshot (the line of its first month, copied for the others).
+    kept = keeping(params)
+    figures = (request.base_ratio, request.base, request.headcount, request.factor, request.medical_tier)
+    priced: dict[tuple[object, ...], Line] = (
+        kept.kept(("priced lines", request.region, request.scheme, *figures), dict) if kept is not None else {}
+    )
+    by_plan: dict[int, tuple[Plan, Line]] = {}  # the plan kept alive beside its line, so that its id stays its own
+    lines: list[Line] = []
+    for month in months:
+        plan = plan_of(month)
+        known = by_plan.get(id(plan))
+        if known is None:
+            got, key = plan
+            for resolved in got.values():
+                at.note(resolved)  # a kept plan was resolved for an earlier request: this one cites it too
+            if key not in priced:
+                priced[key] = pricer(request, got, month)
+            known = by_plan[id(plan)] = (plan, priced[key])
+        line = known[1]
+        if line.month is not month:  # a copy for this month (built directly: dataclasses.replace is slow)
+            line = Line(
+                month,
+                line.base,
+                line.rate,
+                line.amount,
+                line.parts,
+                line.provisional,
+                line.versions,
+                line.year and month.year,
+                line.notes,
+            )
+        if line.year is None or not lines or lines[-1].year != line.year:  # a yearly amount: one line a year
+            lines.append(line)
+    return Quote(request, lines, list(at.used.values()))

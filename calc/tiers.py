@@ -1,0 +1,160 @@
+"""The tier table: each tier's base and amount in a month and over its calendar year (60%, 70%, … 300%), or,
+for medical insurance in a shape without ratio tiers, the choices its shape offers (``Shape.choices``)."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from decimal import Decimal
+
+from calc.lines import NO_AVERAGE, Quote, QuoteError, QuoteRequest, value
+from calc.medical.pricing import where_to_ask
+from calc.medical.shapes import SCHEME as MEDICAL
+from calc.medical.shapes import shape_of
+from calc.pricing import price, validate
+from calc.reads import Lookup, not_configured
+from rates.interface import NotConfigured, Parameters, Resolved, keeping
+from rates.months import Month
+
+TIER_STEP = Decimal("0.1")
+
+
+@dataclass(frozen=True)
+class Tier:
+    ratio: Decimal
+    base: Decimal | None  # None: a fixed amount, or a ratio tier without a published average
+    monthly: Decimal | None  # None: a yearly amount the notice does not state per month
+    yearly: Decimal | None
+    provisional: bool
+    unavailable: str | None = None  # why the tier has no amount (the notice published no average wage)
+    label: str | None = None  # a tier not named by its ratio (一档, 下限, 固定金额)
+    note: str | None = None  # e.g. the months of the year the amount covers, when fewer than twelve
+    # why the year has no amount while the month has one (part of the year under a notice without an average)
+    yearly_unavailable: str | None = None
+
+
+def tier_ratios(floor_ratio: Decimal, ceiling_ratio: Decimal) -> list[Decimal]:
+    """60%, 70%, ... 300%: every 10 points from the floor ratio, and the ceiling ratio."""
+    ratios, ratio = [], floor_ratio
+    while ratio < ceiling_ratio:
+        ratios.append(ratio)
+        ratio += TIER_STEP
+    return [*ratios, ceiling_ratio]
+
+
+# A year priced for the tier table: its total, whether provisional, the versions it cites, and each month's
+# (base, amount) by month index. Plain values (no Quote, no Month): kept per snapshot without adding
+# objects for the garbage collector to walk.
+PricedYear = tuple[Decimal, bool, tuple[Resolved, ...], dict[int, tuple[Decimal | None, Decimal]]]
+
+
+def _priced_year(params: Parameters, year: QuoteRequest) -> PricedYear | str:
+    """The year priced, or why its tier has no amount (a notice without an average: kept as well)."""
+    try:
+        quote = price(params, year)
+    except QuoteError as error:
+        if error.code != NO_AVERAGE:
+            raise
+        return error.message
+    months = {line.month.index(): (line.base, line.amount) for line in quote.lines}
+    return quote.total, quote.provisional, tuple(quote.used), months
+
+
+def tiers(
+    params: Parameters, region: str, month: Month, scheme: str = "flexible_pension"
+) -> tuple[list[Tier], list[Resolved]]:
+    """Each tier's base and monthly amount in ``month``, and its amount over that calendar year."""
+    validate(params, QuoteRequest(region, scheme, month, month))
+    if scheme == MEDICAL and (shaped := medical_options(params, region, month)) is not None:
+        return shaped
+    scheme_params = Lookup(params, region)(scheme, month)
+    ratios = tier_ratios(value(scheme_params, "base_ratio_floor"), value(scheme_params, "base_ratio_ceiling"))
+    result: list[Tier] = []
+    used: dict[int, Resolved] = {}
+    kept = keeping(params)
+    first, last = _first_priced_month(params, region, scheme, month), Month(month.year, 12)
+    for ratio in ratios:
+        year = QuoteRequest(region, scheme, first, last, base_ratio=ratio)
+        # the same year serves the tables of its twelve months: priced once per snapshot where it can be kept
+        make = functools.partial(_priced_year, params, year)
+        priced = kept.kept(("priced year", region, scheme, first, ratio), make) if kept is not None else make()
+        if isinstance(priced, str):
+            # The year needs an average some month of it lacks; the asked month may have one, and then its tier
+            # is what /calculate answers for that month (issue 19: 广州 2025-10 at 70% was 不可测算 here while
+            # /calculate priced it), with the year said to be unavailable.
+            alone = _priced_year(params, QuoteRequest(region, scheme, month, month, base_ratio=ratio))
+            if isinstance(alone, str):
+                result.append(Tier(ratio, None, None, None, False, unavailable=priced))
+                continue
+            _, provisional, cited, months = alone
+            base, amount = months[month.index()]
+            result.append(Tier(ratio, base or Decimal(0), amount, None, provisional, yearly_unavailable=priced))
+            used.update({r.version.id or 0: r for r in cited})
+            continue
+        total, provisional, cited, months = priced
+        base, amount = months[month.index()]
+        note = None if first.month == 1 else f"{first}至{last}"
+        result.append(Tier(ratio, base or Decimal(0), amount, total, provisional, note=note))
+        used.update({r.version.id or 0: r for r in cited})
+    return result, list(used.values())
+
+
+def _first_priced_month(params: Parameters, region: str, scheme: str, month: Month) -> Month:
+    """The first month of ``month``'s calendar year with an average wage in force (a year may start in July).
+
+    A province whose contribution year runs from July, with nothing known before (广东2024), has its
+    table priced over the months it holds, named in each tier's note. ``month`` itself must be priced.
+    """
+    first = Month(month.year, 1)
+    while first < month:
+        try:
+            params.at(region, "avg_wage", first, scheme)
+        except NotConfigured:
+            first = first + 1
+            continue
+        break
+    return first
+
+
+def medical_options(params: Parameters, region: str, month: Month) -> tuple[list[Tier], list[Resolved]] | None:
+    """What a worker can choose between in ``month`` for shapes without 60%…300% tiers; None for those with."""
+    try:
+        medical = params.at(region, MEDICAL, month)
+    except NotConfigured:
+        error = not_configured(params.regions[region], MEDICAL, month)
+        raise where_to_ask(error, params, region, month) from None
+    name = params.regions[region].name
+    choices = shape_of(medical).choices(medical.version, name, month)
+    if choices is None:
+        return None
+    if any(choice.tier is not None for choice in choices):  # a yearly amount by tier: the tier's year, per person
+        rows = []
+        for choice in choices:
+            q = price(params, QuoteRequest(region, MEDICAL, month, month, medical_tier=choice.tier))
+            rows.append(Tier(Decimal(choice.tier or 0), None, None, q.total, q.provisional, label=choice.label))
+        return rows, list(q.used)
+    year = (Month(month.year, 1), Month(month.year, 12))
+    rows, used = [], {}
+    for choice in choices:
+        priced, first = _medical_year(params, region, year, choice.base)
+        line = next((line for line in priced.lines if line.month == month), priced.lines[0])
+        note = None if first == year[0] else f"{first}至{year[1]}"
+        rows.append(
+            Tier(choice.ratio, line.base, line.amount, priced.total, priced.provisional, label=choice.label, note=note)
+        )
+        used.update({r.version.id or 0: r for r in priced.used})
+    return rows, list(used.values())
+
+
+def _medical_year(
+    params: Parameters, region: str, year: tuple[Month, Month], base: Decimal | None
+) -> tuple[Quote, Month]:
+    """The year's months in which medical insurance is configured, priced (a city may start mid-year)."""
+    start = year[0]
+    while True:
+        try:
+            return price(params, QuoteRequest(region, MEDICAL, start, year[1], base=base)), start
+        except QuoteError as error:
+            if error.code != "not_configured" or error.field != "scheme" or start == year[1]:
+                raise  # only months without medical insurance are left out, never a missing average wage
+            start = start + 1
