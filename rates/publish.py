@@ -271,9 +271,6 @@ def _revision(session: Session, region: str, family: str) -> int:
     return int(session.scalar(query) or 0)
 
 
-
-
-
 def publish(
     store: ParameterStore,
     versions: Sequence[Version],
@@ -299,8 +296,8 @@ def publish(
             unknown = sorted({v.region for v in versions} - known)
             if unknown:
                 raise PublishError([Problem("region", f"地区：未知地区代码“{unknown[0]}”。")])
-            for key, revision in (based_on or {}).items():
-                if _revision(session, *key) != revision:
+            for based, revision in (based_on or {}).items():
+                if _revision(session, *based) != revision:
                     raise StaleError()
             active = active_rows(session)
             seen: set[tuple[str, str, date]] = set()

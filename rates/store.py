@@ -61,6 +61,7 @@ class Snapshot:
         # Few: the engine keeps what each month reads (calc.quote's month plans), and every entry is
         # objects the garbage collector walks.
         if keep:
+            # this instance's ``at``, remembering (the method stays for a snapshot that keeps nothing)
             self.at = functools.lru_cache(maxsize=2048)(self._resolve)  # type: ignore[method-assign]
         self._kept: dict[Hashable, Any] = {}
         self._kept_lock = threading.Lock()
@@ -224,7 +225,9 @@ class ParameterStore:
         try:
             cursor = connection.cursor()
             cursor.execute(_REVISION)
-            newest, regions = cursor.fetchone()
+            row = cursor.fetchone()
+            assert row is not None  # two sub-selects of aggregates: always one row
+            newest, regions = row
             cursor.close()
         finally:
             connection.close()  # back to the pool, which rolls the read transaction back
@@ -236,8 +239,8 @@ class ParameterStore:
         if watch is None:
             return self._newest()
         version, current = watch.version(), self._snapshot
-        if watch.still(current, version):
-            return current  # type: ignore[return-value]  # nothing committed since this thread checked it
+        if current is not None and watch.still(current, version):
+            return current  # nothing committed since this thread checked it
         newest = self._newest()
         watch.remember(newest, version)
         return newest
