@@ -16,7 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from calc.quote import SCHEMES, QuoteRequest, tier_ratios
 from rates.families import TRUST_LABELS
-from rates.model import NATIONAL
+from rates.model import NATIONAL, Version
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
 from service import schemas
@@ -242,10 +242,18 @@ def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def medical_held(snap: Snapshot) -> list[str]:
+    """The regions (sorted) whose chain holds any flexible-worker medical version: elsewhere no month is configured,
+    and asking the snapshot month by month (a refusal is not remembered) was most of the 测算 page's time."""
+    levels = {v.region for v in snap.all_versions if v.family == "flexible_medical"}
+    return [code for code in sorted(snap.regions) if not levels.isdisjoint(snap.chain(code))]
+
+
 def medical_regions(snap: Snapshot, month: Month) -> list[str]:
     """The names of the regions where flexible-worker medical insurance is priced in ``month``."""
     configured = []
-    for code, region in sorted(snap.regions.items()):
+    for code in medical_held(snap):
+        region = snap.regions[code]
         if code == NATIONAL:
             continue
         try:
@@ -285,23 +293,16 @@ def medical_needs(snap: Snapshot, month: Month) -> Markup:
     """The attribute that tells forms.js each region's medical rule shape by month (runs of months, first and
     last included; a month in none: not configured), so that a month typed on the page is answered too.
 
-    The version in force changes only where some medical version starts or ends: each region is asked once
-    per stretch between those months, not once per month (the page asks on every request)."""
+    The version in force in a region changes only where a medical version of its chain starts or ends: each
+    region is asked once per stretch between those months, not once per month (the page asks on every request)."""
     versions = [v for v in snap.all_versions if v.family == "flexible_medical"]
     first = min((v.effective_from for v in versions), default=month)
     last = max([month, *(v.effective_to or v.effective_from for v in versions)])
     start, end = Month(first.year, 1), Month(last.year + 1, 12)
-    edges = {start}
-    for version in versions:
-        for edge in (version.effective_from, version.effective_to + 1 if version.effective_to else None):
-            if edge is not None and start < edge <= end:
-                edges.add(edge)
-    cuts = sorted(edges)
-    stretches = list(zip(cuts, [*(cut + -1 for cut in cuts[1:]), end], strict=True))
     needs: dict[str, list[list[str]]] = {}
-    for code in sorted(snap.regions):
+    for code in medical_held(snap):
         runs: list[list[str]] = []
-        for begin, stop in stretches:
+        for begin, stop in _stretches(versions, set(snap.chain(code)), start, end):
             shape = medical_shape(snap, code, begin)
             if shape is None:
                 continue
@@ -312,6 +313,20 @@ def medical_needs(snap: Snapshot, month: Month) -> Markup:
         if runs:
             needs[code] = runs
     return Markup('data-month="{}" data-needs="{}"').format(str(month), json.dumps(needs, separators=(",", ":")))
+
+
+def _stretches(versions: list[Version], levels: set[str], start: Month, end: Month) -> list[tuple[Month, Month]]:
+    """``start`` to ``end`` cut where a version of one of ``levels`` starts or ends: (first, last) months, from the
+    first month any of them is in force (before it nothing is configured: no need to ask)."""
+    own = [v for v in versions if v.region in levels]
+    start = max(start, min((v.effective_from for v in own), default=start))
+    edges = {start}
+    for version in own:
+        for edge in (version.effective_from, version.effective_to + 1 if version.effective_to else None):
+            if edge is not None and start < edge <= end:
+                edges.add(edge)
+    cuts = sorted(edges)
+    return list(zip(cuts, [*(cut + -1 for cut in cuts[1:]), end], strict=True))
 
 
 def defaults() -> dict[str, str]:

@@ -97,8 +97,8 @@ def ordered(used: list[Resolved]) -> list[Resolved]:
     return sorted(used, key=lambda r: (order[r.version.family], r.version.effective_from))
 
 
-def quote_data(snapshot: Snapshot, quote: Quote) -> dict[str, Any]:
-    """The answer's data before the dump."""
+def quote_data(snapshot: Snapshot, quote: Quote, months: bool = True) -> dict[str, Any]:
+    """The answer's data before the dump (``months=False``: without them, ``service.answers`` dumps them itself)."""
     request = quote.request
     notes = []
     declared = declarations(quote.used)
@@ -121,7 +121,7 @@ def quote_data(snapshot: Snapshot, quote: Quote) -> dict[str, Any]:
         "medical_tier": request.medical_tier,
         "headcount": request.headcount,
         "factor": request.factor,
-        "months": [month_line(line) for line in quote.lines],
+        **({"months": [month_line(line) for line in quote.lines]} if months else {}),
         "total": quote.total,
         "breakdown": quote.breakdown,
         "provisional": quote.provisional,
