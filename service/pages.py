@@ -96,9 +96,13 @@ def tier_table(snap: Snapshot, asked: TierRequest, chosen: str | None) -> dict[s
     top = max((Decimal(t["yearly"]) for t in data if t["yearly"] is not None), default=Decimal(0))
     span = CHART["width"] - CHART["label"] - CHART["value"]
     for i, tier in enumerate(data):
-        # drawing only: the bar length in SVG units, proportional to the yearly amount
+        # drawing only: the bar length in SVG units, proportional to the yearly amount; the row's coordinates
+        # worked out here once rather than by the template, expression by expression, on every row
         tier["bar"] = int(Decimal(tier["yearly"]) * span / top) if top and tier["yearly"] is not None else 0
         tier["y"] = CHART["top"] + i * CHART["row"]
+        tier["text_y"] = tier["y"] + CHART["bar"] - 3
+        tier["value_x"] = CHART["label"] + tier["bar"] + 4
+        tier["chosen"] = tier["ratio"] == chosen
     return Data(  # read as attributes by the template, hundreds of times
         region=asked.region,
         chosen=chosen,
@@ -106,7 +110,12 @@ def tier_table(snap: Snapshot, asked: TierRequest, chosen: str | None) -> dict[s
         month=str(asked.month),
         rows=data,
         references=answer["references"],
-        chart=Data(CHART, height=CHART["top"] * 2 + len(data) * CHART["row"]),
+        chart=Data(
+            CHART,
+            height=CHART["top"] * 2 + len(data) * CHART["row"],
+            percent_x=CHART["label"] - 4,
+            note_x=CHART["label"] + 4,
+        ),
         provisional=any(t["provisional"] for t in data),
     )
 
