@@ -21,8 +21,11 @@ figure. Then for each concurrency level it runs wrk against
   - GET / with a result (the 测算 page most people see: the priced months and the tier table),
     the same mix and rule with questions of up to a year (the form's default question is a calendar
     year), the choice sent as the form's fields;
-  - and, on a second server with the answer cache off (CALC_CACHE_SIZE=0), the varied calculations
-    again: every one parsed, priced and encoded.
+  - and, on a second server with both caches off (CALC_CACHE_SIZE=0, TIERS_CACHE_SIZE=0), the varied
+    calculations again: every one parsed, priced and encoded.
+
+After each server's mix it reads every gunicorn worker's resident memory (VmRSS of /proc/<pid>/status):
+what a worker holds once its caches are as full as the mix makes them (issue 20: at most 150 MiB).
 
 The Lua scripts draw with the rule of `draw()`, their Python mirror: `--check` first asks an in-process
 app (Flask's test client) N questions of the calculate mix (3000), N/10 pages and N/3 tier tables so
@@ -389,13 +392,30 @@ def collections(probe: Path) -> dict[str, float]:
     }
 
 
-def run(args: argparse.Namespace) -> tuple[Rows, int, dict[str, dict[str, float]]]:
+def worker_memory(server: subprocess.Popen[bytes]) -> list[float]:
+    """The resident memory (MiB) of each gunicorn worker of ``server`` (its child processes), from /proc."""
+    sizes = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue  # a process that ended meanwhile
+        if fields.get("PPid", "").strip() == str(server.pid) and "VmRSS" in fields:
+            sizes.append(int(fields["VmRSS"].split()[0]) / 1024)  # kB
+    return sorted(sizes)
+
+
+Memory = dict[str, list[float]]
+
+
+def run(args: argparse.Namespace) -> tuple[Rows, int, dict[str, dict[str, float]], Memory]:
     levels = [int(x) for x in args.levels.split(",")]
     rows: Rows = []
     distinct = 0
     collected = {}
+    memory: Memory = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for label, env_extra in (("on", {}), ("off", {"CALC_CACHE_SIZE": "0"})):
+        for label, env_extra in (("on", {}), ("off", {"CALC_CACHE_SIZE": "0", "TIERS_CACHE_SIZE": "0"})):
             probe = Path(tmp) / f"gc-{label}"
             probe.mkdir()
             server = start_server(args.workers, env_extra, Path(tmp) / f"{label}.sqlite3", probe)
@@ -416,16 +436,24 @@ def run(args: argparse.Namespace) -> tuple[Rows, int, dict[str, dict[str, float]
                     rows.append((label, level, "GET /healthz (floor)", floor, floor))
                     for name, path, script in cases:
                         rows.append((label, level, name, wrk(args.seconds, level, path, script), floor))
+                memory[label] = worker_memory(server)
             finally:
                 server.send_signal(signal.SIGTERM)
                 server.wait(timeout=30)
             collected[label] = collections(probe)
-    return rows, distinct, collected
+    return rows, distinct, collected, memory
+
+
+def memory_table(memory: Memory) -> str:
+    lines = ["| caches | each worker's resident memory after the mix (MiB) |", "|---|---|"]
+    for label, sizes in memory.items():
+        lines.append(f"| {label} | {', '.join(f'{size:.0f}' for size in sizes) or '(not read: no /proc)'} |")
+    return "\n".join(lines)
 
 
 def gc_table(collected: dict[str, dict[str, float]]) -> str:
     lines = [
-        "| answer cache | full collections | longest full (CPU ms) | young collections | longest young (CPU ms) "
+        "| caches | full collections | longest full (CPU ms) | young collections | longest young (CPU ms) "
         "| objects tracked at exit | frozen at start |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -439,7 +467,7 @@ def gc_table(collected: dict[str, dict[str, float]]) -> str:
 
 def table(rows: Rows) -> str:
     lines = [
-        "| answer cache | connections | endpoint | req/s | ratio to floor | p50 ms | p99 ms | p99 / p50 | errors |",
+        "| caches | connections | endpoint | req/s | ratio to floor | p50 ms | p99 ms | p99 / p50 | errors |",
         "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for label, level, name, result, floor in rows:
@@ -471,15 +499,15 @@ def main() -> None:
         check(args.check)
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk")
-    rows, distinct, collected = run(args)
-    text, pauses = table(rows), gc_table(collected)
-    print(f"varied mix: {distinct:,} different bodies", text, pauses, sep="\n\n")
+    rows, distinct, collected, memory = run(args)
+    text, pauses, held = table(rows), gc_table(collected), memory_table(memory)
+    print(f"varied mix: {distinct:,} different bodies", text, pauses, held, sep="\n\n")
     if args.write_docs:
         command = " ".join([".venv/bin/python bench/load.py", *sys.argv[1:]])
-        write_section(HEADING, section(command, args, distinct, text, pauses))
+        write_section(HEADING, section(command, args, distinct, text, pauses, held))
 
 
-def section(command: str, args: argparse.Namespace, distinct: int, text: str, pauses: str) -> str:
+def section(command: str, args: argparse.Namespace, distinct: int, text: str, pauses: str, held: str) -> str:
     return f"""
 {measured(command)}: gunicorn with {args.workers} sync workers and wrk (Debian's package) share the
 machine's cores, all on 127.0.0.1, with a fresh SQLite database; wrk runs {args.seconds} s per row
@@ -496,12 +524,13 @@ compare ratios within one run.
   touches, and one whose last year has none ends in December of the last year that has some (2026
   notices in several provinces published only the 60% and 300% ends). So every request is a question
   the service answers with 200: {distinct:,} different bodies, and the per-process answer cache
-  (4,096) rarely holds the question asked;
+  (`CALC_CACHE_SIZE`, 256) rarely holds the question asked;
 - **tiers**: region and scheme x month (2024-01 to 2026-12), only the years the endpoint answers;
 - **测算 page**: `GET /?region=...&start=...&end=...&basis=ratio&base_ratio=...` (or `medical_tier=`),
   the same mix and rule with lengths of 1 to 12 months (the form's default question is a calendar
   year): the priced months, the tier table with its chart, the sources;
-- **answer cache off**: a second server with `CALC_CACHE_SIZE=0`, every calculation priced afresh.
+- **caches off**: a second server with `CALC_CACHE_SIZE=0` and `TIERS_CACHE_SIZE=0`, every calculation
+  priced afresh.
 
 {text}
 
@@ -512,8 +541,12 @@ which is what a p99 sees.
 
 {pauses}
 
-Targets (issue 14): tiers ≥ 0.6 of the floor, the 测算 page ≥ 0.25, uncached calculations (cache off)
-≥ 0.6, p99 within 3 x p50 at every level with the cache on, zero errors.
+Each gunicorn worker's resident memory once its server's mix is over (VmRSS):
+
+{held}
+
+Targets (issue 20): calculate ≥ 0.5 of the floor, tiers ≥ 0.6, the 测算 page ≥ 0.25, p99 within 3 x p50
+at 1, 8 and 32 connections, zero errors, each worker at most 150 MiB after the mix.
 """
 
 

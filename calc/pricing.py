@@ -27,7 +27,7 @@ from calc.lines import (
 from calc.medical import pricing as medical
 from calc.reads import READS, Lookup
 from calc.rules import Split, rule_for
-from rates.interface import Parameters, keeping
+from rates.interface import Parameters
 from rates.months import Month
 
 
@@ -98,37 +98,26 @@ def resolution(params: Parameters, region: str, scheme: str, month: Month) -> Re
 
 
 Plan = tuple[Resolution, tuple[object, ...]]  # the versions a month reads, and the key of months priced alike
-MAX_PLANNED_MONTHS = 4096  # months remembered per (region, scheme) in a snapshot: any month may be asked
 
 
-def _month_plans(params: Parameters, request: QuoteRequest, at: Lookup) -> Callable[[Month], Plan]:
-    """The versions in force that each month reads, resolved once per (snapshot, region, scheme, month).
+def _month_plans(request: QuoteRequest, at: Lookup) -> Callable[[Month], Plan]:
+    """The versions in force that each month of one request reads, resolved once per month of it.
 
-    A snapshot never changes, so what is in force in a month is the same for every request there; only
-    whether a base is given changes what medical insurance reads (``calc.medical.pricing.resolve``).
+    Months under the same versions and rule share one plan (its key), so that they are priced once. Kept
+    for this request only: the answer cache keeps whole answers, and the snapshot keeps only parameters.
     """
-
-    def make(month: Month) -> Plan:
-        got = resolve_month(request, at, month)
-        return got, (
-            rule_for(request.scheme, month),
-            *((id(r.version), r.provisional, id(r.declared_by)) for r in got.values()),
-        )
-
-    kept = keeping(params)
-    if kept is None:  # parameters that keep nothing (a test's own): resolved every time
-        return make
-    # one table of plans by month index and by key (months priced alike share one plan): a request meets it once
-    plans: dict[object, Plan] = kept.kept(("month plans", request.region, request.scheme, request.base is None), dict)
+    plans: dict[object, Plan] = {}
 
     def plan(month: Month) -> Plan:
         index = month.index()
         found = plans.get(index)
         if found is None:
-            if len(plans) >= MAX_PLANNED_MONTHS:
-                plans.clear()
-            made = make(month)
-            found = plans[index] = plans.setdefault(made[1], made)
+            got = resolve_month(request, at, month)
+            key = (
+                rule_for(request.scheme, month),
+                *((id(r.version), r.provisional, id(r.declared_by)) for r in got.values()),
+            )
+            found = plans[index] = plans.setdefault(key, (got, key))
         return found
 
     return plan
@@ -141,14 +130,10 @@ def price(params: Parameters, request: QuoteRequest) -> Quote:
     months = list(request.start.until(request.end))
     if request.scheme == "resident_medical":
         months = [m for i, m in enumerate(months) if i == 0 or m.month == 1]  # one line per year touched
-    pricer, plan_of = PRICERS[request.scheme], _month_plans(params, request, at)
-    # Months under the same versions and rule price alike: each such group is priced once for the same
-    # figures under a snapshot (the line of its first month, copied for the others).
-    kept = keeping(params)
-    figures = (request.base_ratio, request.base, request.headcount, request.factor, request.medical_tier)
-    priced: dict[tuple[object, ...], Line] = (
-        kept.kept(("priced lines", request.region, request.scheme, *figures), dict) if kept is not None else {}
-    )
+    pricer, plan_of = PRICERS[request.scheme], _month_plans(request, at)
+    # Months under the same versions and rule price alike: each such group is priced once (the line of its
+    # first month, copied for the others).
+    priced: dict[tuple[object, ...], Line] = {}
     by_plan: dict[int, tuple[Plan, Line]] = {}  # the plan kept alive beside its line, so that its id stays its own
     lines: list[Line] = []
     for month in months:
@@ -156,8 +141,6 @@ def price(params: Parameters, request: QuoteRequest) -> Quote:
         known = by_plan.get(id(plan))
         if known is None:
             got, key = plan
-            for resolved in got.values():
-                at.note(resolved)  # a kept plan was resolved for an earlier request: this one cites it too
             if key not in priced:
                 priced[key] = pricer(request, got, month)
             known = by_plan[id(plan)] = (plan, priced[key])

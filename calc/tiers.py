@@ -3,7 +3,6 @@ for medical insurance in a shape without ratio tiers, the choices its shape offe
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ from calc.medical.shapes import SCHEME as MEDICAL
 from calc.medical.shapes import shape_of
 from calc.pricing import price, validate
 from calc.reads import Lookup, not_configured
-from rates.interface import NotConfigured, Parameters, Resolved, keeping
+from rates.interface import NotConfigured, Parameters, Resolved
 from rates.months import Month
 
 TIER_STEP = Decimal("0.1")
@@ -43,8 +42,7 @@ def tier_ratios(floor_ratio: Decimal, ceiling_ratio: Decimal) -> list[Decimal]:
 
 
 # A year priced for the tier table: its total, whether provisional, the versions it cites, and each month's
-# (base, amount) by month index. Plain values (no Quote, no Month): kept per snapshot without adding
-# objects for the garbage collector to walk.
+# (base, amount) by month index.
 PricedYear = tuple[Decimal, bool, tuple[Resolved, ...], dict[int, tuple[Decimal | None, Decimal]]]
 
 
@@ -71,13 +69,10 @@ def tiers(
     ratios = tier_ratios(value(scheme_params, "base_ratio_floor"), value(scheme_params, "base_ratio_ceiling"))
     result: list[Tier] = []
     used: dict[int, Resolved] = {}
-    kept = keeping(params)
     first, last = _first_priced_month(params, region, scheme, month), Month(month.year, 12)
     for ratio in ratios:
         year = QuoteRequest(region, scheme, first, last, base_ratio=ratio)
-        # the same year serves the tables of its twelve months: priced once per snapshot where it can be kept
-        make = functools.partial(_priced_year, params, year)
-        priced = kept.kept(("priced year", region, scheme, first, ratio), make) if kept is not None else make()
+        priced = _priced_year(params, year)
         if isinstance(priced, str):
             # The year needs an average some month of it lacks; the asked month may have one, and then its tier
             # is what /calculate answers for that month (issue 19: 广州 2025-10 at 70% was 不可测算 here while

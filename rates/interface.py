@@ -8,14 +8,11 @@ in force, and a process (or a test) that prices with its own parameters loads no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Protocol, TypeGuard, TypeVar
+from typing import Protocol
 
 from rates.model import Reference, Region, Version
 from rates.months import Month
-
-T = TypeVar("T")
 
 
 class NotConfigured(LookupError):
@@ -45,25 +42,3 @@ class Parameters(Protocol):
     def at(self, region: str, family: str, month: Month, scheme: str | None = None) -> Resolved:
         """The version of ``family`` in force for ``region`` in ``month``; ``NotConfigured`` where none is."""
         ...
-
-
-class Keeping(Parameters, Protocol):
-    """Parameters that never change (a snapshot), so that what is derived from them may be kept.
-
-    The engine asks for ``kept`` where the parameters offer it (``keeping``) and derives anew where not
-    (a test's own parameters).
-    """
-
-    def kept(self, key: Hashable, make: Callable[[], T]) -> T:
-        """What ``make`` derives from these parameters alone, made once; ``key`` names it and its arguments."""
-        ...
-
-
-def keeps(params: Parameters) -> TypeGuard[Keeping]:
-    """Whether ``params`` keep what is derived from them (a duck test: a runtime protocol check costs more)."""
-    return callable(getattr(params, "kept", None))
-
-
-def keeping(params: Parameters) -> Keeping | None:
-    """``params`` as parameters that keep what is derived from them, or None when they do not."""
-    return params if keeps(params) else None

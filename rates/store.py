@@ -12,10 +12,9 @@ import dataclasses
 import functools
 import sqlite3
 import threading
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -38,18 +37,13 @@ from rates.rows import row_to_version as row_to_version
 from rates.rows import same_content as same_content
 from rates.rows import version_to_row as version_to_row
 
-T = TypeVar("T")
-
 
 class Snapshot:
     """Every stored version at one revision of the database; pure reads, safe to share."""
 
-    def __init__(self, regions: dict[str, Region], versions: Sequence[Version], revision: int, keep: bool = True):
+    def __init__(self, regions: dict[str, Region], versions: Sequence[Version], revision: int):
         self.regions = regions
         self.revision = revision
-        # keep=False: nothing derived is remembered (``kept`` makes anew, ``at`` resolves anew), so that a
-        # test can compare every answer with and without what is kept (issue 19: KEEP_DERIVED=0)
-        self.keeps = keep
         self.all_versions = sorted(versions, key=lambda v: (v.region, v.family, v.effective_from, v.id or 0))
         superseded = {v.supersedes for v in versions if v.supersedes is not None}
         self._superseded = frozenset(superseded)
@@ -57,35 +51,11 @@ class Snapshot:
         for version in self.all_versions:
             if version.id not in superseded and not version.withdrawn:
                 self._active.setdefault((version.region, version.family), []).append(version)
-        # The snapshot never changes, so resolutions can be remembered (bounded: any month may be asked).
-        # Few: the engine keeps what each month reads (calc.quote's month plans), and every entry is
-        # objects the garbage collector walks.
-        if keep:
-            # this instance's ``at``, remembering (the method stays for a snapshot that keeps nothing)
-            self.at = functools.lru_cache(maxsize=2048)(self._resolve)  # type: ignore[method-assign]
-        self._kept: dict[Hashable, Any] = {}
-        self._kept_lock = threading.Lock()
-
-    MAX_KEPT = 16384  # a bound on the derived data one snapshot remembers: any region, month and figure may be asked
-
-    def kept(self, key: Hashable, make: Callable[[], T]) -> T:
-        """What ``make`` derives from this snapshot alone, made once: the snapshot never changes.
-
-        ``key`` names the derivation and its arguments (a tuple starting with the caller's name). Two
-        threads may both make a missing value; either result is the same, and one is kept.
-        """
-        if not self.keeps:
-            return make()
-        try:
-            return self._kept[key]  # type: ignore[no-any-return]
-        except KeyError:
-            pass
-        value = make()
-        with self._kept_lock:
-            if len(self._kept) >= self.MAX_KEPT:
-                self._kept.clear()
-            self._kept[key] = value
-        return value
+        # The snapshot never changes, so its resolutions can be remembered (bounded: any month may be asked;
+        # every entry is objects the garbage collector walks). Every month of an answer asks it a few times:
+        # the load benchmark's varied mix asks some 7,000 different resolutions, and a smaller bound than
+        # that made the engine resolve anew most of the time (2.5 x the time of a calculation).
+        self.at = functools.lru_cache(maxsize=16384)(self._resolve)  # type: ignore[method-assign]
 
     def chain(self, region: str) -> list[str]:
         """The region and its ancestors, nearest first, ending at the national level."""
@@ -135,7 +105,7 @@ class Snapshot:
     def with_versions(self, extra: Sequence[Version]) -> Snapshot:
         """This snapshot plus unsaved versions, numbered after the revision: a preview of a publication."""
         added = [dataclasses.replace(v, id=self.revision + i) for i, v in enumerate(extra, start=1)]
-        return Snapshot(self.regions, [*self.all_versions, *added], self.revision, self.keeps)
+        return Snapshot(self.regions, [*self.all_versions, *added], self.revision)
 
 
 @dataclass
@@ -209,9 +179,8 @@ class CommitWatch:
 class ParameterStore:
     """Database-backed store with a snapshot cache refreshed on every new revision."""
 
-    def __init__(self, engine: Engine, keep: bool = True):
+    def __init__(self, engine: Engine):
         self.engine = engine
-        self.keep = keep  # whether its snapshots remember what they derive (``Snapshot.kept``)
         self._snapshot: Snapshot | None = None
         self._lock = threading.Lock()
         self._watch = CommitWatch.for_engine(engine)
@@ -254,7 +223,7 @@ class ParameterStore:
             with Session(self.engine) as session:
                 regions = {r.code: Region(r.code, r.name, r.parent) for r in session.scalars(select(RegionRow))}
                 versions = [row_to_version(r) for r in session.scalars(select(VersionRow))]
-            snapshot = Snapshot(regions, versions, max((v.id or 0 for v in versions), default=0), self.keep)
+            snapshot = Snapshot(regions, versions, max((v.id or 0 for v in versions), default=0))
             self._snapshot = snapshot
             return snapshot
 

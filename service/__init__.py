@@ -14,11 +14,19 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def feature_blueprints() -> list[Blueprint]:
     """The page and feature blueprints (the JSON API registers itself through flask-smorest)."""
-    from service import coverage, display, pages, pension, places
+    from service import counter, coverage, display, pages, parameter_pages, pension
     from service.admin import views as admin
     from service.outlets import views as outlets
 
-    return [pages.bp, outlets.bp, admin.bp, coverage.bp, pension.pages_bp, display.bp, places.bp]
+    return [pages.bp, counter.bp, parameter_pages.bp, outlets.bp, admin.bp, coverage.bp, pension.pages_bp, display.bp]
+
+
+def api_blueprints() -> list[Blueprint]:
+    """The JSON blueprints registered after the public API's own (flask-smorest documents them all)."""
+    from service import pension
+    from service.admin import api as admin_api
+
+    return [admin_api.blp, pension.blp]
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -46,7 +54,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service.outlets import jobs
 
     jobs.init_app(app)
-    api.init_app(app)
+    rest = api.init_app(app)
+    for blueprint in api_blueprints():
+        rest.register_blueprint(blueprint)
+    api.finish(app, rest)
     for blueprint in feature_blueprints():
         app.register_blueprint(blueprint)
     errors.init_app(app)  # after the API: flask-smorest registers error handlers of its own

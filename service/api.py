@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import functools
-import hashlib
-import os
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import flask_swagger_ui
-from cachetools import LRUCache
-from flask import Flask, Response, current_app, g, jsonify, request, send_from_directory
+from flask import Flask, Response, current_app, jsonify, send_from_directory
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
-from webargs.flaskparser import is_json_request
+from flask_smorest import Api
 
 from calc.quote import QuoteError, QuoteRequest
 from rates.families import FAMILIES
 from rates.store import NotConfigured, Snapshot
 from service import answers, contract, schemas
-from service.admin import api as admin_api
-from service.apibase import ApiBlueprint, current_month
-from service.contract import ERROR_DESCRIPTIONS, content_refusals
+from service.apibase import ApiBlueprint, current_month, document_errors
+from service.contract import content_refusals
 from service.db import snapshot
 from service.present import version_data
 
@@ -32,23 +25,7 @@ SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
 
 blp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="社保缴费测算")
 ERRORS = (400, 404, 415, 422)
-
-
-def document_errors(*statuses: int, on: Blueprint | None = None):  # type: ignore[no-untyped-def]
-    """Document the one error shape for these statuses (on this API's blueprint unless ``on`` names another)."""
-
-    def decorate(function):  # type: ignore[no-untyped-def]
-        for status in statuses:
-            description = ERROR_DESCRIPTIONS.get(status, "错误（中文说明）")
-            function = (on or blp).alt_response(status, schema=schemas.ApiErrorSchema, description=description)(
-                function
-            )
-        return function
-
-    return decorate
-
-
-_document_errors = document_errors
+_document_errors = functools.partial(document_errors, blp)
 
 
 def _region_or_404(code: str, snap: Snapshot | None = None) -> None:
@@ -105,81 +82,15 @@ class History(MethodView):
         }
 
 
-class BodyCache:
-    """Answers already given to the same request body under the same parameter snapshot.
-
-    Many people send the very same question; this answers it again without parsing it again. Only
-    successful answers are kept, and a publication makes a new snapshot, so none is ever stale. A
-    question is a few hundred bytes: larger bodies are not remembered, and bodies are kept as digests.
-    """
-
-    MAX_BODY = 4096
-
-    def __init__(self, size: int):
-        self._answers: LRUCache[tuple[int, bytes], bytes] = LRUCache(maxsize=size)
-        self._lock = threading.Lock()  # LRUCache reorders itself on every read
-
-    def respond(self, view: Callable[[], Response]) -> Response:
-        length = request.content_length
-        if not is_json_request(request) or length is None or length > self.MAX_BODY:
-            return view()  # refused by the parser in the one error shape, or too unusual to keep
-        g.calc_snapshot = snap = snapshot()  # the view prices on this one: one revision query per request
-        key = (answers.snapshot_token(snap), hashlib.blake2b(request.get_data(cache=True), digest_size=16).digest())
-        with self._lock:
-            data = self._answers.get(key)
-        if data is not None:
-            return current_app.response_class(data, mimetype="application/json")
-        response = view()
-        if response.status_code == 200:
-            with self._lock:
-                self._answers[key] = response.get_data()  # bytes: nothing for the garbage collector to walk
-        return response
-
-
-def _answered_again(view: Callable[..., Response]) -> Callable[..., Response]:
-    """The app's BodyCache in front of the view (none when CALC_CACHE_SIZE is 0), and the fast path."""
-
-    @functools.wraps(view)
-    def answer(*args: Any, **kwargs: Any) -> Response:
-        cache: BodyCache | None = current_app.extensions["calc_bodies"]
-        full = functools.partial(_plain_answer, functools.partial(view, *args, **kwargs))
-        return full() if cache is None else cache.respond(full)
-
-    return answer
-
-
-def _plain_answer(view: Callable[[], Response]) -> Response:
-    """A plainly valid question is answered without the request schema's walk (``answers.fast_request``).
-
-    Anything else goes through the view: the schema, then the same pricing and the same bytes.
-    """
-    length = request.content_length
-    if not is_json_request(request) or length is None or length > BodyCache.MAX_BODY:
-        return view()
-    question = answers.fast_request(request.get_data(cache=True))
-    if question is None:
-        return view()
-    return _fast_answer(question)
-
-
-@content_refusals
-def _fast_answer(question: QuoteRequest) -> Response:
-    cache: answers.Answers = current_app.extensions["calc_cache"]
-    data = cache.json(g.get("calc_snapshot") or snapshot(), question)
-    return current_app.response_class(data, mimetype="application/json")
-
-
 @blp.route("/calculate")
 class Calculate(MethodView):
-    @_answered_again
     @blp.arguments(schemas.CalculateRequestSchema())
     @blp.response(200, schemas.QuoteSchema)
     @_document_errors(*ERRORS)
     @content_refusals
-    def post(self, body: dict[str, Any]) -> Response:
+    def post(self, question: QuoteRequest) -> Response:
         """按月测算缴费金额（每月使用当月在用的参数版本）"""
-        cache: answers.Answers = current_app.extensions["calc_cache"]
-        data = cache.json(g.get("calc_snapshot") or snapshot(), QuoteRequest(**body))
+        data = answers.caches().answer_json(snapshot(), question)
         return current_app.response_class(data, mimetype="application/json")
 
 
@@ -193,8 +104,8 @@ class Tiers(MethodView):
         """各缴费档次（60%…300%）的基数、月缴费额与全年缴费额"""
         snap = snapshot()  # one revision query per request
         _region_or_404(query["region"], snap)
-        cache: answers.Tiers = current_app.extensions["tier_cache"]
-        data = cache.json(snap, query["region"], query["scheme"], query["month"] or current_month())
+        asked = answers.TierRequest(query["region"], query["scheme"], query["month"] or current_month())
+        data = answers.caches().tiers_json(snap, asked)
         return current_app.response_class(data, mimetype="application/json")
 
 
@@ -207,7 +118,8 @@ def health() -> Response:
     return jsonify(status="ok")
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask) -> Api:
+    """The API's settings, the caches and its own blueprint; the app factory registers the others'."""
     app.add_url_rule("/healthz", "health", health)
     app.config.update(
         API_TITLE="社保缴费测算服务 API",
@@ -218,20 +130,14 @@ def init_app(app: Flask) -> None:
         OPENAPI_SWAGGER_UI_PATH="/docs",
         OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
     )
-    app.config.setdefault("CALC_CACHE_SIZE", int(os.environ.get("CALC_CACHE_SIZE", "4096")))
-    app.config.setdefault("TIERS_CACHE_SIZE", int(os.environ.get("TIERS_CACHE_SIZE", "4096")))
-    # An answer depends only on the snapshot and the request, and a publication makes a new
-    # snapshot, so a remembered answer is never stale; many people ask the same few questions.
-    size = app.config["CALC_CACHE_SIZE"]
-    app.extensions["calc_cache"] = answers.Answers(size)
-    app.extensions["tier_cache"] = answers.Tiers(app.config["TIERS_CACHE_SIZE"])
-    app.extensions["calc_bodies"] = BodyCache(size) if size else None
+    answers.init_app(app)
     api = Api(app)
     api.register_blueprint(blp)
-    api.register_blueprint(admin_api.blp)
-    from service import pension  # the pension estimate (issue 11): its own blueprint
+    app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)
+    return api
 
-    api.register_blueprint(pension.blp)
+
+def finish(app: Flask, api: Api) -> None:
+    """The document tightened once every blueprint is registered (``service.contract``)."""
     contract.tighten(api.spec)
     contract.declare_session(api.spec, app.config["SESSION_COOKIE_NAME"])
-    app.add_url_rule("/api/v1/docs/assets/<path:filename>", "swagger_asset", swagger_asset)

@@ -1,7 +1,9 @@
-"""What every JSON blueprint builds on: the exact, strict JSON body parser and the current month.
+"""What every JSON blueprint builds on: the exact, strict JSON body parser, the one error shape's
+documentation and the current month.
 
-A module of its own so that the public API (``service.api``) and the administration's API
-(``service.admin.api``) both build on it without importing each other.
+A module of its own so that the public API (``service.api``), the pension estimate (``service.pension``)
+and the administration's API (``service.admin.api``) build on it without importing each other; the app
+factory registers their blueprints.
 
 A body is refused (400, in Chinese) when a key appears twice in one object (JSON parsers silently
 keep the last one, so what was checked and what was meant could differ), or when any string or key
@@ -22,7 +24,9 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from rates.months import Month
+from service.contract import ERROR_DESCRIPTIONS
 from service.present import CHINA
+from service.schemas import ApiErrorSchema
 
 SURROGATE = re.compile("[\ud800-\udfff]")
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, line feed and carriage return are text
@@ -133,3 +137,15 @@ class ApiBlueprint(Blueprint):
 
 class FreeFormBlueprint(ApiBlueprint):
     ARGUMENTS_PARSER = FreeFormParser()
+
+
+def document_errors(on: Blueprint, *statuses: int):  # type: ignore[no-untyped-def]
+    """Document the one error shape for these statuses on the blueprint ``on``."""
+
+    def decorate(function):  # type: ignore[no-untyped-def]
+        for status in statuses:
+            description = ERROR_DESCRIPTIONS.get(status, "错误（中文说明）")
+            function = on.alt_response(status, schema=ApiErrorSchema, description=description)(function)
+        return function
+
+    return decorate

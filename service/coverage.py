@@ -135,15 +135,7 @@ def _descendants(snap: Snapshot) -> dict[str, list[str]]:
 
 
 def table(snap: Snapshot) -> dict[str, Any]:
-    """The coverage of every family held below the national level, by region and contribution year.
-
-    Kept with the snapshot: every cell resolves twelve months, and a snapshot never changes.
-    """
-    found: dict[str, Any] = snap.kept(("coverage",), lambda: _table(snap))
-    return found
-
-
-def _table(snap: Snapshot) -> dict[str, Any]:
+    """The coverage of every family held below the national level, by region and contribution year."""
     held = {(v.region, v.family) for v in snap.all_versions if v.region != NATIONAL}
     families = [name for name in FAMILIES if any(family == name for _, family in held)]
     years_held = [v.contribution_year for v in snap.all_versions if v.contribution_year]

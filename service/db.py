@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -51,10 +50,7 @@ def rates_dir(app: Flask) -> Path:
 
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
-    # KEEP_DERIVED=0: snapshots remember nothing they derive and pages are drawn anew, the caches' other
-    # half besides CALC_CACHE_SIZE and TIERS_CACHE_SIZE (the sweep compares answers with all of them off)
-    app.config.setdefault("KEEP_DERIVED", os.environ.get("KEEP_DERIVED", "1").strip().lower() not in ("0", "false"))
-    store = ParameterStore(engine, keep=bool(app.config["KEEP_DERIVED"]))
+    store = ParameterStore(engine)
     from service import migrate
 
     def seed() -> None:

@@ -21,10 +21,10 @@ from calc.rounding import to_index
 from rates.families import TRUST_LABELS
 from rates.store import Snapshot
 from service import errors, schemas
-from service.api import ApiBlueprint, current_month, document_errors
+from service.apibase import ApiBlueprint, current_month, document_errors
 from service.contract import engine_refusals
 from service.db import snapshot
-from service.present import dumped_version, ordered, percent, used_versions
+from service.present import ordered, percent, used_versions
 
 blp = ApiBlueprint("pension", __name__, url_prefix="/api/v1/pension", description="养老金估算（基本养老金）")
 
@@ -259,13 +259,12 @@ def estimate_request(body: dict[str, Any]) -> EstimateRequest:
     )
 
 
-_ESTIMATE = EstimateSchema(exclude=("references",))
+_ESTIMATE = EstimateSchema()
 
 
 def estimate_answer(snap: Snapshot, result: Estimate) -> dict[str, Any]:
-    """The API's answer for one estimate (amounts as two-decimal strings); versions dumped once per snapshot."""
-    answer = _ESTIMATE.dump(estimate_data(snap, result, references=False))
-    answer["references"] = [dumped_version(snap, r) for r in ordered(result.used)]
+    """The API's answer for one estimate (amounts as two-decimal strings)."""
+    answer: dict[str, Any] = _ESTIMATE.dump(estimate_data(snap, result))
     return answer
 
 
@@ -281,7 +280,7 @@ def tiers_answer(snap: Snapshot, request: EstimateRequest) -> list[dict[str, Any
 class PensionEstimate(MethodView):
     @blp.arguments(EstimateRequestSchema())
     @blp.response(200, EstimateSchema)
-    @document_errors(400, 404, 415, 422, on=blp)
+    @document_errors(blp, 400, 404, 415, 422)
     @engine_refusals
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """按出生年月、人员类别和缴费档次估算退休时间、月养老金（基础养老金和个人账户养老金）与回本年限"""
@@ -293,7 +292,7 @@ class PensionEstimate(MethodView):
 class PensionBenefit(MethodView):
     @blp.arguments(BenefitRequestSchema())
     @blp.response(200, BenefitSchema)
-    @document_errors(400, 415, 422, on=blp)
+    @document_errors(blp, 400, 415, 422)
     @engine_refusals
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """经办核算：按核定表数据计算基础养老金和个人账户养老金，各自精确到分"""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -10,7 +9,7 @@ from calc.quote import SCHEMES, Line, Quote, QuoteRequest, Tier, price
 from rates.families import FAMILIES, TRUST_LABELS
 from rates.model import Reference, Version
 from rates.store import Resolved, Snapshot
-from service.schemas import QuoteSchema, VersionSchema
+from service.schemas import QuoteSchema
 
 CHINA = ZoneInfo("Asia/Shanghai")  # dates and times are shown as users read them
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -98,8 +97,8 @@ def ordered(used: list[Resolved]) -> list[Resolved]:
     return sorted(used, key=lambda r: (order[r.version.family], r.version.effective_from))
 
 
-def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True, months: bool = True) -> dict[str, Any]:
-    """The answer's data before the dump (``months=False``: without them, ``service.answers`` encodes them apart)."""
+def quote_data(snapshot: Snapshot, quote: Quote, months: bool = True) -> dict[str, Any]:
+    """The answer's data before the dump (``months=False``: without them, ``service.answers`` dumps them itself)."""
     request = quote.request
     notes = []
     declared = declarations(quote.used)
@@ -128,7 +127,7 @@ def quote_data(snapshot: Snapshot, quote: Quote, references: bool = True, months
         "provisional": quote.provisional,
         "provisional_declared": declared,
         "notes": notes,
-        **({"references": used_versions(snapshot, quote.used)} if references else {}),
+        "references": used_versions(snapshot, quote.used),
     }
 
 
@@ -171,26 +170,7 @@ def tier_data(tier: Tier) -> dict[str, Any]:
     }
 
 
-_QUOTE_SCHEMA = QuoteSchema(exclude=("references",))
-_VERSION_SCHEMA = VersionSchema()
-# Dumped versions per snapshot: a version never changes within a snapshot, and every answer cites
-# a few of them, so each is dumped once per snapshot rather than once per answer.
-_dumped: weakref.WeakKeyDictionary[Snapshot, dict[tuple[int, bool, str], dict[str, Any]]] = weakref.WeakKeyDictionary()
-
-
-def dumped_version(snapshot: Snapshot, resolved: Resolved) -> dict[str, Any]:
-    if not snapshot.keeps:  # KEEP_DERIVED=0: nothing remembered
-        return _VERSION_SCHEMA.dump(version_data(snapshot, resolved.version, resolved))  # type: ignore[no-any-return]
-    memo = _dumped.setdefault(snapshot, {})
-    key = (id(resolved.version), resolved.provisional, resolved.level, id(resolved.declared_by))
-    if key not in memo:
-        memo[key] = _VERSION_SCHEMA.dump(version_data(snapshot, resolved.version, resolved))
-    return memo[key]
-
-
 def quote_answer(snapshot: Snapshot, request: QuoteRequest) -> dict[str, Any]:
-    """The whole answer to a request, as the API sends it (every amount a two-decimal string)."""
-    quote = price(snapshot, request)
-    answer = _QUOTE_SCHEMA.dump(quote_data(snapshot, quote, references=False))
-    answer["references"] = [dumped_version(snapshot, r) for r in ordered(quote.used)]
-    return answer
+    """The whole answer to a request through marshmallow's own dump (every amount a two-decimal string):
+    what ``service.answers`` must give, field by field (``tests/test_answers.py``)."""
+    return QuoteSchema().dump(quote_data(snapshot, price(snapshot, request)))  # type: ignore[no-any-return]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from calc.quote import QuoteRequest
 from rates.months import Month
 
 DECIMAL_PATTERN = r"^\s*\d{1,9}(\.\d{1,4})?\s*$"
@@ -152,6 +153,11 @@ class CalculateRequestSchema(Schema):
     def _one_base(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("base") is not None and data.get("base_ratio") is not None:
             raise ValidationError("缴费档次和缴费基数只能填写一项。", "base")
+
+    @post_load
+    def _request(self, data: dict[str, Any], **kwargs: Any) -> QuoteRequest:
+        """The one request value every caller gets (the API, the pages, the counter): frozen, its own cache key."""
+        return QuoteRequest(**data)
 
 
 class RegionMonthQuerySchema(Schema):

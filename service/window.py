@@ -50,7 +50,7 @@ def applicant(person: dict[str, Any]) -> tuple[Applicant, dict[str, str]]:
 def schemes(main: str, also: list[str]) -> tuple[list[str], dict[str, str]]:
     """The schemes of one quote: the one chosen above, then each scheme ticked under 另加险种.
 
-    Each is then read with its own choice from the form (``service.pages.load_request``): a tier for a
+    Each is then read with its own choice from the form (``service.calc_form.load_request``): a tier for a
     tiered scheme, what its city's rule takes for medical insurance, nothing for resident medical.
     """
     extra = [code for code in PERSONAL if code in also and code != main]

@@ -1,4 +1,4 @@
-"""The fast answers are the schemas' answers, and the kept ones are never stale."""
+"""The one answer path gives the schemas' answers, and the two caches never serve a stale or a wrong one."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from marshmallow import ValidationError
 from calc.quote import SCHEMES, QuoteError, QuoteRequest
 from rates.months import Month
 from rates.publish import parse_proposal, publish
+from rates.store import Snapshot
 from service import answers, create_app, schemas
 from service.contract import CONTENT_CODES
 from service.dumping import compile_dump
@@ -57,7 +58,7 @@ def _varied(regions: list[str], count: int, seed: int = 14) -> list[QuoteRequest
     return requests
 
 
-def test_fast_answers_equal_the_schema_dump(medical_app: Flask) -> None:
+def test_answers_equal_the_schema_dump(medical_app: Flask) -> None:
     snap = medical_app.extensions["rates"].snapshot()
     regions = [code for code in snap.regions if code != "000000"]
     answered = refused = 0
@@ -101,10 +102,11 @@ def test_tier_answers_equal_the_schema_dump(medical_app: Flask) -> None:
         for scheme in ("flexible_pension", "flexible_medical"):
             for month in (Month(2024, 12), Month(2025, 6), Month(2026, 9)):
                 try:
-                    expected = schemas.TiersSchema().dump(answers.tiers_answer(snap, region, scheme, month))
+                    asked = answers.TierRequest(region, scheme, month)
+                    expected = schemas.TiersSchema().dump(answers.tiers_answer(snap, asked))
                 except QuoteError:
                     continue  # not configured there: the endpoint answers the error
-                assert json.loads(answers.tiers_json(snap, region, scheme, month)) == expected
+                assert json.loads(answers.tiers_json(snap, asked)) == expected
                 compared += 1
     assert compared >= 10
 
@@ -175,28 +177,29 @@ _body = _body.flatmap(
 )
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(_body)
-def test_the_fast_reading_is_never_more_lenient_than_the_schema(body: dict[str, Any]) -> None:
+def test_the_schema_reads_a_body_into_the_frozen_request_or_refuses_it(body: dict[str, Any]) -> None:
+    """The one parser: whatever it takes becomes the frozen request, whose dump reads back as the same key."""
     raw = json.dumps(body).encode()
-    fast = answers.fast_request(raw)
+    schema = schemas.CalculateRequestSchema()
     try:
-        loaded = schemas.CalculateRequestSchema().load(json.loads(raw, parse_float=Decimal))
+        loaded = schema.load(json.loads(raw, parse_float=Decimal))
     except ValidationError:
-        assert fast is None  # refused by the schema: the fast reading must not take it
         return
-    if fast is not None:
-        assert fast == QuoteRequest(**loaded)
+    assert isinstance(loaded, QuoteRequest)
+    again = schema.load(json.loads(json.dumps(schema.dump(loaded))))
+    assert again == loaded and hash(again) == hash(loaded)
 
 
-def test_plain_questions_are_read_fast() -> None:
+def test_plain_questions_are_read_into_the_frozen_request() -> None:
+    schema = schemas.CalculateRequestSchema()
     body = {"region": "360100", "scheme": "flexible_pension", "start": "2025-01", "end": "2025-12", "base_ratio": "0.7"}
-    assert answers.fast_request(json.dumps(body).encode()) == QuoteRequest(
+    assert schema.load(body) == QuoteRequest(
         "360100", "flexible_pension", Month(2025, 1), Month(2025, 12), base_ratio=Decimal("0.7")
     )
     outlet = {"region": "360100", "scheme": "outlet_injury", "start": "2025-01", "end": "2025-03", "headcount": 12}
-    assert answers.fast_request(json.dumps({**outlet, "factor": "1.2"}).encode()) is not None
-    assert answers.fast_request(b'{"region": "360100"') is None  # not JSON: the schema's path words the error
+    assert schema.load({**outlet, "factor": "1.2"}).factor == Decimal("1.2")
     medical = {
         "region": "500000",
         "scheme": "flexible_medical",
@@ -204,7 +207,7 @@ def test_plain_questions_are_read_fast() -> None:
         "end": "2025-12",
         "medical_tier": 2,
     }
-    assert answers.fast_request(json.dumps(medical).encode()) == QuoteRequest(
+    assert schema.load(medical) == QuoteRequest(
         "500000", "flexible_medical", Month(2025, 1), Month(2025, 12), medical_tier=2
     )
 
@@ -218,7 +221,8 @@ def test_tiers_are_kept_per_snapshot_and_never_stale(app: Flask, client: FlaskCl
     assert first.status_code == 200
     assert first.get_json()["tiers"][0]["base"] == "3915.00" and first.get_json()["tiers"][0]["provisional"] is True
     assert client.get(url).data == first.data
-    assert len(app.extensions["tier_cache"]._kept) == 1  # priced once, then reused
+    with app.app_context():
+        assert len(app.extensions["caches"].kept(app.extensions["rates"].snapshot()).tiers) == 1  # priced once
     page = client.get("/?region=360100&scheme=flexible_pension&start=2026-03&end=2026-03&basis=ratio&base_ratio=0.6")
     assert page.status_code == 200 and "3915.00" in page.get_data(as_text=True)
 
@@ -244,52 +248,72 @@ def test_a_page_may_change_its_copy_of_a_kept_answer(app: Flask) -> None:
     with app.app_context():
         snap = app.extensions["rates"].snapshot()
         request = QuoteRequest("360100", "flexible_pension", Month(2025, 1), Month(2025, 2), base_ratio=Decimal(1))
-        first = app.extensions["calc_cache"](snap, request)
+        first = answers.caches().answer(snap, request)
         first["months"].clear()
-        assert len(app.extensions["calc_cache"](snap, request)["months"]) == 2
+        assert len(answers.caches().answer(snap, request)["months"]) == 2
 
 
-def test_every_snapshot_has_its_own_token(app: Flask) -> None:
-    """Kept answers are keyed by a token per snapshot object: a preview or a publication never shares one."""
+def test_each_snapshot_object_has_its_own_maps(app: Flask) -> None:
+    """Kept answers belong to one snapshot object: a preview (the same revision number) or a publication never
+    shares them, and a request still priced on an older snapshot does not take the newer one's place."""
     store = app.extensions["rates"]
+    caches = answers.Caches(8, 8)
     snap = store.snapshot()
-    preview = snap.with_versions([])  # the same revision number, another snapshot
-    assert answers.snapshot_token(snap) == answers.snapshot_token(store.snapshot())
-    assert answers.snapshot_token(preview) != answers.snapshot_token(snap)
+    held = caches.kept(snap)
+    assert caches.kept(store.snapshot()) is held
+    preview = snap.with_versions([])
+    assert caches.kept(preview) is not held
+    newer = caches.kept(preview)
+    assert caches.kept(preview) is newer
+    publish(store, [parse_proposal("360000", "avg_wage", WAGE_2026)], "alice")
+    published = store.snapshot()
+    assert published.revision > snap.revision
+    fresh = caches.kept(published)
+    assert caches.kept(snap) is not fresh and caches.kept(published) is fresh
     request = QuoteRequest("360100", "flexible_pension", Month(2025, 1), Month(2025, 2), base_ratio=Decimal("0.70"))
     same = QuoteRequest("360100", "flexible_pension", Month(2025, 1), Month(2025, 2), base_ratio=Decimal("0.7"))
-    assert answers.request_key(snap, request) == answers.request_key(snap, same)
+    assert request == same and hash(request) == hash(same)  # the same question, the same key
 
 
 def _changed(value: object) -> object:
-    """Another value of the same kind (a field of QuoteRequest changed by one step)."""
+    """Another value of the same kind (a field of a request changed by one step)."""
     if isinstance(value, Month):
         return value + 1
     if isinstance(value, (Decimal, int)):
         return value + 1
-    assert isinstance(value, str), value
+    assert isinstance(value, str), f"a field of a new kind: say here how to change it ({value!r})"
     return value + "0"
 
 
-def test_changing_any_field_of_a_request_changes_its_kept_key(app: Flask) -> None:
-    """Issue 19, defect 1: the key listed fields by hand and forgot medical_tier; every field counts now."""
-    with app.app_context():
-        snap = app.extensions["rates"].snapshot()
-    request = QuoteRequest(
-        "500000",
-        "flexible_medical",
-        Month(2025, 1),
-        Month(2025, 2),
-        base_ratio=Decimal("0.6"),
-        base=Decimal("5000"),
-        headcount=2,
-        factor=Decimal("1.2"),
-        medical_tier=1,
-    )
-    key = answers.request_key(snap, request)
-    for field in dataclasses.fields(QuoteRequest):
-        other = dataclasses.replace(request, **{field.name: _changed(getattr(request, field.name))})
-        assert answers.request_key(snap, other) != key, field.name
+@pytest.mark.parametrize(
+    "request_value",
+    [
+        QuoteRequest(
+            "500000",
+            "flexible_medical",
+            Month(2025, 1),
+            Month(2025, 2),
+            base_ratio=Decimal("0.6"),
+            base=Decimal("5000"),
+            headcount=2,
+            factor=Decimal("1.2"),
+            medical_tier=1,
+        ),
+        answers.TierRequest("360100", "flexible_pension", Month(2025, 3)),
+    ],
+    ids=["QuoteRequest", "TierRequest"],
+)
+def test_changing_any_field_of_a_request_changes_its_key(request_value: Any) -> None:
+    """Issue 19, defect 1: a key listed fields by hand and forgot medical_tier. The key is the frozen request
+    itself; every field, a new one too (the fields are read from the dataclass), must change it."""
+    kept = answers.Caches(8, 8).kept(Snapshot({}, [], 0)).answers
+    assert kept.get(request_value, lambda: b"first") == b"first"
+    for field in dataclasses.fields(request_value):
+        assert getattr(request_value, field.name) is not None, f"give {field.name} a value in this test"
+        other = dataclasses.replace(request_value, **{field.name: _changed(getattr(request_value, field.name))})
+        assert other != request_value and hash(other) != hash(request_value), field.name
+        assert kept.get(other, lambda: b"other") == b"other", field.name  # not the first request's answer
+        assert kept.get(request_value, lambda: b"again") == b"first"
 
 
 def test_one_tier_after_the_other_gets_its_own_amount(client: FlaskClient) -> None:
@@ -304,15 +328,32 @@ def test_one_tier_after_the_other_gets_its_own_amount(client: FlaskClient) -> No
         assert f'data-testid="total"><a href="#sources">{total}</a>' in page
 
 
-def test_keep_derived_off_remembers_nothing(tmp_path: Path) -> None:
-    """KEEP_DERIVED=0 (issue 19): a snapshot makes what it derives anew each time, so caches can be compared off."""
-    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'off.sqlite3'}", "KEEP_DERIVED": False})
+def test_caches_on_and_off_give_the_same_bytes(tmp_path: Path) -> None:
+    """Both caches off (CALC_CACHE_SIZE=0, TIERS_CACHE_SIZE=0) on the same database: every answer and page the same."""
+    url = f"sqlite:///{tmp_path / 'both.sqlite3'}"
+    warm = create_app({"TESTING": True, "DATABASE_URL": url})
+    cold = create_app({"TESTING": True, "DATABASE_URL": url, "CALC_CACHE_SIZE": 0, "TIERS_CACHE_SIZE": 0})
     try:
-        snap = app.extensions["rates"].snapshot()
-        assert not snap.keeps and not snap.with_versions([]).keeps
-        made: list[int] = []
-        for _ in range(2):
-            snap.kept(("test",), lambda: made.append(1) or len(made))
-        assert made == [1, 1]
+        assert len(cold.extensions["caches"].kept(cold.extensions["rates"].snapshot()).answers) == 0
+        body = {"region": "500000", "scheme": "flexible_medical", "start": "2025-01", "end": "2025-12"}
+        asked = [
+            ("post", "/api/v1/calculate", {**body, "medical_tier": 1}),
+            ("post", "/api/v1/calculate", {**body, "medical_tier": 2}),
+            ("post", "/api/v1/calculate", {**body, "medical_tier": 1}),
+            ("get", "/api/v1/tiers?region=360100&month=2026-03", None),
+            (
+                "get",
+                "/?region=360100&scheme=flexible_pension&start=2026-01&end=2026-12&basis=ratio&base_ratio=0.7",
+                None,
+            ),
+            ("get", "/?region=360100&scheme=flexible_pension&start=2026-01&end=2026-12&basis=ratio&base_ratio=1", None),
+            ("get", "/?region=500000&scheme=flexible_medical&start=2025-01&end=2025-12&medical_tier=2", None),
+        ]
+        for _ in range(2):  # the second round from the warm caches
+            for method, address, json_body in asked:
+                on = getattr(warm.test_client(), method)(address, json=json_body)
+                off = getattr(cold.test_client(), method)(address, json=json_body)
+                assert on.status_code == off.status_code == 200 and on.data == off.data, address
     finally:
-        app.extensions["outlet_jobs"].stop(graceful=False)
+        for app in (warm, cold):
+            app.extensions["outlet_jobs"].stop(graceful=False)

@@ -42,6 +42,7 @@ def admin_session_cookie() -> str:
     assert cookie is not None
     return cookie.value
 
+
 ACCEPTED = ["2xx", "401", "403", "404", "409", "422"]
 FILE_REFUSALS = ["400", "413", "415"]
 

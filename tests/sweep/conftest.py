@@ -1,7 +1,7 @@
 """The sweep's apps and the answers shared by its test modules (asked once per run).
 
 Two apps on the bundled parameters: one as deployed (every cache on) and one with every cache off
-(``CALC_CACHE_SIZE=0``, ``TIERS_CACHE_SIZE=0``, ``KEEP_DERIVED=0``). ``SWEEP=full`` walks the whole
+(``CALC_CACHE_SIZE=0``, ``TIERS_CACHE_SIZE=0``: the two caches of ``service.answers``). ``SWEEP=full`` walks the whole
 answer space; otherwise a seeded sample of it runs with the ordinary tests.
 """
 
@@ -19,7 +19,7 @@ from rates.store import Snapshot
 from service import create_app
 from tests.sweep import probe, space
 
-COLD = {"CALC_CACHE_SIZE": 0, "TIERS_CACHE_SIZE": 0, "KEEP_DERIVED": False}
+COLD = {"CALC_CACHE_SIZE": 0, "TIERS_CACHE_SIZE": 0}
 SAMPLE_GROUPS = 400  # range questions in the ordinary run (the full sweep asks all of them)
 
 
