@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from service import create_app
-from service.outlets.jobs import HueyTask, OutletJob
+from service.outlets.jobstore import HueyTask, OutletJob
 from tests.conftest import stop_jobs
 from tests.outlets_support import HEADERS, finished, make_id, sheet_xml, submit, xml_workbook
 

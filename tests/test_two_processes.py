@@ -180,7 +180,7 @@ def test_the_busy_limit_holds_for_20_uploads_at_once_to_two_servers(pg_url: str)
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
-    from service.outlets.jobs import HueyTask, OutletJob
+    from service.outlets.jobstore import HueyTask, OutletJob
     from tests.test_outlet_jobs import roster
 
     env = {

@@ -20,7 +20,8 @@ from rates.store import Snapshot
 from service.outlets.job import run
 from service.outlets.report import write_result
 from service.outlets.roster import Limits
-from service.outlets.views import JSON_ERRORS_SHOWN
+
+JSON_ERRORS_SHOWN = 1000  # errors listed in a job's JSON summary (its page shows the first 20 of them)
 
 
 def run_job(

@@ -16,185 +16,36 @@ the job's current ticket may claim it, so a job is never run twice at once.
 A job's row and its huey task are written in one transaction (``_enqueue``), and the count of waiting
 jobs is taken under a lock (``service.db.serialise``), so the busy limit holds under a crowd. The roster
 itself is read and priced in a fresh child process under a time and memory budget (``budget``): the worker
-thread only waits for it and keeps the heartbeat.
+thread only waits for it and keeps the heartbeat. The tables are ``jobstore``; huey on the database,
+``jobqueue``.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import os
 import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    Float,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-    func,
-    select,
-    update,
-)
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Mapped, Session, mapped_column, undefer
+from sqlalchemy.orm import Session, undefer
 
-from rates.store import Base
 from service.db import serialise
-from service.outlets.budget import DEFAULT_MEMORY_MB, DEFAULT_SECONDS
+from service.outlets.jobqueue import Settings, in_process_consumer, peewee_database, storage_class
+from service.outlets.jobstore import DONE, FAILED, INTERNAL, PENDING, QUEUED, RUNNING, HueyTask, OutletJob, aware, now
 
-if TYPE_CHECKING:  # huey and peewee are imported when a job is queued or a worker starts, not by every start
+if TYPE_CHECKING:  # huey is imported when a job is queued or a worker starts, not by every start
     from huey import Huey
     from huey.consumer import Consumer
-    from peewee import Database
 
 log = logging.getLogger(__name__)
-
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
-PENDING = (QUEUED, RUNNING)
-STATUS_LABELS = {QUEUED: "排队等候", RUNNING: "正在处理", DONE: "已完成", FAILED: "未能完成"}
-INTERNAL = "处理花名册时发生内部错误，已记录：请稍后重新上传；如仍不行，请联系管理员。"
-
-
-class OutletJob(Base):
-    """One uploaded roster on its way to a result workbook."""
-
-    __tablename__ = "outlet_job"
-    __table_args__ = (Index("ix_outlet_job_status", "status", "created_at"),)
-
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    status: Mapped[str] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # last put in huey's queue
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    region: Mapped[str | None] = mapped_column(String(12), nullable=True)
-    # rows counted on the file's XML at the upload (title and header rows too), then the reader's own count
-    rows_total: Mapped[int] = mapped_column(Integer, default=0)
-    rows_read: Mapped[int] = mapped_column(Integer, default=0)
-    rows_priced: Mapped[int] = mapped_column(Integer, default=0)
-    runs: Mapped[int] = mapped_column(Integer, default=0)  # times a process started it
-    ticket: Mapped[int] = mapped_column(Integer, default=0)  # times it was queued
-    # loaded only when asked for (``Jobs.get(..., files=True)``): a poll of the progress needs neither
-    upload: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)  # dropped once finished
-    result: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
-    summary: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON
-    error_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    error_code: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-
-# huey's own tables (its SqlStorage, renamed huey_*), made by the migrations like every other table
-class HueyTask(Base):
-    __tablename__ = "huey_task"
-    __table_args__ = (Index("ix_huey_task_priority", "priority", "id"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    queue: Mapped[str] = mapped_column(String(255))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    priority: Mapped[float] = mapped_column(Float, default=0.0)
-
-
-class HueySchedule(Base):
-    __tablename__ = "huey_schedule"
-    __table_args__ = (Index("ix_huey_schedule_queue", "queue", "timestamp"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    queue: Mapped[str] = mapped_column(String(255))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    timestamp: Mapped[int] = mapped_column(BigInteger)
-
-
-class HueyKV(Base):
-    __tablename__ = "huey_kv"
-    queue: Mapped[str] = mapped_column(String(255), primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    value: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-class HueyCounter(Base):
-    __tablename__ = "huey_counter"
-    queue: Mapped[str] = mapped_column(String(255), primary_key=True)
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    value: Mapped[int] = mapped_column(Integer)
-
-
-@functools.cache
-def storage_class() -> type:
-    """huey's SQL storage on the tables above (its defaults, kv and task, are names too plain to share a schema)."""
-    from huey.contrib.sql_huey import SqlStorage
-
-    class Storage(SqlStorage):  # type: ignore[misc]
-        def create_models(self) -> tuple[Any, ...]:
-            models = super().create_models()
-            for model in models:
-                model._meta.set_table_name(f"huey_{model._meta.table_name}")
-            return models
-
-    for name in _STORAGE_CALLS:
-        setattr(Storage, name, _reconnecting(getattr(SqlStorage, name)))
-    return Storage
-
-
-# huey's storage calls a consumer or this module makes; each gets one retry on a fresh connection
-_STORAGE_CALLS = (
-    "enqueue",
-    "dequeue",
-    "queue_size",
-    "enqueued_items",
-    "flush_queue",
-    "add_to_schedule",
-    "read_schedule",
-    "schedule_size",
-    "scheduled_items",
-    "put_data",
-    "peek_data",
-    "pop_data",
-    "has_data_for_key",
-    "put_if_empty",
-    "incr",
-    "delete_counter",
-)
-
-
-def _reconnecting(method: Any) -> Any:
-    """A storage call that survives the database's restart.
-
-    peewee keeps one connection per thread and huey only checks it with ``is_connection_usable``, which
-    a connection the server dropped still passes (psycopg learns of the drop at its next query): every
-    thread's first call after a restart then failed, and the web side answered 500. A failed call outside
-    a transaction now drops the connection and runs once more on a new one. Running twice is harmless:
-    a dequeue that failed committed nothing, and a task queued twice runs once (the job's ticket).
-    """
-    from peewee import InterfaceError, OperationalError
-
-    @functools.wraps(method)
-    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except (OperationalError, InterfaceError):
-            database = self.database
-            if database.in_transaction():
-                raise
-            try:
-                database.close()
-            except Exception:  # closing a dead connection may fail too: forget it instead
-                database._state.reset()
-            log.warning("huey's database connection was lost; trying again on a new connection")
-            return method(self, *args, **kwargs)
-
-    return call
 
 
 _JOBS_LOCK = 0x5348_4F4A  # "SHOJ": the advisory lock that serialises the count of waiting jobs on PostgreSQL
@@ -205,72 +56,6 @@ class Busy(Exception):
 
     retry_after = 60
     message = "系统繁忙：正在处理的花名册较多，请1分钟后再上传。"
-
-
-@dataclass(frozen=True)
-class Settings:
-    in_process: bool
-    workers: int
-    max_pending: int
-    stale_seconds: float
-    attempts: int
-    keep_seconds: int
-    job_seconds: float
-    job_memory_mb: int
-
-    @classmethod
-    def from_config(cls, config: Any, sqlite: bool) -> Settings:
-        """App config keys, or the environment variables of the same name (a worker is started from a shell)."""
-
-        def setting(key: str, default: Any) -> Any:
-            value = config.get(key, os.environ.get(key))
-            return default if value is None or value == "" else value
-
-        in_process = setting("OUTLET_JOBS_IN_PROCESS", None)
-        if isinstance(in_process, str):
-            in_process = in_process.strip().lower() in ("1", "true", "yes", "on")
-        return cls(
-            sqlite if in_process is None else bool(in_process),
-            int(setting("OUTLET_JOB_WORKERS", 1)),
-            int(setting("OUTLET_MAX_PENDING_JOBS", 8)),
-            float(setting("OUTLET_JOB_STALE_SECONDS", 60)),
-            int(setting("OUTLET_JOB_ATTEMPTS", 2)),
-            int(setting("OUTLET_RESULT_KEEP_SECONDS", 3600)),
-            float(setting("OUTLET_JOB_SECONDS", DEFAULT_SECONDS)),
-            int(setting("OUTLET_JOB_MEMORY_MB", DEFAULT_MEMORY_MB)),
-        )
-
-
-def peewee_database(url: str) -> Database | None:
-    """The app's database for peewee (huey's storage); None for an in-memory SQLite database."""
-    from peewee import PostgresqlDatabase, SqliteDatabase
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if not parsed.database or parsed.database == ":memory:":
-            return None
-        return SqliteDatabase(parsed.database, pragmas={"journal_mode": "wal", "busy_timeout": 30_000})
-    if parsed.get_backend_name() == "postgresql":
-        options = {key: value for key, value in parsed.query.items() if isinstance(value, str)}
-        return PostgresqlDatabase(
-            parsed.database,
-            user=parsed.username,
-            password=parsed.password,
-            host=parsed.host,
-            port=parsed.port,
-            prefer_psycopg3=True,
-            **options,
-        )
-    raise ValueError(f"后台任务不支持该数据库：{parsed.get_backend_name()}")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes (stored in UTC)."""
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 class Jobs:
@@ -370,9 +155,9 @@ class Jobs:
     def _stalled(self, job: OutletJob) -> bool:
         limit = now() - timedelta(seconds=self.settings.stale_seconds)
         if job.status == RUNNING:
-            beat = _aware(job.heartbeat_at)
+            beat = aware(job.heartbeat_at)
             return beat is None or beat < limit
-        queued = _aware(job.queued_at)
+        queued = aware(job.queued_at)
         return queued is not None and queued < limit and not self._queued_in_huey(job)
 
     def _queued_in_huey(self, job: OutletJob) -> bool:
@@ -428,7 +213,7 @@ class Jobs:
                 select(OutletJob.id, OutletJob.ticket).where(OutletJob.status == QUEUED, OutletJob.queued_at < limit)
             ).all()
         for job_id, runs, ticket, beat in running:
-            beat = _aware(beat)
+            beat = aware(beat)
             if beat is not None and beat >= limit:
                 continue
             if runs >= self.settings.attempts:
@@ -589,46 +374,6 @@ class Progress:
     def done(self, rows: int, accepted: int) -> None:
         self.total = self.rows_read = rows
         self.rows_priced = accepted
-
-
-@functools.cache
-def in_process_consumer() -> type:
-    """huey's consumer as threads of the app's process: the app's server owns the signals, not huey."""
-    from huey.consumer import Consumer
-
-    class InProcessConsumer(Consumer):  # type: ignore[misc]
-        def _set_signal_handlers(self) -> None:
-            pass
-
-    return InProcessConsumer
-
-
-def view(job: OutletJob) -> dict[str, Any]:
-    """A job as the API and the page show it (the summary's money back as Decimal for the page's formats)."""
-    data: dict[str, Any] = {
-        "id": job.id,
-        "status": job.status,
-        "status_label": STATUS_LABELS[job.status],
-        "rows_total": job.rows_total,
-        "rows_read": min(job.rows_read, job.rows_total) if job.rows_total else job.rows_read,
-        "rows_priced": job.rows_priced,
-    }
-    if job.summary:
-        data["summary"] = json.loads(job.summary)
-    if job.status == FAILED:
-        data["error"] = {
-            "status": job.error_status,
-            "code": job.error_code,
-            "field": "file" if job.error_code != "unknown_region" else "region",
-            "message": job.error_message,
-        }
-    return data
-
-
-def with_decimals(summary: dict[str, Any]) -> dict[str, Any]:
-    for total in [summary["total"], *summary["outlets"]]:
-        total["amount"] = Decimal(str(total["amount"]))
-    return summary
 
 
 def jobs() -> Jobs:

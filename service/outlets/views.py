@@ -21,14 +21,14 @@ from werkzeug.exceptions import NotFound
 from calc.quote import QuoteError
 from service.db import snapshot
 from service.errors import json_error
-from service.outlets.jobs import DONE, FAILED, Busy, OutletJob, jobs, view, with_decimals
+from service.outlets.jobs import Busy, jobs
+from service.outlets.jobstore import DONE, FAILED, OutletJob, view, with_decimals
 from service.outlets.roster import Limits, RosterFileError, open_roster
 from service.present import XLSX
 
 # The engine (numpy, pandas) and the workbook writer are imported by the routes that use them, so
 # that a process that never prices a roster (a CLI call, a worker serving the API) is spared them.
 bp = Blueprint("outlets", __name__)
-JSON_ERRORS_SHOWN = 1000
 PAGE_ERRORS_SHOWN = 20
 RESULT_NAME = "快递网点工伤保险测算结果.xlsx"
 REFRESH_SECONDS = 2  # the job page reloads itself this often while the job runs (without JavaScript)
