@@ -1,10 +1,11 @@
-"""The answer's dump, in-process: marshmallow's own ``Schema.dump`` against the compiled one (``service.dumping``).
+"""The answer's dump, in-process: marshmallow's own ``Schema.dump`` against the compiled one
+(``service.answer.dumping``).
 
     .venv/bin/python bench/dump.py [--count 3000] [--write-docs]
 
 Issue 20 keeps the compiled dump only if a measurement shows it is needed. The questions are the load
 benchmark's varied calculation mix (``bench/load.py``), asked of an in-process app on a fresh SQLite
-database; each row is CPU time per answer of one step of ``service.answers.quote_json``: pricing, the
+database; each row is CPU time per answer of one step of ``service.answer.answers.quote_json``: pricing, the
 answer's data, its dump (both ways: ``tests/test_answers.py`` holds them equal) and its encoding.
 A benchmark, not a test: nothing asserts on time.
 """
@@ -47,8 +48,10 @@ def main() -> None:
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
     from calc.quote import price
-    from service import answers, create_app, schemas
-    from service.present import quote_data
+    from service import create_app
+    from service.answer import answers
+    from service.answer.present import quote_data
+    from service.api import schemas
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{Path(tmp) / 'dump.sqlite3'}"})
@@ -107,7 +110,7 @@ data without its months, which the marshmallow row is given ready.
 
 Reading: marshmallow's dump is the largest step of an answer no cache holds; the compiled one gives the
 same dict (`tests/test_answers.py` compares them on 900 varied answers) in a fraction of the time, so it
-stays, in `service/dumping.py`, used only by `service/answers.py`.
+stays, in `service/answer/dumping.py`, used only by `service/answer/answers.py`.
 """,
         )
 

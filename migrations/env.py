@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from service.db import make_engine
+from service.core.db import make_engine
 
 config = context.config
 # Only autogenerate compares with the models (flask --app wsgi db revision passes them); an upgrade

@@ -7,24 +7,28 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
-from service import config
+from service.core import config
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def feature_blueprints() -> list[Blueprint]:
     """The page and feature blueprints (the JSON API registers itself through flask-smorest)."""
-    from service import counter, coverage, display, pages, parameter_pages, pension
     from service.admin import views as admin
+    from service.core import display
+    from service.counter import views as counter
     from service.outlets import views as outlets
+    from service.pages import coverage, parameter_pages
+    from service.pages import views as pages
+    from service.pension import views as pension
 
     return [pages.bp, counter.bp, parameter_pages.bp, outlets.bp, admin.bp, coverage.bp, pension.pages_bp, display.bp]
 
 
 def api_blueprints() -> list[Blueprint]:
     """The JSON blueprints registered after the public API's own (flask-smorest documents them all)."""
-    from service import pension
     from service.admin import api as admin_api
+    from service.pension import views as pension
 
     return [admin_api.blp, pension.blp]
 
@@ -46,7 +50,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.finish(app)
 
-    from service import api, auth, cli, db, errors, logs, security
+    from service.api import views as api
+    from service.core import auth, cli, db, errors, logs, security
 
     logs.install()
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.auth import create_user
+from service.core.auth import create_user
 
 PASSWORD = "correct horse battery"  # a test account's password
 # Test data, not a parameter of the service (tests/test_publish.py uses the same figure).

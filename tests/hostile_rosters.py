@@ -207,7 +207,7 @@ def read_one(path: str, address_space: int = 0) -> dict[str, object]:
     if address_space:
         resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
     from service import create_app
-    from service.db import snapshot
+    from service.core.db import snapshot
     from service.outlets.job import run
     from service.outlets.roster import Limits, RosterFileError
 

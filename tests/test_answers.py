@@ -20,10 +20,12 @@ from calc.quote import SCHEMES, QuoteError, QuoteRequest
 from rates.months import Month
 from rates.publish import parse_proposal, publish
 from rates.store import Snapshot
-from service import answers, create_app, schemas
-from service.contract import CONTENT_CODES
-from service.dumping import compile_dump
-from service.present import quote_answer
+from service import create_app
+from service.answer import answers
+from service.answer.dumping import compile_dump
+from service.answer.present import quote_answer
+from service.api import schemas
+from service.api.contract import CONTENT_CODES
 from tests.test_publish import WAGE_2026
 
 
@@ -87,7 +89,7 @@ def test_the_api_answers_with_the_schema_dump(medical_app: Flask) -> None:
         try:
             expected = quote_answer(snap, request)
         except QuoteError as error:
-            # the engine's refusals of a request that matches the document answer 422 (service/contract.py)
+            # the engine's refusals of a request that matches the document answer 422 (service/api/contract.py)
             status = 422 if error.status == 400 and error.code in CONTENT_CODES else error.status
             assert response.status_code == status
             assert response.get_json()["error"]["message"] == error.message

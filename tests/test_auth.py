@@ -182,7 +182,7 @@ def test_a_disabled_account_is_logged_out_at_once_and_cannot_log_in(app: Flask, 
 def test_failed_logins_are_audited_and_unknown_names_cost_the_same_check(app: Flask, client: FlaskClient) -> None:
     from unittest import mock
 
-    from service import auth
+    from service.core import auth
 
     add_user(app, "alice")
     with mock.patch.object(auth, "check_password_hash", wraps=auth.check_password_hash) as checked:

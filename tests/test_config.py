@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from service import create_app
-from service.config import ConfigError, local_secret
+from service.core.config import ConfigError, local_secret
 
 GOOD_SECRET = "0123456789abcdef" * 4
 
@@ -93,7 +93,7 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(tmp_path
 
 def test_workers_starting_together_share_one_secret_key(tmp_path: Path) -> None:
     code = (
-        "import sys; from pathlib import Path; from service.config import local_secret; "
+        "import sys; from pathlib import Path; from service.core.config import local_secret; "
         "print(local_secret(Path(sys.argv[1])))"
     )
     root = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""The coverage view on the 参数 page and its workbook (service/coverage.py): true to the data."""
+"""The coverage view on the 参数 page and its workbook (service/pages/coverage.py): true to the data."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 
 from rates.families import TRUST_LABELS, trust_allowed
 from rates.loader import load_tree
-from service.coverage import table
-from service.db import snapshot
+from service.core.db import snapshot
+from service.pages.coverage import table
 
 CSV = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "provinces" / "province_wages.csv"
 AREA_OF_ROW = {"420000": "420100"}  # 湖北's row is tier 1 (武汉市和省直)
@@ -137,7 +137,7 @@ def choices(app: Flask, region: str, scheme: str, month: str) -> dict[str, objec
 
 
 def weakest(answer: dict[str, object]) -> str:
-    from service.present import is_service_rule
+    from service.answer.present import is_service_rule
 
     references = [r for r in answer["references"] if not is_service_rule(r)]  # type: ignore[attr-defined]
     return TRUST_LABELS[max((r["trust"] for r in references), key=["official", "medium", "low"].index)]

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
-from service.logs import mask_ids
+from service.core.logs import mask_ids
 from tests.admin_support import add_user, login
 
 BODY = '{"region": "360100", "scheme": "outlet_injury", "start": "2025-01", "end": "2025-01"'
@@ -94,7 +94,7 @@ def test_the_admin_api_refuses_a_lone_surrogate_in_a_reference_title(app: Flask)
 
 def test_an_error_message_that_echoes_a_surrogate_still_goes_out(app: Flask) -> None:
     """Defence in depth: whatever text reaches the one error shape, the answer is encodable."""
-    from service.errors import json_error
+    from service.core.errors import json_error
 
     with app.test_request_context("/api/v1/calculate"):
         response = json_error(400, "invalid", "地区“\ud800”", "region")
@@ -217,7 +217,7 @@ def test_a_traceback_printed_outside_logging_is_masked_too(app: Flask, capsys: p
     import sys
     import threading
 
-    from service import logs
+    from service.core import logs
 
     logs.install()  # again: pytest puts hooks of its own around each test
     try:

@@ -15,8 +15,9 @@ from sqlalchemy import inspect, text
 
 from rates.loader import load_tree
 from rates.store import ParameterStore
-from service import create_app, migrate
-from service.db import make_engine
+from service import create_app
+from service.core import migrate
+from service.core.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ from calc.rounding import fen
 from rates.months import Month
 from rates.store import Snapshot
 from service import create_app
-from service.db import snapshot as current_snapshot
+from service.core.db import snapshot as current_snapshot
 from tests.outlets_support import make_id
 
 FIRST, LAST = Month(2021, 10).index(), Month(2026, 6).index()  # before the scheme starts to after the known years

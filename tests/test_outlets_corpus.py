@@ -21,7 +21,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from calc.quote import QuoteRequest, price
 from rates.months import Month
-from service.db import snapshot
+from service.core.db import snapshot
 from tests.outlets_support import (
     HEADERS,
     assert_error,

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from calc.quote import QuoteRequest, price
 from rates.months import Month
-from service.db import snapshot
+from service.core.db import snapshot
 from tests.outlets_support import make_credit_code, make_id, page_when_done, post, result_workbook, workbook_bytes
 
 GOOD_CODE = make_credit_code("360100")

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.quotes import IssuedQuote
+from service.counter.quotes import IssuedQuote
 
 FORM = {
     "region": "360100",
@@ -180,7 +180,7 @@ def test_window_issues_a_numbered_quote_that_can_be_reprinted(app: Flask, client
     with app.app_context():
         from sqlalchemy.orm import Session
 
-        from service.db import store
+        from service.core.db import store
 
         with Session(store().engine) as session:
             assert session.query(IssuedQuote).count() == 2
@@ -195,7 +195,7 @@ def test_window_error_keeps_the_input_and_stores_nothing(app: Flask, client: Fla
     with app.app_context():
         from sqlalchemy.orm import Session
 
-        from service.db import store
+        from service.core.db import store
 
         with Session(store().engine) as session:
             assert session.query(IssuedQuote).count() == 0

@@ -233,7 +233,7 @@ def test_start_defaults_to_this_month(client: FlaskClient) -> None:
         "/api/v1/pension/estimate",
         json={"region": "530100", "birth_month": "1985-03", "category": "male", "base_ratio": "1"},
     ).get_json()
-    from service.api import current_month
+    from service.api.views import current_month
 
     assert body["start"] == str(current_month())
 

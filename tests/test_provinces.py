@@ -26,7 +26,7 @@ from rates.loader import load_tree
 from rates.model import NATIONAL
 from rates.store import ParameterStore
 from service import create_app
-from service.db import make_engine
+from service.core.db import make_engine
 from tests.admin_support import add_user, login
 from tests.test_admin import upload
 

@@ -27,7 +27,7 @@ from rates.publish import (
     withdraw,
 )
 from rates.store import NotConfigured, ParameterStore, VersionRow
-from service.db import make_engine
+from service.core.db import make_engine
 
 WAGE_2026: dict[str, Any] = {
     "effective_from": "2026-01",

@@ -18,10 +18,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from service import create_app, migrate
-from service.db import make_engine, store
-from service.quotes import IssuedQuote, check_id, make_check_code, mask_id, view
-from service.rmb import upper
+from service import create_app
+from service.core import migrate
+from service.core.db import make_engine, store
+from service.core.rmb import upper
+from service.counter.quotes import IssuedQuote, check_id, make_check_code, mask_id, view
 from tests.outlets_support import make_id
 from tests.test_pages import FORM, api_quote, field_error, text_of
 

@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from service import migrate
-from service.db import make_engine
+from service.core import migrate
+from service.core.db import make_engine
 from tests.admin_support import add_user, login
 
 FORM = {"region": "360100", "scheme": "outlet_injury", "start": "2025-01", "end": "2025-03", "headcount": "2"}

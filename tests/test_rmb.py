@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.rmb import DIGITS, upper
+from service.core.rmb import DIGITS, upper
 
 CASES = {
     "1566.00": "壹仟伍佰陆拾陆元整",

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from service import ROOT, create_app
-from service.logs import mask_ids
+from service.core.logs import mask_ids
 from tests.outlets_support import HEADERS, make_id, sheet_xml, xml_workbook
 
 

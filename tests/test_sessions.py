@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from service import create_app
-from service.auth import set_active, set_password
+from service.core.auth import set_active, set_password
 from tests.admin_support import PASSWORD, add_user, login
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from alembic import command
 from alembic.script import ScriptDirectory
 
-from service import migrate
-from service.db import make_engine
+from service.core import migrate
+from service.core.db import make_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 # Libraries only some requests or commands need: a CLI call or a worker start must not pay for them.

@@ -29,7 +29,7 @@ from rates.months import Month
 from rates.publish import PublishError, parse_proposal, parse_reference, publish, withdraw
 from rates.store import ParameterStore, Snapshot
 from service import create_app
-from service.db import make_engine
+from service.core.db import make_engine
 from tests.databases import postgres_schema
 
 WAGE_2026: dict[str, Any] = {  # test data, as in tests/test_publish.py

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from rates.families import BASE_ROUNDING_RULES, CHOICE_LABELS
-from service.display import beijing, local_path, origin_label, shown_value
+from service.core.display import beijing, local_path, origin_label, shown_value
 
 FORM = {
     "region": "360100",
@@ -63,7 +63,7 @@ def test_the_headline_trust_is_that_of_the_documents(client: FlaskClient) -> Non
 
 
 def test_a_rounding_rule_with_a_document_counts_as_a_figure() -> None:
-    from service.present import is_service_rule
+    from service.answer.present import is_service_rule
 
     rule = {"family": "base_rounding", "references": [{"title": "本服务默认规则", "doc_no": None}]}
     assert is_service_rule(rule)

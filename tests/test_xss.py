@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 from service import create_app
-from service.calc_form import FORM_FIELDS
+from service.pages.calc_form import FORM_FIELDS
 from tests.outlets_support import (
     HEADERS,
     make_credit_code,

@@ -20,11 +20,11 @@ from rates import publish as publishing
 from rates.publish import PublishError, StaleError
 from service.admin import preview
 from service.admin.views import refusals
-from service.apibase import FreeFormBlueprint
-from service.auth import current_user, login_required, remote_address
-from service.contract import SESSION_SECURITY
-from service.db import snapshot, store
-from service.schemas import ApiErrorSchema
+from service.api.base import FreeFormBlueprint
+from service.api.contract import SESSION_SECURITY
+from service.api.schemas import ApiErrorSchema
+from service.core.auth import current_user, login_required, remote_address
+from service.core.db import snapshot, store
 
 blp = FreeFormBlueprint("admin_api", __name__, url_prefix="/api/v1/admin", description="参数管理（须以管理员身份登录）")
 MAX_VERSIONS = 500

@@ -24,11 +24,11 @@ from rates.months import Month
 from rates.publish import Planned, Problem, PublishError, StaleError
 from rates.store import NotConfigured, Snapshot
 from service.admin import preview
-from service.apibase import current_month
-from service.auth import current_user, login_required, remote_address
-from service.db import snapshot, store
-from service.display import beijing_time, choice_label
-from service.present import XLSX, version_data
+from service.answer.present import XLSX, version_data
+from service.api.base import current_month
+from service.core.auth import current_user, login_required, remote_address
+from service.core.db import snapshot, store
+from service.core.display import beijing_time, choice_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -12,8 +12,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from calc.quote import QuoteError
-from service.db import snapshot
-from service.logs import mask_ids
+from service.core.db import snapshot
+from service.core.logs import mask_ids
 from service.outlets.jobs import jobs
 from service.outlets.roster import Limits, RosterFileError
 

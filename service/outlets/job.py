@@ -13,8 +13,8 @@ from typing import Any
 from calc.batch import BatchResult, OutletTotal, outlet_totals, price_roster, yuan
 from calc.quote import SCHEMES, QuoteError
 from rates.store import Snapshot
+from service.answer.present import PROVISIONAL_LABEL, used_versions
 from service.outlets.roster import COLUMNS, Limits, Roster, RowError, read_roster
-from service.present import PROVISIONAL_LABEL, used_versions
 
 DEFAULT_REGION = "360100"  # 南昌市: the outlet scheme's bundled parameters are Jiangxi's
 SCHEME = "outlet_injury"

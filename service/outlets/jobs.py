@@ -14,7 +14,7 @@ its start, and whenever someone looks at that job). Each queueing carries a tick
 the job's current ticket may claim it, so a job is never run twice at once.
 
 A job's row and its huey task are written in one transaction (``_enqueue``), and the count of waiting
-jobs is taken under a lock (``service.db.serialise``), so the busy limit holds under a crowd. The roster
+jobs is taken under a lock (``service.core.db.serialise``), so the busy limit holds under a crowd. The roster
 itself is read and priced in a fresh child process under a time and memory budget (``budget``): the worker
 thread only waits for it and keeps the heartbeat. The tables are ``jobstore``; huey on the database,
 ``jobqueue``.
@@ -37,7 +37,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, undefer
 
-from service.db import serialise
+from service.core.db import serialise
 from service.outlets.jobqueue import Settings, in_process_consumer, peewee_database, storage_class
 from service.outlets.jobstore import DONE, FAILED, INTERNAL, PENDING, QUEUED, RUNNING, HueyTask, OutletJob, aware, now
 
@@ -290,7 +290,7 @@ class Jobs:
     def _execute(self, job_id: str, ticket: int) -> None:
         """huey's task: read, price and write one roster in a child process under the job's budget
         (``budget``), saying how far it got; the worker thread only waits and keeps the heartbeat."""
-        from service.db import snapshot
+        from service.core.db import snapshot
         from service.outlets import budget
         from service.outlets.roster import Limits
 

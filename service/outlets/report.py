@@ -19,9 +19,9 @@ from xlsxwriter.worksheet import Worksheet
 
 from calc.batch import month_at
 from rates.families import FAMILIES, Kind
+from service.answer.present import trust_text
 from service.outlets.job import Outcome
 from service.outlets.roster import COLUMNS, MONTH_HELP, PROGRESS_CHUNK, TEMPLATE_EXAMPLE_ID
-from service.present import trust_text
 
 DETAIL_HEADERS = (
     "原行号",

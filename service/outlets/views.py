@@ -3,7 +3,7 @@
 An upload gets the cheap checks in the request (an unusable file is answered at once), then becomes a
 background job (``jobs``): the API answers 202 with the job's address to poll, the page sends the browser
 to the job's page, which shows a progress bar until the summary and the result are there. The API routes
-live under /api/v1 and answer errors in the JSON shape of ``service.errors`` (a ``QuoteError`` with field
+live under /api/v1 and answer errors in the JSON shape of ``service.core.errors`` (a ``QuoteError`` with field
 "file" or "region"); they are added to the OpenAPI document when the blueprint is registered.
 """
 
@@ -19,12 +19,12 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import NotFound
 
 from calc.quote import QuoteError
-from service.db import snapshot
-from service.errors import json_error
+from service.answer.present import XLSX
+from service.core.db import snapshot
+from service.core.errors import json_error
 from service.outlets.jobs import Busy, jobs
 from service.outlets.jobstore import DONE, FAILED, OutletJob, view, with_decimals
 from service.outlets.roster import Limits, RosterFileError, open_roster
-from service.present import XLSX
 
 # The engine (numpy, pandas) and the workbook writer are imported by the routes that use them, so
 # that a process that never prices a roster (a CLI call, a worker serving the API) is spared them.
@@ -207,7 +207,7 @@ _JOB = {
 
 
 def _document(state: BlueprintSetupState) -> None:
-    """Add the routes to the OpenAPI document of ``service.api`` (when that API is present)."""
+    """Add the routes to the OpenAPI document of ``service.api.views`` (when that API is present)."""
     apis = state.app.extensions.get("flask-smorest", {}).get("apis", {})
     api = apis.get("", {}).get("ext_obj")
     if api is None:

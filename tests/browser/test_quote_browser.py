@@ -120,7 +120,7 @@ def test_clerk_quotes_pension_and_medical_for_a_named_person(open_page: Any, siz
 
     body = {"region": "360100", "start": "2025-01", "end": "2025-12", "base_ratio": "0.6"}
     total = sum(total_of(page, body | {"scheme": scheme}) for scheme in ("flexible_pension", "flexible_medical"))
-    from service.rmb import upper
+    from service.core.rmb import upper
 
     assert page.get_by_test_id("total").inner_text() == f"{total:.2f}"
     assert page.get_by_test_id("total-upper").inner_text() == upper(total)

@@ -1,7 +1,8 @@
 """The sweep's apps and the answers shared by its test modules (asked once per run).
 
 Two apps on the bundled parameters: one as deployed (every cache on) and one with every cache off
-(``CALC_CACHE_SIZE=0``, ``TIERS_CACHE_SIZE=0``: the two caches of ``service.answers``). ``SWEEP=full`` walks the whole
+(``CALC_CACHE_SIZE=0``, ``TIERS_CACHE_SIZE=0``: the two caches of ``service.answer.answers``). ``SWEEP=full`` walks the
+whole
 answer space; otherwise a seeded sample of it runs with the ordinary tests.
 """
 

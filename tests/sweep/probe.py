@@ -121,14 +121,14 @@ def quote_problems(ask: Ask, data: dict[str, Any]) -> list[str]:
 
 
 def is_service_rule(version: dict[str, Any]) -> bool:
-    from service.present import is_service_rule as rule
+    from service.answer.present import is_service_rule as rule
 
     return rule(version)
 
 
 def label(version: dict[str, Any]) -> str:
     """The one label of a version everywhere: the service's own rule as such, a document by its trust level."""
-    from service.present import SERVICE_RULE_LABEL
+    from service.answer.present import SERVICE_RULE_LABEL
 
     return SERVICE_RULE_LABEL if is_service_rule(version) else TRUST_LABELS[version["trust"]]
 

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS
 from rates.months import Month
 from rates.store import Snapshot
-from service import coverage
-from service.present import is_service_rule
+from service.answer.present import is_service_rule
+from service.pages import coverage
 from tests.sweep import probe, space
 from tests.sweep.space import Ask
 

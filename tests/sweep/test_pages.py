@@ -9,7 +9,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from rates.families import TRUST_LABELS
-from service.present import SERVICE_RULE_LABEL
+from service.answer.present import SERVICE_RULE_LABEL
 from tests.sweep import probe, space
 from tests.sweep.space import Ask
 

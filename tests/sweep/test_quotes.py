@@ -16,9 +16,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from rates.families import FAMILIES
-from service import quotes
-from service.present import SERVICE_RULE_LABEL
-from service.window import PERSONAL
+from service.answer.present import SERVICE_RULE_LABEL
+from service.counter import quotes
+from service.counter.window import PERSONAL
 from tests.sweep import probe, space
 from tests.sweep.space import Ask
 

@@ -11,8 +11,8 @@ from typing import Any
 from calc.quote import SCHEMES, QuoteError, tiers
 from rates.months import Month
 from rates.store import Snapshot
-from service import schemas
-from service.present import tier_data, used_versions
+from service.answer.present import tier_data, used_versions
+from service.api import schemas
 
 MEDICAL = ("flexible_medical", "resident_medical")
 # Whom a worker asks (the office where they are insured) and the national hotline of that office.

@@ -20,11 +20,12 @@ from calc.retirement import CATEGORIES, age_words, years_words
 from calc.rounding import to_index
 from rates.families import TRUST_LABELS
 from rates.store import Snapshot
-from service import errors, schemas
-from service.apibase import ApiBlueprint, current_month, document_errors
-from service.contract import engine_refusals
-from service.db import snapshot
-from service.present import ordered, percent, used_versions
+from service.answer.present import ordered, percent, used_versions
+from service.api import schemas
+from service.api.base import ApiBlueprint, current_month, document_errors
+from service.api.contract import engine_refusals
+from service.core import errors
+from service.core.db import snapshot
 
 blp = ApiBlueprint("pension", __name__, url_prefix="/api/v1/pension", description="养老金估算（基本养老金）")
 

@@ -19,12 +19,12 @@ from rates.families import TRUST_LABELS
 from rates.model import NATIONAL, Version
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
-from service import schemas
-from service.answers import Data
-from service.apibase import current_month
-from service.errors import translate
-from service.present import DECLARED_LABEL, PART_LABELS, PROVISIONAL_LABEL, percent
-from service.region_picker import region_groups
+from service.answer.answers import Data
+from service.answer.present import DECLARED_LABEL, PART_LABELS, PROVISIONAL_LABEL, percent
+from service.api import schemas
+from service.api.base import current_month
+from service.core.errors import translate
+from service.pages.region_picker import region_groups
 
 TIERED = ("flexible_pension", "flexible_medical")  # the schemes whose base is chosen by tier
 FORM_FIELDS = (

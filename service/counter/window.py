@@ -1,7 +1,7 @@
 """What the 窗口 (counter) form adds to the 测算 form: the person a quote is for, more schemes on one
 quote, the issuing office, and the QR code that leads from the paper back to the stored quote.
 
-The views stay in ``service.pages``; this module only reads the extra fields and draws the code.
+The views stay in ``service.pages.views``; this module only reads the extra fields and draws the code.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from markupsafe import Markup
 from werkzeug.datastructures import MultiDict
 
 from calc.quote import SCHEMES
-from service.quotes import MAX_NAME, Applicant, check_id
+from service.counter.quotes import MAX_NAME, Applicant, check_id
 
 # A person's own schemes, which one counter quote may put together (pension and medical, say);
 # the outlet's work-injury premium is an employer's and is quoted on its own.
@@ -50,7 +50,7 @@ def applicant(person: dict[str, Any]) -> tuple[Applicant, dict[str, str]]:
 def schemes(main: str, also: list[str]) -> tuple[list[str], dict[str, str]]:
     """The schemes of one quote: the one chosen above, then each scheme ticked under 另加险种.
 
-    Each is then read with its own choice from the form (``service.calc_form.load_request``): a tier for a
+    Each is then read with its own choice from the form (``service.pages.calc_form.load_request``): a tier for a
     tiered scheme, what its city's rule takes for medical insurance, nothing for resident medical.
     """
     extra = [code for code in PERSONAL if code in also and code != main]

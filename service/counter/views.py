@@ -1,6 +1,6 @@
 """The counter's pages (窗口, issue 19): the clerk's form, issuing a quote, and the quote printed or as a workbook.
 
-Each scheme of a quote is priced on the one answer path (``service.answers``): what it answers alone on
+Each scheme of a quote is priced on the one answer path (``service.answer.answers``): what it answers alone on
 ``POST /api/v1/calculate`` with its own choice.
 """
 
@@ -13,13 +13,15 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from calc.quote import SCHEMES, QuoteError, QuoteRequest
-from service import pension, quotes, schemas
-from service import window as desk
-from service.auth import current_user
-from service.calc_form import common, defaults, form_context, form_field, load_request, typed
-from service.db import snapshot, store
-from service.pages import answer, decorate, pension_context
-from service.present import PART_LABELS, XLSX
+from service.answer.present import PART_LABELS, XLSX
+from service.api import schemas
+from service.core.auth import current_user
+from service.core.db import snapshot, store
+from service.counter import quotes
+from service.counter import window as desk
+from service.pages.calc_form import common, defaults, form_context, form_field, load_request, typed
+from service.pages.views import answer, decorate, pension_context
+from service.pension import views as pension
 
 bp = Blueprint("counter", __name__)
 

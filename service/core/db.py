@@ -51,7 +51,7 @@ def rates_dir(app: Flask) -> Path:
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     store = ParameterStore(engine)
-    from service import migrate
+    from service.core import migrate
 
     def seed() -> None:
         if store.is_empty():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import BadRequest
 
-from service.apibase import text_problem
+from service.api.base import text_problem
 
 FORMS = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 

@@ -9,7 +9,7 @@ from calc.quote import SCHEMES, Line, Quote, QuoteRequest, Tier, price
 from rates.families import FAMILIES, TRUST_LABELS
 from rates.model import Reference, Version
 from rates.store import Resolved, Snapshot
-from service.schemas import QuoteSchema
+from service.api.schemas import QuoteSchema
 
 CHINA = ZoneInfo("Asia/Shanghai")  # dates and times are shown as users read them
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -98,7 +98,8 @@ def ordered(used: list[Resolved]) -> list[Resolved]:
 
 
 def quote_data(snapshot: Snapshot, quote: Quote, months: bool = True) -> dict[str, Any]:
-    """The answer's data before the dump (``months=False``: without them, ``service.answers`` dumps them itself)."""
+    """The answer's data before the dump (``months=False``: without them, ``service.answer.answers`` dumps them
+    itself)."""
     request = quote.request
     notes = []
     declared = declarations(quote.used)
@@ -172,5 +173,5 @@ def tier_data(tier: Tier) -> dict[str, Any]:
 
 def quote_answer(snapshot: Snapshot, request: QuoteRequest) -> dict[str, Any]:
     """The whole answer to a request through marshmallow's own dump (every amount a two-decimal string):
-    what ``service.answers`` must give, field by field (``tests/test_answers.py``)."""
+    what ``service.answer.answers`` must give, field by field (``tests/test_answers.py``)."""
     return QuoteSchema().dump(quote_data(snapshot, price(snapshot, request)))  # type: ignore[no-any-return]

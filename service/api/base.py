@@ -1,7 +1,7 @@
 """What every JSON blueprint builds on: the exact, strict JSON body parser, the one error shape's
 documentation and the current month.
 
-A module of its own so that the public API (``service.api``), the pension estimate (``service.pension``)
+A module of its own so that the public API (``service.api.views``), the pension estimate (``service.pension.views``)
 and the administration's API (``service.admin.api``) build on it without importing each other; the app
 factory registers their blueprints.
 
@@ -24,9 +24,9 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from rates.months import Month
-from service.contract import ERROR_DESCRIPTIONS
-from service.present import CHINA
-from service.schemas import ApiErrorSchema
+from service.answer.present import CHINA
+from service.api.contract import ERROR_DESCRIPTIONS
+from service.api.schemas import ApiErrorSchema
 
 SURROGATE = re.compile("[\ud800-\udfff]")
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # tab, line feed and carriage return are text

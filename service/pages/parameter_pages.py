@@ -9,11 +9,11 @@ from rates.families import FAMILIES, Kind
 from rates.months import Month
 from rates.store import NotConfigured
 from rates.tables import read_table
-from service import coverage, guidance
-from service.apibase import current_month
-from service.calc_form import common, region_choices
-from service.db import snapshot
-from service.present import version_data
+from service.answer.present import version_data
+from service.api.base import current_month
+from service.core.db import snapshot
+from service.pages import coverage, guidance
+from service.pages.calc_form import common, region_choices
 
 bp = Blueprint("parameters", __name__)
 

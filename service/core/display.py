@@ -16,8 +16,8 @@ from flask import Blueprint, Response, current_app, redirect, request, url_for
 from markupsafe import Markup
 
 from rates.families import CHOICE_LABELS, FAMILIES, Kind
-from service.auth import _safe_next
-from service.present import CHINA, SERVICE_RULE_LABEL, is_service_rule, percent, trust_text
+from service.answer.present import CHINA, SERVICE_RULE_LABEL, is_service_rule, percent, trust_text
+from service.core.auth import _safe_next
 
 bp = Blueprint("display", __name__)
 

@@ -29,7 +29,7 @@ import rates
 import service
 from rates.store import Base
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 BASELINE = "0001"  # the schema that create_all made before migrations existed
 _LOCK_KEY = 0x5EBA0  # any constant shared by every process of the app
 _REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=\n]*=(.*)$", re.M)  # an annotation may sit before =

@@ -36,8 +36,8 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from rates.months import Month
 from rates.store import Base
-from service.present import CHINA, trust_text
-from service.rmb import upper
+from service.answer.present import CHINA, trust_text
+from service.core.rmb import upper
 
 SERIAL_RE = re.compile(r"^\d{8}-\d{6,}$")
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")

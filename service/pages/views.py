@@ -1,9 +1,9 @@
 """The 测算 page (workers): the form, the answer, the tier comparison and the pension estimate.
 
 Pages only translate: the form is read by the API's request schema into the frozen request
-(``service.calc_form``), and the answer is the API's own (``service.answers``: the same bytes, decoded),
-rendered by plain Jinja templates. The counter's pages are ``service.counter``, the 参数 pages
-``service.parameter_pages``.
+(``service.pages.calc_form``), and the answer is the API's own (``service.answer.answers``: the same bytes, decoded),
+rendered by plain Jinja templates. The counter's pages are ``service.counter.views``, the 参数 pages
+``service.pages.parameter_pages``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,11 @@ from calc.quote import QuoteError, QuoteRequest
 from rates.families import TRUST_LABELS, TRUST_LEVELS
 from rates.months import Month
 from rates.store import Snapshot
-from service import guidance, pension
-from service.answers import Data, TierRequest, caches
-from service.calc_form import (
+from service.answer.answers import Data, TierRequest, caches
+from service.answer.present import is_service_rule, percent
+from service.core.db import snapshot
+from service.pages import guidance
+from service.pages.calc_form import (
     NOT_CONFIGURED_HERE,
     TIERED,
     common,
@@ -30,8 +32,7 @@ from service.calc_form import (
     load_request,
     typed,
 )
-from service.db import snapshot
-from service.present import is_service_rule, percent
+from service.pension import views as pension
 
 bp = Blueprint("pages", __name__)
 
@@ -161,7 +162,7 @@ PENSION_MORE = ("paid_months", "account_interest_rate", "wage_growth", "retire_e
 
 
 def pension_context(snap: Snapshot, values: dict[str, str], form: MultiDict[str, str]) -> dict[str, Any]:
-    """The 养老金估算 part (issue 11, service/pension.py): estimated only once a birth month is given."""
+    """The 养老金估算 part (issue 11, service/pension/views.py): estimated only once a birth month is given."""
     typed_pension = pension.page_values(form)
     chosen = values["base_ratio"] if values["basis"] == "ratio" else None
     section = None

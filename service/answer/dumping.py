@@ -1,13 +1,13 @@
 """A marshmallow schema's dump, compiled once into plain functions for the hot paths.
 
-The schemas in ``service.schemas`` stay the API's contract (the OpenAPI document is made from them).
+The schemas in ``service.api.schemas`` stay the API's contract (the OpenAPI document is made from them).
 ``Schema.dump`` walks every field of every nested object through several layers of calls; an answer
 has a few hundred of them. ``compile_dump(schema)`` reads the schema once and returns a function
 that builds the same dict: plain code for the common field types (String, Integer, Boolean,
 Nested and lists of Nested), each other field's own ``_serialize`` called directly (the custom
 Money, Ratio, MoneyMap ... fields), and the schema's own ``dump`` wherever something is unusual
 (dump hooks, a custom accessor, a field without attribute). ``tests/test_answers.py`` checks many
-varied answers against the schema's dump. Used by ``service.answers`` alone: ``bench/dump.py`` measures
+varied answers against the schema's dump. Used by ``service.answer.answers`` alone: ``bench/dump.py`` measures
 marshmallow's own dump at about 2.5 times this one's time per answer, the largest step of an answer no
 cache holds (``docs/benchmarks.md``).
 """

@@ -8,7 +8,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from service.db import rates_dir, store
+from service.core.db import rates_dir, store
 
 rates_cli = AppGroup("rates", help="参数库：载入与校验参数文件。")
 db_cli = AppGroup("db", help="数据库结构迁移（Alembic）。")
@@ -84,7 +84,7 @@ def check_command(directory: Path | None) -> None:
 @db_cli.command("upgrade")
 def upgrade_command() -> None:
     """把数据库结构升级到最新版本（应用启动时也会自动执行）。"""
-    from service import migrate
+    from service.core import migrate
 
     migrate.upgrade(store().engine)
     with store().engine.connect() as connection:
@@ -97,7 +97,7 @@ def revision_command(message: str) -> None:
     """按模型与数据库的差异生成新的迁移脚本（生成后须人工检查再提交）。"""
     from alembic import command
 
-    from service import migrate
+    from service.core import migrate
 
     with store().engine.begin() as connection:
         config = migrate.alembic_config(connection)

@@ -21,8 +21,8 @@ from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS
 from rates.model import NATIONAL
 from rates.months import Month
 from rates.store import NotConfigured, Resolved, Snapshot
-from service.db import snapshot
-from service.present import XLSX, is_service_rule
+from service.answer.present import XLSX, is_service_rule
+from service.core.db import snapshot
 
 bp = Blueprint("coverage", __name__)
 

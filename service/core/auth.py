@@ -29,8 +29,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from rates import audit
 from rates.store import Base
-from service.apibase import text_problem
-from service.db import serialise, store
+from service.api.base import text_problem
+from service.core.db import serialise, store
 
 ROLES = {"clerk": "经办人员", "admin": "管理员"}
 _RANK = {"clerk": 1, "admin": 2}

@@ -14,11 +14,12 @@ from flask_smorest import Api
 from calc.quote import QuoteError, QuoteRequest
 from rates.families import FAMILIES
 from rates.store import NotConfigured, Snapshot
-from service import answers, contract, schemas
-from service.apibase import ApiBlueprint, current_month, document_errors
-from service.contract import content_refusals
-from service.db import snapshot
-from service.present import version_data
+from service.answer import answers
+from service.answer.present import version_data
+from service.api import contract, schemas
+from service.api.base import ApiBlueprint, current_month, document_errors
+from service.api.contract import content_refusals
+from service.core.db import snapshot
 
 SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
 
@@ -138,6 +139,6 @@ def init_app(app: Flask) -> Api:
 
 
 def finish(app: Flask, api: Api) -> None:
-    """The document tightened once every blueprint is registered (``service.contract``)."""
+    """The document tightened once every blueprint is registered (``service.api.contract``)."""
     contract.tighten(api.spec)
     contract.declare_session(api.spec, app.config["SESSION_COOKIE_NAME"])

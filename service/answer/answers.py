@@ -5,7 +5,7 @@
   hashes and compares every field it has, so a field added to the request is in the key without
   anyone listing it (issue 19: a key listing fields by hand forgot ``medical_tier``).
 - ``quote_json`` / ``tiers_json``: the engine's result through the schema's dump (compiled once,
-  ``service.dumping``, the same dict as ``Schema.dump``), encoded as the app's JSON provider writes it.
+  ``service.answer.dumping``, the same dict as ``Schema.dump``), encoded as the app's JSON provider writes it.
 - ``Caches``: one per app (``app.extensions["caches"]``), two bounded maps from the request to those
   bytes, for one parameter snapshot at a time. A publication makes a new snapshot object; the first
   request priced on it starts both maps afresh, so an answer of an older snapshot is never served.
@@ -31,9 +31,9 @@ from flask import current_app
 from calc.quote import Line, QuoteRequest, price, tiers
 from rates.months import Month
 from rates.store import Snapshot
-from service import schemas
-from service.dumping import compile_dump
-from service.present import month_line, quote_data, tier_data, used_versions
+from service.answer.dumping import compile_dump
+from service.answer.present import month_line, quote_data, tier_data, used_versions
+from service.api import schemas
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,7 @@ class Caches:
 
 
 def init_app(app: Any) -> None:
-    """One ``Caches`` per app, sized by the configuration (``service.config`` reads the environment)."""
+    """One ``Caches`` per app, sized by the configuration (``service.core.config`` reads the environment)."""
     app.extensions["caches"] = Caches(int(app.config["CALC_CACHE_SIZE"]), int(app.config["TIERS_CACHE_SIZE"]))
 
 

@@ -1,0 +1,1 @@
+"""The JSON API: its blueprint and routes (views), the JSON base (base), the schemas, the contract."""
