@@ -14,6 +14,9 @@ from markupsafe import Markup
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
+from calc.medical import SHAPES, basis
+from calc.medical.pricing import ASK
+from calc.medical.shapes import shapes_taking
 from calc.quote import SCHEMES, QuoteRequest, tier_ratios
 from rates.families import TRUST_LABELS
 from rates.model import NATIONAL, Version
@@ -60,14 +63,14 @@ def typed(form: MultiDict[str, str]) -> dict[str, str]:
 
 
 def medical_shape(snap: Snapshot, region: str, month: Month) -> str | None:
-    """The rule shape (basis) of the region's medical insurance in ``month``; None where it is not configured."""
+    """The rule shape (``calc.medical.SHAPES``' name) of the region's medical insurance in ``month``; None where
+    it is not configured."""
     if region not in snap.regions:
         return None
     try:
-        version = snap.at(region, "flexible_medical", month).version
+        return basis(snap.at(region, "flexible_medical", month))
     except NotConfigured:
         return None
-    return str(version.values.get("basis", "ratio_range"))
 
 
 def scheme_choice(
@@ -82,16 +85,12 @@ def scheme_choice(
     """
     if scheme == "flexible_medical" and (values["medical_form"] or not main):
         shape = medical_shape(snap, values["region"], form_month(values))
-        wanted: dict[str, str] = {}
-        if shape == "ratio_range":
-            if values["medical_basis"] == "base":
-                wanted["base"] = "medical_base"
-            else:
-                wanted["base_ratio"] = "medical_base_ratio"
-        elif shape in ("declared", "avg_ratio"):  # avg_ratio: an approved base may be typed, else the ratio
-            wanted["base"] = "medical_base"
-        elif shape == "yearly_tiers":
-            wanted["medical_tier"] = "medical_tier"
+        # what the city's rule prices with (calc.medical.SHAPES); a rule taking both a ratio and a base reads
+        # the one the worker picked with 医保缴费方式 (medical_basis)
+        taken = [field for field, _ in SHAPES[shape].takes] if shape else []
+        if "base_ratio" in taken and "base" in taken:
+            taken = ["base"] if values["medical_basis"] == "base" else ["base_ratio"]
+        wanted = {field: MEDICAL_FIELDS[field] for field in taken}
         chosen = {name: values[field] for name, field in wanted.items() if values[field]}
         # a select the form did not send counts as its first option, as a browser sends it
         if "base_ratio" in wanted and not chosen:
@@ -226,12 +225,7 @@ def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
     configured = medical_regions(snap, month)
     need = None
     if values["region"] in snap.regions:
-        try:
-            version = snap.at(values["region"], "flexible_medical", month).version
-        except NotConfigured:
-            need = "not_configured"
-        else:
-            need = str(version.values.get("basis", "ratio_range"))
+        need = medical_shape(snap, values["region"], month) or "not_configured"
     return {
         "month": str(month),
         "configured": configured,
@@ -266,13 +260,19 @@ def medical_regions(snap: Snapshot, month: Month) -> list[str]:
 
 NOT_CONFIGURED_HERE = "所选地区和月份尚未配置该险种的参数，本服务不作估算：见下方说明和咨询方式。"
 
-MEDICAL_INSTRUCTIONS = {
-    "ratio_range": "选择医保缴费比例档次，或选“按医保缴费基数”并填写。",
-    "declared": "按本人申报的缴费基数缴费：请填写医保缴费基数。",
-    "avg_ratio": "缴费基数固定为上年度全省全口径月平均工资的一定比例，无需选择；也可填写经办机构核定的医保缴费基数。",
-    "yearly_tiers": "按年度固定标准缴费：请选择医保缴费档次（一档或二档），不填缴费基数。",
-    "fixed_monthly": "按每月固定金额缴费，无需选择档次或填写基数。",
-    "not_configured": "尚未配置（没有可查证来源的数据）：请向参保地医保经办机构咨询，或拨打12393医保服务热线。",
+# what the form tells a worker of each kind of city to do: each shape's own instruction (calc.medical.SHAPES)
+MEDICAL_INSTRUCTIONS = {name: shape.instruction for name, shape in SHAPES.items()} | {
+    "not_configured": "尚未配置（没有可查证来源的数据）：" + ASK
+}
+
+
+# which of the medical block's fields each rule shape shows (data-need in pages/_medical.html), from the registry
+MEDICAL_FORM_SHAPES = {
+    "basis": " ".join(name for name, shape in SHAPES.items() if {"base", "base_ratio"} <= {f for f, _ in shape.takes}),
+    "base_ratio": " ".join(shapes_taking("base_ratio")),
+    "base": " ".join(shapes_taking("base")),
+    "medical_tier": " ".join(shapes_taking("medical_tier")),
+    "nothing": " ".join(name for name, shape in SHAPES.items() if not shape.takes),
 }
 
 
@@ -285,6 +285,7 @@ def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str])
         medical_tier_options=medical_tier_choices(snap, values),
         medical=medical_help(snap, values),
         medical_needs=medical_needs(snap, month),
+        medical_shapes=MEDICAL_FORM_SHAPES,
     )
     return {"values": values, "errors": errors, "form": form, "schemes": SCHEMES}
 
