@@ -62,5 +62,9 @@ def schemes(main: str, also: list[str]) -> tuple[list[str], dict[str, str]]:
 def qr_svg(url: str) -> Markup:
     """The QR code of ``url`` as inline SVG, drawn here (segno), no network and no image file."""
     code = segno.make(url, error="m")
-    svg = code.svg_inline(scale=3, border=2, dark="#000", light="#fff", title="测算单二维码：扫码查看原件")
+    # omitsize: a viewBox instead of fixed width and height, so that CSS scales the whole code; with a
+    # fixed size and no viewBox, a narrower box cut off its right and bottom (issue 23: nothing scanned)
+    svg = code.svg_inline(
+        scale=4, border=4, dark="#000", light="#fff", omitsize=True, title="测算单二维码：扫码查看原件"
+    )
     return Markup(svg)  # noqa: S704 - segno's own SVG of a URL we built; nothing of the user's is in it

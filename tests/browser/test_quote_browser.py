@@ -290,3 +290,38 @@ def test_the_medical_block_follows_the_month_typed(open_page: Any) -> None:
     page.get_by_label("起始月份").fill("2025-03")
     page.get_by_label("起始月份").dispatch_event("change")
     assert tier.is_visible() and "（2025-03）" in page.locator("#h-medical").inner_text()
+
+
+def zbar(image: Path) -> list[str]:
+    """What zbarimg (Debian's zbar-tools) reads off ``image``: the QR codes' texts."""
+    if not shutil.which("zbarimg"):
+        pytest.fail("zbar-tools (zbarimg) is needed to scan the quote's QR code: apt-get install zbar-tools")
+    found = subprocess.run(["zbarimg", "--raw", "-q", str(image)], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_qr_code_scans_from_the_screen_and_from_paper(open_page: Any, size: dict[str, int]) -> None:
+    """Issue 23: the code was cut off (a fixed-size SVG shrunk by CSS) and nothing could read it."""
+    page = open_page(size)
+    fill_quote(page, "2025-01", "2025-06", "灵活就业人员职工基本医疗保险", in_full=False)
+    page.get_by_role("button", name="出具测算单").click()
+    page.wait_for_url(re.compile(r"/window/quote/[A-Za-z0-9_-]{32}$"))
+    address = page.url
+    code = page.locator("figure.sheet-qr svg")
+    box = code.bounding_box()
+    assert box and box["width"] >= 100 and abs(box["width"] - box["height"]) < 1  # whole and square
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    width = size["width"]
+    shot = SCREENSHOTS / f"quote-qr-screen-{width}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert zbar(shot) == [address]
+
+    if size == DESKTOP:  # paper: chromium's PDF rendered at a scanner's 200 dpi
+        page.emulate_media(media="print")
+        pdf = SCREENSHOTS / "quote-qr-print.pdf"
+        pdf.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True))
+        subprocess.run(["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", str(pdf), str(pdf.with_suffix(""))], check=True)
+        scanned = sorted(SCREENSHOTS.glob("quote-qr-print-*1.png"))
+        assert scanned and zbar(scanned[-1]) == [address]
+        page.emulate_media(media="screen")
