@@ -321,7 +321,9 @@ def test_the_qr_code_scans_from_the_screen_and_from_paper(open_page: Any, size: 
         page.emulate_media(media="print")
         pdf = SCREENSHOTS / "quote-qr-print.pdf"
         pdf.write_bytes(page.pdf(prefer_css_page_size=True, print_background=True))
-        subprocess.run(["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", str(pdf), str(pdf.with_suffix(""))], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", "200", "-png", "-f", "1", "-l", "1", str(pdf), str(pdf.with_suffix(""))], check=True
+        )
         scanned = sorted(SCREENSHOTS.glob("quote-qr-print-*1.png"))
         assert scanned and zbar(scanned[-1]) == [address]
         page.emulate_media(media="screen")
