@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,6 +28,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".installed"
+AXE_DIR = ROOT / "tests" / "browser" / "axe"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 EXTRAS = {"serve": (), "test": ("test",), "sweep": ("test",)}  # what each command installs besides the service
@@ -69,6 +71,17 @@ def ensure_environment(extras: tuple[str, ...]) -> None:
     print("Installing dependencies into .venv ...", flush=True)
     subprocess.run(install_command(extras), cwd=ROOT, check=True)
     STAMP.write_text(f"{wanted}\nextras: {' '.join(extras)}\n")
+
+
+def ensure_axe() -> None:
+    """axe-core for the accessibility tests, from npm at the version locked in tests/browser/axe (issue 23).
+
+    Without npm the tests say what is missing (skipped on a developer's machine, failed in CI)."""
+    if (AXE_DIR / "node_modules" / "axe-core" / "axe.min.js").exists() or not shutil.which("npm"):
+        return
+    print("Installing axe-core (npm) into tests/browser/axe ...", flush=True)
+    command = ["npm", "ci", "--prefix", str(AXE_DIR), "--no-audit", "--no-fund", "--loglevel=error"]
+    subprocess.run(command, cwd=ROOT, check=False)
 
 
 def parse_port(args: list[str]) -> tuple[int, str | None]:
@@ -155,6 +168,7 @@ def main(argv: list[str]) -> int:
     if argv[0] == "sweep":
         return sweep(argv[1:])
     ensure_environment(EXTRAS["test"])
+    ensure_axe()
     lint = subprocess.call([str(PYTHON), "-m", "ruff", "check", "."], cwd=ROOT)
     tests = subprocess.call([str(PYTHON), "-m", "pytest", *argv[1:]], cwd=ROOT)
     return tests or lint
