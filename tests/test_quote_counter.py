@@ -186,7 +186,9 @@ def test_the_qr_code_leads_back_to_the_quote(tmp_path: Path) -> None:
     serial, html = issue(client)
     expected = segno.make(f"https://shebao.example.cn/window/quote/{serial}", error="m")
     title = "测算单二维码：扫码查看原件"
-    assert svg_of(html) == expected.svg_inline(scale=3, border=2, dark="#000", light="#fff", title=title)
+    svg = expected.svg_inline(scale=4, border=4, dark="#000", light="#fff", omitsize=True, title=title)
+    assert svg_of(html) == svg
+    assert svg.startswith("<svg viewBox=") and "width=" not in svg  # scaled by CSS as a whole (issue 23)
     assert "http" not in unescape(svg_of(html)).replace("http://www.w3.org/2000/svg", "")  # drawn, not linked
 
 
@@ -194,7 +196,7 @@ def test_without_a_base_url_the_qr_code_holds_the_address_the_clerk_used(client:
     serial, html = issue(client)
     expected = segno.make(f"http://localhost/window/quote/{serial}", error="m")
     assert svg_of(html) == expected.svg_inline(
-        scale=3, border=2, dark="#000", light="#fff", title="测算单二维码：扫码查看原件"
+        scale=4, border=4, dark="#000", light="#fff", omitsize=True, title="测算单二维码：扫码查看原件"
     )
 
 
@@ -286,7 +288,7 @@ def test_the_service_rule_reads_the_same_on_every_page_quote_and_workbook(client
     """The base rounding was 本服务计算规则 on 测算 and 待核实 on the printed quote (issue 19, defect 5)."""
     label = "缴费基数取整规则"
     serial, html = issue(client)
-    row = re.search(rf"<tr><td[^>]*>.*?{label}.*?</tr>", html)
+    row = re.search(rf"<tr[^>]*><td[^>]*>.*?{label}.*?</tr>", html)
     assert row and "本服务计算规则" in row[0] and "待核实" not in row[0]
     workbook = openpyxl.load_workbook(io.BytesIO(client.get(f"/window/quote/{serial}.xlsx").data)).active
     (cells,) = [r for r in workbook.iter_rows(values_only=True) if r[2] == label]
@@ -370,3 +372,66 @@ def test_a_declared_medical_base_is_asked_for_in_chinese_next_to_its_own_field(c
     message = field_error(html, "medical_base") or ""
     assert "请填写缴费基数" in message and not re.search(r"[A-Za-z_]", message)
     assert field_error(html, "base_ratio") is None and field_error(html, "base") is None
+
+
+# ---------------------------------------------------------------- issue 23: the counter end to end
+
+
+def test_the_download_is_named_in_chinese_for_every_browser(client: FlaskClient) -> None:
+    serial, html = issue(client)
+    response = client.get(f"/window/quote/{serial}.xlsx")
+    printed = re.search(r'data-testid="serial">([^<]+)<', html)
+    assert printed
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert f"filename*=UTF-8''%E6%B5%8B%E7%AE%97%E5%8D%95-{printed[1]}.xlsx" in disposition  # 测算单-<serial>
+    assert "quote-" not in disposition
+
+
+def test_versions_are_marks_a_clerk_can_read_with_their_legend(client: FlaskClient) -> None:
+    serial, html = issue(client, region="510100", also=["flexible_medical"])  # 成都: medical configured
+    marks = re.findall(r'<td class="marks">(.*?)</td>', html)
+    assert marks and all(re.fullmatch(r'(<a href="#mark-\d+" title="参数版本 v\d+">[①-⑳]</a>)+', m) for m in marks)
+    legend = re.findall(r'<tr id="mark-(\d+)"><td data-label="标记"><span class="mark-big">([①-⑳])</span>', html)
+    assert [mark for _, mark in legend] == list("①②③④⑤⑥⑦⑧⑨⑩")[: len(legend)]  # in order, each once
+    for vid, mark in legend:  # a month's mark leads to its line of the legend
+        assert f'<a href="#mark-{vid}" title="参数版本 v{vid}">{mark}</a>' in html
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"/window/quote/{serial}.xlsx").data)).active
+    rows = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+    header = next(i for i, row in enumerate(rows) if row[0] == "参数版本与文号")
+    assert [row[1] for row in rows[header + 1 : header + 1 + len(legend)]] == [mark for _, mark in legend]
+    month_marks = {row[5] for row in rows[:header] if row[0] and re.fullmatch(r"\d{4}-\d{2}", str(row[0]))}
+    assert month_marks and all(m and set(m) <= {mark for _, mark in legend} for m in month_marks)
+
+
+def test_issue_another_keeps_region_scheme_months_choice_and_clerk(client: FlaskClient) -> None:
+    changes = {"region": "510100", "start": "2025-03", "end": "2025-08", "base_ratio": "0.8"}
+    _serial, html = issue(client, also=["flexible_medical"], **changes)
+    link = re.search(r'href="(/window\?[^"]+)" data-testid="again"', html)
+    assert link
+    form = client.get(unescape(link[1])).get_data(as_text=True)
+    assert re.search(r'<option value="510100"[^>]*selected', form)
+    assert 'value="2025-03"' in form and 'value="2025-08"' in form
+    assert re.search(r'<option value="0.8"[^>]*selected', form)
+    assert re.search(r'name="clerk"[^>]*value="王五"', form)
+    assert re.search(r'value="flexible_medical"\s+checked', form)
+    assert 'name="applicant_name" maxlength="60" autocomplete="off" value=""' in form  # the next person: empty
+
+
+def test_the_workbook_carries_the_pension_estimate(client: FlaskClient) -> None:
+    form = FORM | {"region": "530100", "start": "2026-01", "end": "2026-12", "base_ratio": "0.6"}
+    form |= {"birth_month": "1985-03", "category": "male", "clerk": "张三", "csrf_token": ""}
+    response = client.post("/window", data=form)
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    sheet = openpyxl.load_workbook(io.BytesIO(client.get(response.headers["Location"] + ".xlsx").data)).active
+    rows = [row for row in sheet.iter_rows(values_only=True)]
+    title = next(i for i, row in enumerate(rows) if str(row[0]).startswith("养老金估算"))
+    assert "1985-03出生" in rows[title][0]
+    assert (rows[title + 1][0], str(rows[title + 1][1])[:7]) == ("退休时间", "2048-03")
+    header = next(i for i in range(title, len(rows)) if rows[i][0] == "档次")
+    printed = re.findall(
+        r'<tr><th scope="row">(\d+%)</th>(?:<td class="num">[^<]*</td>){4}<td class="num">([^<]+)</td>', html
+    )
+    tiers = [(row[0], f"{row[5]:.2f}") for row in rows[header + 1 : header + 1 + len(printed)]]
+    assert printed and tiers == printed  # each tier's 月养老金 as the printed quote shows it

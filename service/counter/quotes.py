@@ -169,6 +169,30 @@ def _parts(text: str) -> list[dict[str, Any]]:
     return data["parts"] if isinstance(data, dict) and "parts" in data else [data]  # older quotes: one scheme
 
 
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+def version_marks(parts: list[dict[str, Any]]) -> dict[int, str]:
+    """A mark a clerk can read for each parameter version of a quote (①, ②, ...), in the order first used.
+
+    The months name their versions by these marks and the 参数版本与文号 table is their legend (issue 23:
+    ``v139 v1 v2`` told a clerk nothing)."""
+    ids = dict.fromkeys(version["id"] for part in parts for version in part["quote"]["references"])
+    return {vid: CIRCLED[n] if n < len(CIRCLED) else f"({n + 1})" for n, vid in enumerate(ids)}
+
+
+def again_query(parts: list[dict[str, Any]], clerk: str | None) -> list[tuple[str, str]]:
+    """The /window form's fields for 再出一张: the same region, scheme, months, choice, schemes added and
+    clerk, for the next person (whose own details are left empty)."""
+    first = parts[0]["request"]
+    query = [(name, str(first[name])) for name in ("region", "scheme", "start", "end") if first.get(name)]
+    query += [(name, str(first[name])) for name in ("base_ratio", "base") if first.get(name) is not None]
+    if first.get("base") is not None:
+        query.append(("basis", "base"))
+    query += [("also", str(part["request"]["scheme"])) for part in parts[1:]]
+    return query + ([("clerk", clerk)] if clerk else [])
+
+
 def view(row: IssuedQuote) -> dict[str, Any]:
     """What the printable page and the .xlsx show."""
     results, requests = _parts(row.result), _parts(row.request)
@@ -183,6 +207,8 @@ def view(row: IssuedQuote) -> dict[str, Any]:
     ]
     total = grand_total(results)
     applicant_id = row.applicant_id
+    marks = version_marks(parts)
+    versions = {v["id"]: v | {"mark": marks[v["id"]]} for part in parts for v in part["quote"]["references"]}
     return {
         "serial": row.serial,
         "key": row.access_key,
@@ -201,6 +227,10 @@ def view(row: IssuedQuote) -> dict[str, Any]:
         "id_in_full": bool(row.id_in_full),
         "office": row.office,
         "check_code": row.check_code,
+        "marks": marks,
+        "versions": list(versions.values()),
+        "again": again_query(parts, row.clerk),
+        "download_name": f"测算单-{row.serial}.xlsx",
     }
 
 
@@ -254,7 +284,7 @@ def workbook(data: dict[str, Any], part_labels: dict[str, str]) -> bytes:
         if several:
             text(row, 0, quote["scheme_label"], bold)
             row += 1
-        for col, label in enumerate(["月份", "缴费基数", "缴费比例", "缴费金额", "暂按上年度标准"]):
+        for col, label in enumerate(["月份", "缴费基数", "缴费比例", "缴费金额", "暂按上年度标准", "参数版本"]):
             text(row, col, label, bold)
         for line in quote["months"]:
             row += 1
@@ -266,6 +296,7 @@ def workbook(data: dict[str, Any], part_labels: dict[str, str]) -> bytes:
                 text(row, 2, "")
             number(row, 3, line["amount"])
             text(row, 4, "是" if line["provisional"] else "")
+            text(row, 5, "".join(data["marks"][vid] for vid in line["version"].values()))
         row += 1
         text(row, 0, "小计" if several else "合计", bold)
         number(row, 3, quote["total"])
@@ -281,24 +312,23 @@ def workbook(data: dict[str, Any], part_labels: dict[str, str]) -> bytes:
     text(row, 0, "合计（大写）", bold)
     text(row, 1, data["total_upper"])
     row += 2
-    text(row, 0, "参数版本", bold)
-    for col, label in enumerate(["版本", "参数", "生效月份", "文号", "可信度"], start=1):
+    text(row, 0, "参数版本与文号", bold)
+    for col, label in enumerate(["标记", "参数", "生效月份", "文号", "可信度", "版本号"], start=1):
         text(row, col, label, bold)
-    seen: set[Any] = set()
-    for part in data["parts"]:
-        for version in part["quote"]["references"]:
-            if version["id"] in seen:
-                continue
-            seen.add(version["id"])
-            row += 1
-            text(row, 1, f"v{version['id']}")
-            text(row, 2, version["family_label"])
-            text(row, 3, version["effective_from"])
-            text(row, 4, version["doc_no"])
-            text(row, 5, trust_text(version))  # the label of the day it is read, as the printed quote
+    for version in data["versions"]:
+        row += 1
+        text(row, 1, version["mark"])
+        text(row, 2, version["family_label"])
+        text(row, 3, version["effective_from"])
+        text(row, 4, version["doc_no"])
+        text(row, 5, trust_text(version))  # the label of the day it is read, as the printed quote
+        text(row, 6, f"v{version['id']}")
     for note in dict.fromkeys(n for part in data["parts"] for n in part["quote"]["notes"]):
         row += 1
         text(row, 0, note)
+    pension = data["quote"].get("pension")
+    if pension:
+        row = _pension_rows(sheet, row + 2, pension, text, number, bold)
     row += 2
     text(row, 0, "经办人", bold)
     text(row, 1, data["clerk"] or "")
@@ -308,3 +338,42 @@ def workbook(data: dict[str, Any], part_labels: dict[str, str]) -> bytes:
         text(row, 1, data["check_code"])
     book.close()
     return buffer.getvalue()
+
+
+PENSION_COLUMNS = ("档次", "每月缴费", "缴到退休共缴", "基础养老金", "个人账户养老金", "月养老金", "回本年限")
+
+
+def _pension_rows(sheet: Any, row: int, pension: dict[str, Any], text: Any, number: Any, bold: Any) -> int:
+    """The quote's 养老金估算 as the printed quote shows it (templates/pages/_pension_quote.html); the last row."""
+    first = pension["first"]
+    text(row, 0, f"养老金估算（{first['category_label']}，{first['birth_month']}出生）", bold)
+    facts = [
+        ("退休时间", f"{first['retirement_month']}（{first['retirement_age']}）"),
+        ("累计缴费", str(first["contribution_years"])),
+        ("计发基数", f"{first['calc_base']} 元（{first['calc_base_year']}年）"),
+        ("计发月数", str(first["payout_months"])),
+    ]
+    for label, value in facts:
+        row += 1
+        text(row, 0, label)
+        text(row, 1, value)
+    row += 1
+    for col, label in enumerate(PENSION_COLUMNS):
+        text(row, col, label, bold)
+    for tier in pension["rows"]:
+        row += 1
+        monthly = tier["monthly_pension"]
+        text(row, 0, tier["percent"])
+        number(row, 1, tier["monthly_contribution"])
+        number(row, 2, tier["contributions"])
+        number(row, 3, monthly["basic"])
+        number(row, 4, monthly["account"])
+        number(row, 5, monthly["total"])
+        text(row, 6, f"{tier['payback_years']}年" if tier["payback_years"] else "—")
+    assumptions = "；".join(f"{a['label']} {a['value']}" for a in first["assumptions"])
+    row += 1
+    text(row, 0, f"假设：{assumptions}（今天的钱，不是对将来的预测）。")
+    for note in pension["notes"]:
+        row += 1
+        text(row, 0, note)
+    return row

@@ -6,9 +6,10 @@ Each scheme of a quote is priced on the one answer path (``service.answer.answer
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, send_file, url_for
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
@@ -28,9 +29,13 @@ bp = Blueprint("counter", __name__)
 
 @bp.get("/window")
 def window() -> str:
+    """The clerk's form; 再出一张 opens it with the last quote's region, scheme, months, choice and clerk."""
     snap, values = snapshot(), defaults()
+    values.update({name: value for name, value in typed(request.args).items() if name in request.args})
+    clerk = request.args.get("clerk", "").strip()[: quotes.MAX_CLERK]
+    person = desk.empty_person() | {"also": [c for c in request.args.getlist("also") if c in desk.PERSONAL]}
     context = form_context(snap, values, {}) | common() | window_context() | pension_context(snap, values, MultiDict())
-    return render_template("pages/window.html", clerk="", person=desk.empty_person(), **context)
+    return render_template("pages/window.html", clerk=clerk, person=person, **context)
 
 
 def window_context() -> dict[str, Any]:
@@ -128,8 +133,10 @@ def quote_page(serial: str) -> str:
 @bp.get("/window/quote/<serial>.xlsx")
 def quote_xlsx(serial: str) -> Response:
     data = issued(serial)
-    return Response(
-        quotes.workbook(data, PART_LABELS),
+    # send_file writes the Chinese name for every browser: an ASCII fallback and RFC 5987's filename*
+    return send_file(
+        io.BytesIO(quotes.workbook(data, PART_LABELS)),
         mimetype=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="quote-{data["serial"]}.xlsx"'},
+        as_attachment=True,
+        download_name=data["download_name"],
     )
