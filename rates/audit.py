@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "login_throttled": "登录被拒（失败次数过多）",
     "login": "登录",
     "logout": "退出登录",
+    "quote_issue": "出具测算单",
 }
 
 

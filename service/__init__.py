@@ -16,13 +16,24 @@ def feature_blueprints() -> list[Blueprint]:
     """The page and feature blueprints (the JSON API registers itself through flask-smorest)."""
     from service.admin import views as admin
     from service.core import display
+    from service.counter import checks
     from service.counter import views as counter
     from service.outlets import views as outlets
     from service.pages import coverage, parameter_pages
     from service.pages import views as pages
     from service.pension import views as pension
 
-    return [pages.bp, counter.bp, parameter_pages.bp, outlets.bp, admin.bp, coverage.bp, pension.pages_bp, display.bp]
+    return [
+        pages.bp,
+        counter.bp,
+        checks.bp,
+        parameter_pages.bp,
+        outlets.bp,
+        admin.bp,
+        coverage.bp,
+        pension.pages_bp,
+        display.bp,
+    ]
 
 
 def api_blueprints() -> list[Blueprint]:

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from service import create_app
+from service.answer.present import CHINA
 from service.core import migrate
 from service.core.db import make_engine, store
 from service.core.rmb import upper
@@ -435,3 +436,91 @@ def test_the_workbook_carries_the_pension_estimate(client: FlaskClient) -> None:
     )
     tiers = [(row[0], f"{row[5]:.2f}") for row in rows[header + 1 : header + 1 + len(printed)]]
     assert printed and tiers == printed  # each tier's 月养老金 as the printed quote shows it
+
+
+# ---------------------------------------------------------------- /verify and /window/quotes (issue 23)
+
+
+def check_code_of(html: str) -> str:
+    match = re.search(r'data-testid="check-code">([^<]+)<', html)
+    assert match
+    return match[1]
+
+
+def serial_of(html: str) -> str:
+    match = re.search(r'data-testid="serial">([^<]+)<', html)
+    assert match
+    return match[1]
+
+
+def test_verify_says_match_with_the_stored_figures(client: FlaskClient) -> None:
+    _key, html = issue(client, applicant_name="李四")
+    serial, code = serial_of(html), check_code_of(html)
+    typed = code.replace("-", " ").lower()  # as read out: spaces, lower case
+    page = client.post("/verify", data={"serial": f" {serial} ", "code": typed, "csrf_token": ""})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "一致" in text and "不一致" not in text
+    total = re.search(r'data-testid="total">([^<]+)<', html)
+    assert total and f'data-testid="verify-total">{total[1]}<' in text
+    assert "李四" in text and serial in text
+
+
+def test_verify_says_mismatch_and_shows_nothing(client: FlaskClient) -> None:
+    _key, html = issue(client, applicant_name="李四")
+    serial, code = serial_of(html), check_code_of(html)
+    wrong = ("A" if code[0] != "A" else "B") + code[1:]
+    for asked in ({"serial": serial, "code": wrong}, {"serial": "20000101-000001", "code": code}):
+        text = client.post("/verify", data=asked | {"csrf_token": ""}).get_data(as_text=True)
+        assert "不一致" in text and "李四" not in text and 'data-testid="verify-total"' not in text
+
+
+def test_verify_says_what_to_fix_in_chinese(client: FlaskClient) -> None:
+    response = client.post("/verify", data={"serial": "abc", "code": "12", "csrf_token": ""})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "例如 20261203-000001" in text and "例如 D7ES-R68N" in text
+
+
+def test_verify_is_rate_limited_like_the_login(app: Flask, client: FlaskClient) -> None:
+    app.config["VERIFY_MAX_FAILURES"] = 3
+    _key, html = issue(client)
+    serial, code = serial_of(html), check_code_of(html)
+    wrong = ("A" if code[0] != "A" else "B") + code[1:]
+    statuses = [client.post("/verify", data={"serial": serial, "code": wrong}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]
+    refused = client.post("/verify", data={"serial": serial, "code": code})  # even the right code now waits
+    assert refused.status_code == 429 and "次数过多" in refused.get_data(as_text=True)
+    # the login's own limit is untouched: verification failures are counted apart
+    assert client.post("/login", data={"username": "nobody", "password": "x"}).status_code == 401
+
+
+def test_issuing_a_quote_is_in_the_audit_log(app: Flask, client: FlaskClient) -> None:
+    from rates import audit
+
+    _key, html = issue(client)
+    with app.app_context(), Session(store().engine) as session:
+        entry = audit.entries(session, action="quote_issue")[0]
+    assert entry.action_label == "出具测算单" and entry.target == f"测算单 {serial_of(html)}"
+    assert entry.actor == "窗口（未登录）：王五" and entry.after and entry.after["经办人"] == "王五"
+
+
+def test_recent_quotes_are_for_clerks_only_and_searchable(app: Flask, client: FlaskClient) -> None:
+    from tests.admin_support import PASSWORD, add_user
+
+    first_key, first = issue(client, applicant_name="李四")
+    _second_key, second = issue(client, applicant_name="赵六")
+    assert client.get("/window/quotes").status_code == 302  # the public goes to the login page
+    add_user(app, "clerk1", role="clerk")
+    client.post("/login", data={"username": "clerk1", "password": PASSWORD})
+    listing = client.get("/window/quotes").get_data(as_text=True)
+    listing = listing[listing.index('data-testid="quote-list"') :]  # the table, not the form's example
+    assert listing.index(serial_of(second)) < listing.index(serial_of(first))  # newest first
+    found = client.get("/window/quotes", query_string={"q": "李四"}).get_data(as_text=True)
+    assert serial_of(first) in found and serial_of(second) not in found
+    assert f'href="/window/quote/{first_key}"' in found and f'href="/window/quote/{first_key}.xlsx"' in found
+    today = datetime.now(UTC).astimezone(CHINA).strftime("%Y-%m-%d")
+    assert serial_of(first) in client.get("/window/quotes", query_string={"date": today}).get_data(as_text=True)
+    none = client.get("/window/quotes", query_string={"date": "2000-01-01"}).get_data(as_text=True)
+    assert "没有符合条件的测算单" in none
+    bad = client.get("/window/quotes", query_string={"date": "12/03"})
+    assert bad.status_code == 422 and "例如 2026-12-03" in bad.get_data(as_text=True)

@@ -63,6 +63,8 @@ class LoginAttempt(Base):
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     success: Mapped[bool] = mapped_column(Boolean)
+    # what was tried: "login" (a password), "verify" (a quote's check code, /verify); each has its own limit
+    purpose: Mapped[str] = mapped_column(String(10), default="login", server_default="login", index=True)
 
 
 @dataclass(frozen=True)
@@ -145,42 +147,70 @@ def _no_such_user_hash() -> str:
     return generate_password_hash(secrets.token_hex(16))
 
 
-def _failures(db: Session, username: str, address: str) -> tuple[int, int]:
-    since = datetime.now(UTC) - timedelta(seconds=current_app.config["LOGIN_WINDOW_SECONDS"])
-    failed = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at >= since, ~LoginAttempt.success)
-    by_user = db.scalar(failed.where(LoginAttempt.username == username)) or 0
+@dataclass(frozen=True)
+class AttemptLimit:
+    """How many failed attempts of one purpose a name and an address may make within the window."""
+
+    purpose: str
+    by_name: int
+    by_address: int
+    window_seconds: int
+
+
+def login_limit() -> AttemptLimit:
+    config = current_app.config
+    return AttemptLimit(
+        "login", config["LOGIN_MAX_FAILURES"], config["LOGIN_MAX_FAILURES_PER_ADDRESS"], config["LOGIN_WINDOW_SECONDS"]
+    )
+
+
+def _failures(db: Session, limit: AttemptLimit, name: str, address: str) -> tuple[int, int]:
+    since = datetime.now(UTC) - timedelta(seconds=limit.window_seconds)
+    failed = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.at >= since, ~LoginAttempt.success, LoginAttempt.purpose == limit.purpose)
+    )
+    by_name = db.scalar(failed.where(LoginAttempt.username == name)) or 0
     by_address = db.scalar(failed.where(LoginAttempt.address == address)) or 0
-    return by_user, by_address
+    return by_name, by_address
 
 
-_LOGIN_LOCK = 0x5348_4C47  # "SHLG": the advisory lock that serialises the failed-login count on PostgreSQL
+_LOGIN_LOCK = 0x5348_4C47  # "SHLG": the advisory lock that serialises the failed-attempt count on PostgreSQL
 
 
 class Throttled(Exception):
-    """Too many failed logins for this name or address within the window."""
+    """Too many failed attempts for this name or address within the window."""
 
 
 def _lock_logins(db: Session) -> None:
-    """Serialise the count-and-record of login attempts across every process sharing the database."""
+    """Serialise the count-and-record of attempts across every process sharing the database."""
     serialise(db, _LOGIN_LOCK)
 
 
-def _reserve(username: str, address: str) -> int:
-    """Count the failures and record this attempt as one, atomically, before any password is checked.
+def reserve_attempt(limit: AttemptLimit, name: str, address: str) -> int:
+    """Count the failures and record this attempt as one, atomically, before any secret is checked.
 
-    An attempt in flight counts as failed until its password proves right, so however many guesses
-    arrive at the same moment, no more than the limit are ever checked.
+    An attempt in flight counts as failed until it proves right (``attempt_succeeded``), so however many
+    guesses arrive at the same moment, no more than the limit are ever checked. Used by the login and by
+    the check of a quote's check code (/verify).
     """
-    config = current_app.config
     with Session(store().engine) as db, db.begin():
         _lock_logins(db)
-        by_user, by_address = _failures(db, username, address)
-        if by_user >= config["LOGIN_MAX_FAILURES"] or by_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
+        by_name, by_address = _failures(db, limit, name, address)
+        if by_name >= limit.by_name or by_address >= limit.by_address:
             raise Throttled()
-        attempt = LoginAttempt(username=username[:80], address=address, at=datetime.now(UTC), success=False)
+        attempt = LoginAttempt(
+            username=name[:80], address=address, at=datetime.now(UTC), success=False, purpose=limit.purpose
+        )
         db.add(attempt)
         db.flush()
         return attempt.id
+
+
+def attempt_succeeded(db: Session, attempt: int) -> None:
+    """The reserved attempt proved right: it no longer counts as a failure (in the caller's transaction)."""
+    db.execute(update(LoginAttempt).where(LoginAttempt.id == attempt).values(success=True))
 
 
 def authenticate(username: str, password: str, address: str) -> User | None:
@@ -191,7 +221,7 @@ def authenticate(username: str, password: str, address: str) -> User | None:
     in full, not only its first few failures.
     """
     try:
-        attempt = _reserve(username, address)
+        attempt = reserve_attempt(login_limit(), username, address)
     except Throttled:
         with Session(store().engine) as db, db.begin():
             audit.record(db, username[:80] or "（空）", "login_throttled", f"user/{username[:80]}", address=address)
@@ -203,7 +233,7 @@ def authenticate(username: str, password: str, address: str) -> User | None:
         ok = row is not None and row.active and matches
         if ok:
             assert row is not None
-            db.execute(update(LoginAttempt).where(LoginAttempt.id == attempt).values(success=True))
+            attempt_succeeded(db, attempt)
             audit.record(db, row.username, "login", f"user/{row.username}", address=address)
             return User(row.id, row.username, row.role, row.session_version)
         audit.record(db, username[:80] or "（空）", "login_failed", f"user/{username[:80]}", address=address)
@@ -375,6 +405,8 @@ def init_app(app: Flask) -> None:
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
         "LOGIN_FAILURE_DELAY": 1.0,
+        "VERIFY_MAX_FAILURES": 10,  # wrong check codes per quote serial within LOGIN_WINDOW_SECONDS (/verify)
+        "VERIFY_MAX_FAILURES_PER_ADDRESS": 30,
         # checked in _protect, for pages only; tests of other features post without a token
         "WTF_CSRF_ENABLED": not app.testing,
         "WTF_CSRF_CHECK_DEFAULT": False,

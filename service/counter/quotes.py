@@ -34,6 +34,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from rates import audit
 from rates.months import Month
 from rates.store import Base
 from service.answer.present import CHINA, trust_text
@@ -116,6 +117,7 @@ def issue(
     applicant: Applicant | None = None,
     office: str | None = None,
     secret: str | bytes | None = None,
+    actor: str | None = None,
 ) -> IssuedQuote:
     """Store a quote and give it its serial, in one transaction (the caller's session commits).
 
@@ -143,6 +145,10 @@ def issue(
     row.serial = make_serial(row.issued_at, row.id)
     if secret:
         row.check_code = make_check_code(secret, row.serial, row.issued_at, stored_id or "", str(grand_total(results)))
+    if actor:  # issuing is recorded in the audit log (issue 23), in the same transaction as the quote
+        schemes = "、".join(str(part.get("scheme_label", "")) for part in results)
+        summary = {"编号": row.serial, "险种": schemes, "合计": str(grand_total(results)), "经办人": row.clerk or ""}
+        audit.record(session, actor, "quote_issue", f"测算单 {row.serial}", after=summary)
     return row
 
 

@@ -18,7 +18,7 @@ from service.answer.present import PART_LABELS, XLSX
 from service.api import schemas
 from service.core.auth import current_user
 from service.core.db import snapshot, store
-from service.counter import quotes
+from service.counter import checks, quotes
 from service.counter import window as desk
 from service.pages.calc_form import common, defaults, form_context, form_field, load_request, typed
 from service.pages.views import answer, decorate, pension_context
@@ -93,6 +93,7 @@ def window_issue() -> Response | tuple[str, int]:
             applicant,
             office=quote_office(),
             secret=current_app.config["SECRET_KEY"],
+            actor=checks.issuer(clerk),
         )
         key = row.access_key
     return redirect(url_for("counter.quote_page", serial=key), 303)
