@@ -87,6 +87,7 @@ PUBLIC = {
     "parameters": "/parameters",
     "parameters-region": "/parameters/360100",
     "login": "/login",
+    "verify": "/verify",
 }
 ADMIN = {
     "admin": "/admin",
@@ -94,6 +95,7 @@ ADMIN = {
     "admin-upload": "/admin/upload",
     "admin-audit": "/admin/audit",
     "admin-export": "/admin/export",
+    "window-quotes": "/window/quotes",
 }
 
 

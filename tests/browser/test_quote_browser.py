@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from rates.loader import BUNDLED
+from tests.admin_support import PASSWORD, add_user
 from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, pages, screenshot, serving
 from tests.conftest import MEDICAL_FIXTURE
 from tests.outlets_support import HEADERS, make_id, workbook_bytes
@@ -43,6 +44,7 @@ def counter_server(browser_ready: None, tmp_path_factory: pytest.TempPathFactory
             "QUOTE_OFFICE": OFFICE,
         }
     )
+    add_user(app, "clerk1", role="clerk")
     with serving(app) as url:
         yield url
 
@@ -327,3 +329,56 @@ def test_the_qr_code_scans_from_the_screen_and_from_paper(open_page: Any, size: 
         scanned = sorted(SCREENSHOTS.glob("quote-qr-print-*1.png"))
         assert scanned and zbar(scanned[-1]) == [address]
         page.emulate_media(media="screen")
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_a_paper_quote_is_verified_and_the_next_one_keeps_the_clerks_choices(
+    open_page: Any, size: dict[str, int]
+) -> None:
+    """Issue 23: /verify by serial and check code; 再出一张 keeps region, scheme, months and clerk."""
+    page = open_page(size)
+    fill_quote(page, "2025-02", "2025-07", "灵活就业人员职工基本医疗保险", in_full=False)
+    page.get_by_role("button", name="出具测算单").click()
+    page.wait_for_url(re.compile(r"/window/quote/[A-Za-z0-9_-]{32}$"))
+    serial = page.get_by_test_id("serial").inner_text()
+    code = page.get_by_test_id("check-code").inner_text()
+    total = page.get_by_test_id("total").inner_text()
+
+    page.get_by_test_id("again").click()
+    assert page.get_by_label("参保地区").evaluate("s => s.options[s.selectedIndex].text") == "江西省 · 南昌市"
+    assert page.get_by_label("起始月份").input_value() == "2025-02"
+    assert page.get_by_label("终止月份").input_value() == "2025-07"
+    assert page.get_by_label("经办人姓名").input_value() == "赵六"
+    assert page.get_by_label("灵活就业人员职工基本医疗保险", exact=True).is_checked()
+    assert page.get_by_label("姓名", exact=True).input_value() == ""  # the next person starts empty
+    fits(page)
+    screenshot(page, "window-again")
+
+    page.goto("/verify")
+    page.get_by_role("textbox", name="测算单编号").fill(serial)
+    page.get_by_role("textbox", name="校验码").fill(code.lower().replace("-", ""))
+    page.get_by_role("button", name="核验").click()
+    assert page.get_by_test_id("verify-total").inner_text() == total
+    assert "一致" in page.get_by_test_id("verify-result").inner_text()
+    fits(page)
+    screenshot(page, "verify-match")
+    page.get_by_role("textbox", name="校验码").fill("AAAA-AAAA")
+    page.get_by_role("button", name="核验").click()
+    assert "不一致" in page.get_by_test_id("verify-result").inner_text()
+    assert page.get_by_test_id("verify-total").count() == 0
+    screenshot(page, "verify-mismatch")
+
+    page.goto("/window/quotes")
+    page.wait_for_url(re.compile(r"/login"))
+    page.get_by_label("用户名").fill("clerk1")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto("/window/quotes")
+    page.get_by_label("编号或姓名").fill(serial)
+    page.get_by_role("button", name="查找").click()
+    rows = page.get_by_test_id("quote-list").locator("tbody tr")
+    assert rows.count() == 1 and total in rows.inner_text()
+    fits(page)
+    screenshot(page, "quote-list")
+    rows.get_by_role("link", name=re.compile("打开")).click()
+    assert page.get_by_test_id("serial").inner_text() == serial
