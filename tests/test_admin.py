@@ -22,7 +22,7 @@ from rates.months import Month
 from rates.publish import STALE_MESSAGE
 from rates.store import VersionRow
 from service import create_app
-from tests.admin_support import WAGE_2026_FORM, add_user, confirm_data, login, open_form, preview
+from tests.admin_support import PASSWORD, WAGE_2026_FORM, add_user, confirm_data, login, open_form, preview
 
 
 @pytest.fixture
@@ -363,7 +363,12 @@ def test_audit_log_filters_by_action_and_downloads(app: Flask, admin: FlaskClien
     assert sheet is not None
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:6] == ("编号", "时间（北京时间）", "操作人", "操作", "对象", "来源地址")
-    assert len(rows) == 2 and rows[1][2:6] == ("alice", "发布新版本", "360000/avg_wage/2026-01", "127.0.0.1")
+    assert len(rows) == 2 and rows[1][2:6] == (
+        "alice",
+        "发布新版本",
+        "江西省 · 上年度全省全口径城镇单位就业人员月平均工资 · 2026-01起",  # in words, not 360000/avg_wage/2026-01
+        "127.0.0.1",
+    )
     assert json.loads(rows[1][8])["values"]["avg_wage_monthly"] == "6800"
     by_someone_else = admin.get("/admin/audit?actor=bob").get_data(as_text=True)
     assert "data-action=" not in by_someone_else and 'value="bob"' in by_someone_else
@@ -395,3 +400,20 @@ def test_pages_work_with_csrf_on(tmp_path: Path) -> None:
     data = confirm_data(html) | {"csrf_token": fields["csrf_token"]}
     assert client.post("/admin/publish/confirm", data=data).status_code == 303
     assert wage(app) == "6800"
+
+
+def test_audit_entries_read_as_words(app: Flask) -> None:
+    """Issue 23: the operator ``cli`` and the object ``user/clerk1`` are put into words a person reads."""
+    from service.admin.audit_words import actor_words, target_words
+
+    assert actor_words("cli") == "服务器命令行（管理员）" and actor_words("alice") == "alice"
+    assert target_words("user/clerk1", {}) == "账号 clerk1"
+    assert target_words("360100/avg_wage/2025-01", {"360100": "南昌市"}).startswith("南昌市 · ")
+    assert target_words("测算单 20261203-000001", {}) == "测算单 20261203-000001"
+    add_user(app, "clerk1", role="clerk")  # by the command line: actor "cli"
+    client = app.test_client()
+    add_user(app, "root", role="admin")
+    client.post("/login", data={"username": "root", "password": PASSWORD})
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert "服务器命令行（管理员）" in page and "账号 clerk1" in page
+    assert ">cli<" not in page and "user/clerk1" not in page

@@ -24,6 +24,7 @@ from rates.months import Month
 from rates.publish import Planned, Problem, PublishError, StaleError
 from rates.store import NotConfigured, Snapshot
 from service.admin import preview
+from service.admin.audit_words import actor_words, target_words
 from service.answer.present import XLSX, version_data
 from service.api.base import current_month
 from service.core.auth import current_user, login_required, remote_address
@@ -128,7 +129,7 @@ def _check_form(region: str, family: Family, values: dict[str, str]) -> tuple[Ve
     try:
         Month.parse(values["effective_from"])
     except ValueError:
-        errors["effective_from"] = "生效月份：请填写年月，格式YYYY-MM，如2026-01。"
+        errors["effective_from"] = "生效月份：请填写年份和月份，如2026-01。"
     if values["trust"] not in TRUST_LEVELS:
         errors["trust"] = "可信度：请选择。"
     if family.yearly and not values["contribution_year"].isdigit():
@@ -393,9 +394,12 @@ def _audit_rows(limit: int | None) -> tuple[list[dict[str, Any]], str, str]:
     actor = request.args.get("actor", "").strip()[:80]
     with Session(store().engine) as session:
         found = audit.entries(session, limit=limit, action=action, actor=actor)
+    regions = {code: region.name for code, region in snapshot().regions.items()}
     rows = [
         {
             "entry": e,
+            "actor": actor_words(e.actor),
+            "target": target_words(e.target, regions),
             "at": _local(e),
             "changes": _changes(e),
             "before": json.dumps(e.before, ensure_ascii=False, indent=1) if e.before is not None else "",
@@ -437,7 +441,18 @@ def audit_xlsx() -> Response:
         e = row["entry"]
         changes = "\n".join(row["changes"])
         transfer.append_text_row(
-            sheet, [e.id, row["at"], e.actor, e.action_label, e.target, e.address, changes, row["before"], row["after"]]
+            sheet,
+            [
+                e.id,
+                row["at"],
+                row["actor"],
+                e.action_label,
+                row["target"],
+                e.address,
+                changes,
+                row["before"],
+                row["after"],
+            ],
         )
     for letter, width in zip("ABCDEFGHI", (8, 20, 14, 18, 32, 16, 40, 60, 60), strict=True):
         sheet.column_dimensions[letter].width = width

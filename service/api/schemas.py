@@ -41,7 +41,7 @@ class MonthField(fields.String):
         try:
             return Month.parse(text)
         except ValueError:
-            raise ValidationError(f"“{text[:20]}”不是有效月份，请写成 YYYY-MM，例如 2025-01。") from None
+            raise ValidationError(f"“{text[:20]}”不是有效月份，请写成年份和月份，例如 2025-01。") from None
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else str(value)

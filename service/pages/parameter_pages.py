@@ -57,7 +57,7 @@ def parameters(region: str) -> tuple[str, int] | str:
     try:
         month = Month.parse(month_text) if month_text else current_month()
     except ValueError:
-        month, month_error = current_month(), f"“{month_text}”不是有效月份，请写成 YYYY-MM，例如 2025-01。"
+        month, month_error = current_month(), f"“{month_text}”不是有效月份，请写成年份和月份，例如 2025-01。"
     in_force, missing, missing_help = [], [], {}
     for family in FAMILIES:
         try:
