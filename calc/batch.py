@@ -301,3 +301,61 @@ def outlet_totals(
     ]
     total = OutletTotal("合计", int(frame["id"].nunique()), int(frame["months"].sum()), int(frame["amount"].sum()))
     return rows, total
+
+
+@dataclass(frozen=True)
+class MonthTotal:
+    outlet: str  # "合计" for the month's total over every outlet
+    month: Month
+    couriers: int  # accepted rows covering the month (a courier listed twice for one month is refused)
+    amount_fen: int
+
+
+def month_totals(
+    outlets: Sequence[str], start: Sequence[int], end: Sequence[int], result: BatchResult
+) -> tuple[list[MonthTotal], list[MonthTotal]]:
+    """What each outlet pays in each month (outlets pay monthly), and each month's total over all outlets.
+
+    Each row adds its factor's per-courier premium of the month to every month it covers; the months of an
+    outlet sum to its total of ``outlet_totals``, to the fen, since both add the same priced months.
+    """
+    import pandas as pd
+
+    accepted = np.flatnonzero(result.accepted)
+    if accepted.size == 0 or result.factor_codes is None:
+        return [], []
+    codes_of_outlet, names = pd.factorize(pd.Series(np.asarray(outlets, dtype=object)[accepted]), sort=False)
+    starts = np.asarray(start, dtype=np.int64)[accepted]
+    ends = np.asarray(end, dtype=np.int64)[accepted]
+    low, high = int(starts.min()), int(ends.max())
+    width = high - low + 1
+    couriers = np.zeros((len(names), width + 1), dtype=np.int64)
+    amounts = np.zeros((len(names), width), dtype=np.int64)
+    factor_codes = np.asarray(result.factor_codes)[accepted]
+    for code, table in enumerate(result.tables):
+        chosen = factor_codes == code
+        if table is None or not chosen.any():
+            continue
+        # couriers of each outlet covering each month: +1 at the first month, -1 after the last
+        cover = np.zeros((len(names), width + 1), dtype=np.int64)
+        np.add.at(cover, (codes_of_outlet[chosen], starts[chosen] - low), 1)
+        np.add.at(cover, (codes_of_outlet[chosen], ends[chosen] - low + 1), -1)
+        counts = np.cumsum(cover, axis=1)[:, :width]
+        couriers[:, :width] += counts
+        span = np.arange(low, high + 1)
+        inside = (span >= table.low) & (span < table.low + len(table.amount))
+        premium = np.zeros(width, dtype=np.int64)
+        premium[inside] = table.amount[span[inside] - table.low]
+        amounts += counts * premium
+    per_outlet = [
+        MonthTotal(str(name), month_at(low + offset), int(couriers[n, offset]), int(amounts[n, offset]))
+        for n, name in enumerate(names)
+        for offset in range(width)
+        if couriers[n, offset]
+    ]
+    overall = [
+        MonthTotal("合计", month_at(low + offset), int(couriers[:, offset].sum()), int(amounts[:, offset].sum()))
+        for offset in range(width)
+        if couriers[:, offset].any()
+    ]
+    return per_outlet, overall

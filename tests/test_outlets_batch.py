@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from calc.batch import month_at, outlet_totals, price_roster, yuan
+from calc.batch import month_at, month_totals, outlet_totals, price_roster, yuan
 from calc.quote import QuoteError, QuoteRequest, price
 from calc.rounding import fen
 from rates.months import Month
@@ -129,3 +129,31 @@ def test_duplicates_keep_the_first_and_name_its_row(snap: Snapshot) -> None:
     )
     assert result.accepted.tolist() == [True, False, True, True]  # row 7 (Jun-Dec) does not overlap row 5 (Jan-Mar)
     assert "第5行" in result.errors[1][1]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows, st.lists(st.sampled_from(["甲网点", "乙网点", "丙网点"]), min_size=60, max_size=60))
+def test_month_totals_are_the_engines_months_and_add_up_to_the_outlet_totals(
+    snap: Snapshot, roster: list[tuple[int, int, int, Decimal]], names: list[str]
+) -> None:
+    """按月汇总 (issue 23): an outlet's month is its couriers' one-month quotes; its months sum to its total."""
+    ids = [make_id(i) for i, _, _, _ in roster]
+    starts = [s for _, s, _, _ in roster]
+    ends = [s + length for _, s, length, _ in roster]
+    factors = [f for _, _, _, f in roster]
+    outlets = names[: len(roster)]
+    result = price_roster(snap, "360100", ids, starts, ends, factors)
+    per_outlet, overall = month_totals(outlets, starts, ends, result)
+    expected: dict[tuple[str, int], int] = {}
+    for i in np.flatnonzero(result.accepted):
+        for index in range(starts[i], ends[i] + 1):
+            key = (outlets[i], index)
+            expected[key] = expected.get(key, 0) + fen(_single(snap, index, index, factors[i]))
+    assert {(t.outlet, t.month.index()): t.amount_fen for t in per_outlet} == expected
+    totals, grand = outlet_totals(outlets, ids, result)
+    for total in totals:
+        assert sum(t.amount_fen for t in per_outlet if t.outlet == total.outlet) == total.amount_fen
+        assert sum(t.couriers for t in per_outlet if t.outlet == total.outlet) == total.courier_months
+    assert sum(t.amount_fen for t in overall) == grand.amount_fen
+    for month in overall:
+        assert month.amount_fen == sum(t.amount_fen for t in per_outlet if t.month == month.month)

@@ -74,7 +74,8 @@ def expected_amount(app: Flask, start: str, end: str, factor: str) -> Decimal:
 
 def _check_result(app: Flask, data: bytes) -> None:
     book = openpyxl.load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["明细", "汇总", "错误", "参数"]
+    assert book.sheetnames == ["明细", "汇总", "按月汇总", "错误", "参数"]
+    _check_by_month(app, book)
     detail = list(book["明细"].iter_rows(values_only=True))
     assert detail[0] == (
         "原行号",
@@ -284,3 +285,29 @@ def test_month_forms_refused(cell: object) -> None:
 
     with pytest.raises(CellError):
         parse_month(cell)
+
+
+def _check_by_month(app: Flask, book: openpyxl.Workbook) -> None:
+    """按月汇总 (issue 23): each outlet's month is each of its couriers' one-month quote, summed; each month's
+    total is the sum of its outlets; and an outlet's months add up to its line of 汇总."""
+    expected: dict[tuple[str, str], Decimal] = {}
+    for outlet, _id, start, end, factor in ACCEPTED.values():
+        for month in Month.parse(start).until(Month.parse(end)):
+            amount = expected_amount(app, str(month), str(month), factor)
+            expected[(str(month), outlet)] = expected.get((str(month), outlet), Decimal(0)) + amount
+    rows = list(book["按月汇总"].iter_rows(values_only=True))
+    assert rows[0] == ("缴费月份", "网点名称", "人数", "应缴金额")
+    found = {(r[0], r[1]): Decimal(str(r[3])).quantize(Decimal("0.01")) for r in rows[1:] if r[1] != "本月合计"}
+    assert found == expected
+    for month in {m for m, _ in expected}:
+        total = next(r for r in rows[1:] if r[0] == month and r[1] == "本月合计")
+        assert Decimal(str(total[3])).quantize(Decimal("0.01")) == sum(
+            v for (m, _), v in expected.items() if m == month
+        )
+    summary = {
+        r[0]: Decimal(str(r[3])).quantize(Decimal("0.01"))
+        for r in book["汇总"].iter_rows(values_only=True)
+        if r[0] and len(r) > 3 and isinstance(r[3], (int, float))
+    }
+    for outlet in {o for _, o in expected}:
+        assert sum(v for (_, o), v in found.items() if o == outlet) == summary[outlet]

@@ -17,7 +17,7 @@ from typing import IO, Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from calc.batch import month_at
+from calc.batch import MonthTotal, month_at, month_totals
 from rates.families import FAMILIES, Kind
 from service.answer.present import trust_text
 from service.outlets.job import Outcome
@@ -69,11 +69,12 @@ def _header(sheet: Worksheet, headers: tuple[str, ...] | list[str], widths: tupl
 
 
 def write_result(outcome: Outcome, target: str | IO[bytes], progress: Callable[[int, int], None] | None = None) -> None:
-    """Write the four sheets: 明细, 汇总, 错误, 参数."""
+    """Write the five sheets: 明细, 汇总, 按月汇总, 错误, 参数."""
     book = xlsxwriter.Workbook(target, {"constant_memory": True, "in_memory": False})
     formats = _formats(book)
     _detail(book, outcome, formats, progress)
     _summary(book, outcome, formats)
+    _by_month(book, outcome, formats)
     _errors(book, outcome, formats)
     _parameters(book, outcome, formats)
     book.close()
@@ -184,6 +185,33 @@ def _summary(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any
         chart.set_y_axis({"reverse": True})
         chart.set_size({"width": 640, "height": max(240, 24 * len(outcome.outlets) + 80)})
         sheet.insert_chart(row + 1, 0, chart)  # below the facts, whose long lines run across the columns
+
+
+def _by_month(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any]) -> None:
+    """按月汇总: outlets pay monthly; each month, what each outlet pays, then the month's total (issue 23)."""
+    sheet = book.add_worksheet("按月汇总")
+    _header(sheet, ["缴费月份", "网点名称", "人数", "应缴金额"], (12, 30, 10, 18), formats["head"])
+    roster = outcome.roster
+    per_outlet, overall = month_totals(roster.outlets, roster.starts, roster.ends, outcome.result)
+    by_month: dict[str, list[MonthTotal]] = {}
+    for total in per_outlet:
+        by_month.setdefault(str(total.month), []).append(total)
+    row = 1
+    for month_total in overall:
+        month = str(month_total.month)
+        for total in by_month.get(month, []):
+            sheet.write_string(row, 0, month)
+            sheet.write_string(row, 1, total.outlet)
+            sheet.write_number(row, 2, total.couriers)
+            sheet.write_number(row, 3, total.amount_fen / 100, formats["money"])
+            row += 1
+        sheet.write_string(row, 0, month, formats["bold"])
+        sheet.write_string(row, 1, "本月合计", formats["bold"])
+        sheet.write_number(row, 2, month_total.couriers, formats["bold"])
+        sheet.write_number(row, 3, month_total.amount_fen / 100, formats["money_bold"])
+        row += 1
+    if not overall:
+        sheet.write_string(row, 0, "没有可计算的行：各行的问题见“错误”表。")
 
 
 def _errors(book: xlsxwriter.Workbook, outcome: Outcome, formats: dict[str, Any]) -> None:
