@@ -129,7 +129,7 @@ def _check_form(region: str, family: Family, values: dict[str, str]) -> tuple[Ve
     try:
         Month.parse(values["effective_from"])
     except ValueError:
-        errors["effective_from"] = "生效月份：请填写年份和月份，如2026-01。"
+        errors["effective_from"] = "生效月份：请填写年月，如2026-01。"
     if values["trust"] not in TRUST_LEVELS:
         errors["trust"] = "可信度：请选择。"
     if family.yearly and not values["contribution_year"].isdigit():
