@@ -13,7 +13,8 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from calc.batch import yuan
+from calc.batch import month_totals, yuan
+from rates.months import Month
 from rates.store import Snapshot
 from service.outlets.files import Limits
 from service.outlets.job import run
@@ -65,6 +66,7 @@ def test_every_roster_row_is_what_calculate_answers(sweep_app: Flask, snap: Snap
             elif not alone.ok and not probe.CHINESE.search(result.errors.get(position, ("", ""))[1]):
                 problems.append(f"outlet row {ask}: refused without a Chinese message: {result.errors.get(position)}")
             probe.TALLY.add("outlet rows")
+        problems += month_problems(client, outcome.roster, result, asks)
         problems += job_problems(
             client,
             workbook_bytes([*rows, ["扫测网点", "", "错号", "123", "2025-01", "2025-01", "1", ""]]),
@@ -101,3 +103,18 @@ def job_problems(client: FlaskClient, data: bytes, region: str, direct: dict[str
             f"{where}: the job's page does not say 读取 {summary['rows']} 行：计费 {summary['accepted']} 行"
         )
     return problems
+
+
+def month_problems(client: FlaskClient, roster: Any, result: Any, asks: list[Ask]) -> list[str]:
+    """按月汇总 (issue 23): each month's total is what /calculate answers for one month of each accepted row."""
+    _, overall = month_totals(roster.outlets, roster.starts, roster.ends, result)
+    expected: dict[str, Decimal] = {}
+    for position, ask in enumerate(asks):
+        if not result.accepted[position]:
+            continue
+        for month in Month.parse(ask.start).until(Month.parse(ask.end)):
+            one = probe.ask_calc(client, Ask(ask.region, "outlet_injury", str(month), str(month), factor=ask.factor))
+            expected[str(month)] = expected.get(str(month), Decimal(0)) + Decimal(one.data["total"])
+    found = {str(total.month): yuan(total.amount_fen) for total in overall}
+    probe.TALLY.add("outlet months", len(found))
+    return [] if found == expected else [f"按月汇总 {found} != /calculate month by month {expected}"]
