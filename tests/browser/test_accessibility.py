@@ -24,7 +24,7 @@ BLOCKING = ("serious", "critical")
 @pytest.fixture(scope="module")
 def axe_script() -> str:
     if not AXE.exists():
-        reason = f"axe-core not installed at {AXE}: npm ci --prefix tests/browser/axe (.ci/run does it)"
+        reason = f"axe-core not installed at {AXE}: npm ci --prefix tests/browser/axe (python3 run.py test does it)"
         if os.environ.get("CI"):
             pytest.fail(reason, pytrace=False)
         pytest.skip(reason)
