@@ -77,7 +77,8 @@ def _job_or_404(job_id: str, files: bool = False) -> OutletJob:
     job = jobs().get(job_id, files) if TOKEN.fullmatch(job_id) else None
     if job is None:
         error = NotFound()
-        error.zh_message = "找不到这项测算任务：结果已过期（保留1小时）或地址有误，请重新上传花名册。"  # type: ignore[attr-defined]
+        keep = jobs().keep_label
+        error.zh_message = f"找不到这项测算任务：结果已过期（保留{keep}）或地址有误，请重新上传花名册。"  # type: ignore[attr-defined]
         raise error
     return job
 
@@ -139,6 +140,7 @@ def _context() -> dict[str, Any]:
         "regions": [r for code, r in sorted(snapshot().regions.items()) if code != "000000"],
         "region": request.form.get("region") or "",
         "default": DEFAULT_REGION,
+        "keep": jobs().keep_label,
     }
 
 
