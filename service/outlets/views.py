@@ -24,6 +24,7 @@ from service.core.db import snapshot
 from service.core.errors import json_error
 from service.outlets.jobs import Busy, jobs
 from service.outlets.jobstore import DONE, FAILED, OutletJob, view, with_decimals
+from service.outlets.recent import recent, remember
 from service.outlets.roster import Limits, RosterFileError, open_roster
 
 # The engine (numpy, pandas) and the workbook writer are imported by the routes that use them, so
@@ -133,20 +134,22 @@ def _result(job: OutletJob) -> Response:
     return send_file(io.BytesIO(job.result), mimetype=XLSX, as_attachment=True, download_name=RESULT_NAME)
 
 
-def _context() -> dict[str, Any]:
+def _context(region: str | None = None) -> dict[str, Any]:
+    """What every state of the page shows: the form (with the region chosen) and the browser's uploads."""
     from service.outlets.job import DEFAULT_REGION
 
     return {
         "regions": [r for code, r in sorted(snapshot().regions.items()) if code != "000000"],
-        "region": request.form.get("region") or "",
+        "region": region or "",
         "default": DEFAULT_REGION,
         "keep": jobs().keep_label,
+        "recent": recent(),
     }
 
 
 @bp.route("/outlets", methods=["GET", "POST"])
 def page() -> str | Response | tuple[str, int]:
-    context = _context()
+    context = _context(request.form.get("region"))
     if request.method == "GET":
         return render_template("outlets.html", **context)
     try:
@@ -155,14 +158,16 @@ def page() -> str | Response | tuple[str, int]:
         return render_template("outlets.html", error=error.message, **context), error.status
     except Busy as error:
         return _busy(error, page=True)
-    return redirect(url_for("outlets.job_page", job_id=job_id), 303)
+    response = redirect(url_for("outlets.job_page", job_id=job_id), 303)
+    remember(response, job_id, request.files["file"].filename or "")
+    return response
 
 
 @bp.get("/outlets/jobs/<job_id>")
 def job_page(job_id: str) -> str:
     """The job's page: a progress bar that refreshes itself while it runs, the summary and download when done."""
     job = _job_or_404(job_id)
-    context = _context()
+    context = _context(job.region)  # the region the upload chose stays chosen for the next upload
     data = view(job)
     if job.status == DONE and "summary" in data:
         summary = with_decimals(data["summary"])
