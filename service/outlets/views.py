@@ -20,6 +20,7 @@ from werkzeug.exceptions import NotFound
 
 from calc.quote import QuoteError
 from service.answer.present import XLSX
+from service.api.base import section
 from service.core.db import snapshot
 from service.core.errors import json_error
 from service.outlets.jobs import Busy, jobs
@@ -235,7 +236,7 @@ def _document(state: BlueprintSetupState) -> None:
         operations={
             "get": {
                 "summary": "快递网点花名册模板（.xlsx）",
-                "tags": ["outlets"],
+                "tags": [section("outlets")],
                 "responses": {"200": {"description": "模板", "content": {XLSX: {}}}},
             }
         },
@@ -246,7 +247,7 @@ def _document(state: BlueprintSetupState) -> None:
             "post": {
                 "summary": "上传快递员花名册，测算每人工伤保险费、各网点合计及错误行",
                 "description": "文件先做快速检查（格式、大小、行数），通过后在后台测算：返回 202 和任务地址。",
-                "tags": ["outlets"],
+                "tags": [section("outlets")],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -293,7 +294,7 @@ def _document(state: BlueprintSetupState) -> None:
         operations={
             "get": {
                 "summary": "批量测算任务的进度（已读取、已测算行数）与结果（摘要、下载地址）或失败原因",
-                "tags": ["outlets"],
+                "tags": [section("outlets")],
                 "parameters": [job_id],
                 "responses": {
                     "200": {"description": "任务", "content": {"application/json": {"schema": _JOB}}},
@@ -307,7 +308,7 @@ def _document(state: BlueprintSetupState) -> None:
         operations={
             "get": {
                 "summary": "批量测算任务的结果工作簿（明细、汇总、错误、参数四张表）",
-                "tags": ["outlets"],
+                "tags": [section("outlets")],
                 "parameters": [job_id],
                 "responses": {"200": {"description": "结果工作簿", "content": {XLSX: {}}}, "404": not_found},
             }
