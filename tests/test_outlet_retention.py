@@ -24,15 +24,15 @@ def roster() -> bytes:
     return xml_workbook({"花名册": sheet_xml([HEADERS, courier])})
 
 
-def make_app(tmp_path: Path, **config: object) -> Flask:
+def make_app(url: str, **config: object) -> Flask:
     """An app that queues jobs and runs none by itself: the test runs them (``run_all``)."""
-    settings = {"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'keep.sqlite3'}"}
-    return create_app({**settings, "OUTLET_JOBS_IN_PROCESS": False, **config})
+    return create_app({"TESTING": True, "DATABASE_URL": url, "OUTLET_JOBS_IN_PROCESS": False, **config})
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Iterator[Flask]:
-    app = make_app(tmp_path)
+def app(db_url: str) -> Iterator[Flask]:
+    """On SQLite and on PostgreSQL (the dates compared in the database: naive on one, zoned on the other)."""
+    app = make_app(db_url)
     yield app
     stop_jobs(app)
 
@@ -90,7 +90,7 @@ def test_the_sweep_deletes_an_expired_job_with_its_upload_and_result_and_keeps_a
 
 
 def test_the_keep_is_configurable_in_days(tmp_path: Path) -> None:
-    app = make_app(tmp_path, OUTLET_RESULT_KEEP_DAYS="1")  # as the environment gives it: text
+    app = make_app(f"sqlite:///{tmp_path / 'keep.sqlite3'}", OUTLET_RESULT_KEEP_DAYS="1")  # text, as in the environment
     try:
         day_old, hours_old = upload(app), upload(app)
         run_all(app)
