@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -207,3 +208,18 @@ def test_a_tier_priced_in_its_month_though_not_over_its_year(client: FlaskClient
     assert year.status_code == 422 and year.get_json()["error"]["code"] == "no_average"
     page = client.get("/?region=440100&scheme=flexible_pension&start=2025-10&end=2025-10&basis=ratio&base_ratio=0.7")
     assert "全年不可测算" in page.get_data(as_text=True)
+
+
+def test_the_docs_name_their_sections_in_chinese_and_lead_back_to_the_site(client: FlaskClient) -> None:
+    """Issue 23: Swagger UI heads each section with its tag's name, so the names are Chinese (it ignores
+    x-displayName); the document's description and the docs page link back to the site."""
+    spec: dict[str, Any] = client.get("/api/v1/openapi.json").get_json()
+    names = [tag["name"] for tag in spec["tags"]]
+    assert names == ["社保缴费测算", "养老金估算", "快递网点批量测算", "参数管理"]
+    operations = [op for path in spec["paths"].values() for key, op in path.items() if key != "parameters"]
+    used = {tag for operation in operations for tag in operation["tags"]}
+    assert used == set(names)  # every route in a named section, none under api, pension, admin_api, outlets
+    assert all(re.search(r"[\u4e00-\u9fff]", tag["description"]) for tag in spec["tags"])
+    assert "](/)" in spec["info"]["description"] and "API" not in spec["info"]["title"]
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    assert '<a href="/">' in page and "返回社保缴费测算网站首页" in page

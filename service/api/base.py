@@ -131,8 +131,36 @@ class FreeFormParser(ExactParser):
     KEY_TEXT_STATUS = 422
 
 
+# The API's sections on its docs page, in this order: the tag names, in Chinese, since Swagger UI (the
+# docs page here) shows a tag's name as the section heading and ignores ``x-displayName`` (Redoc's).
+# A blueprint keeps its English name for its endpoints (url_for); only the document uses these.
+SECTIONS: dict[str, tuple[str, str]] = {
+    "api": ("社保缴费测算", "地区、参数及其来源、按月缴费测算、缴费档次表"),
+    "pension": ("养老金估算", "基本养老金估算（按本人参保情况）"),
+    "outlets": ("快递网点批量测算", "上传快递员花名册，后台测算每人工伤保险费及各网点合计"),
+    "admin_api": ("参数管理", "发布、更正、撤回参数（须以管理员身份登录）"),
+}
+
+
+def section(blueprint: str) -> str:
+    """The Chinese section (tag) of a blueprint's routes in the document."""
+    return SECTIONS[blueprint][0]
+
+
+def section_tags() -> list[dict[str, str]]:
+    """The document's list of tags: every section, named and described in Chinese."""
+    return [{"name": name, "description": description} for name, description in SECTIONS.values()]
+
+
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = ExactParser()
+
+    def add_url_rule(
+        self, rule: str, endpoint: str | None = None, *args: Any, tags: Any = None, **options: Any
+    ) -> None:
+        """Each route tagged with the blueprint's Chinese section, not with its name (``api``), which stays
+        the endpoints' prefix."""
+        super().add_url_rule(rule, endpoint, *args, tags=[section(self.name)] if tags is None else tags, **options)
 
 
 class FreeFormBlueprint(ApiBlueprint):

@@ -17,12 +17,17 @@ from rates.store import NotConfigured, Snapshot
 from service.answer import answers
 from service.answer.present import version_data
 from service.api import contract, schemas
-from service.api.base import ApiBlueprint, current_month, document_errors
+from service.api.base import ApiBlueprint, current_month, document_errors, section_tags
 from service.api.contract import content_refusals
 from service.core.db import snapshot
 
 SWAGGER_ASSETS = Path(flask_swagger_ui.__file__).parent / "dist"
 
+
+DOCS_INTRO = (
+    "社保缴费测算网站的数据接口：与网站各页面用同一套参数和算法，金额到分。"
+    "错误一律以同一形式返回中文说明。\n\n[返回社保缴费测算网站首页](/)"
+)
 
 blp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="社保缴费测算")
 ERRORS = (400, 404, 415, 422)
@@ -123,8 +128,11 @@ def init_app(app: Flask) -> Api:
     """The API's settings, the caches and its own blueprint; the app factory registers the others'."""
     app.add_url_rule("/healthz", "health", health)
     app.config.update(
-        API_TITLE="社保缴费测算服务 API",
+        API_TITLE="社保缴费测算服务接口",
         API_VERSION="1",
+        # the sections by their Chinese names (this list replaces the one flask-smorest makes of the
+        # blueprints' English names), and the way back to the site for whoever arrived at the docs
+        API_SPEC_OPTIONS={"info": {"description": DOCS_INTRO}, "tags": section_tags()},
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",

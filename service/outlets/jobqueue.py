@@ -94,7 +94,7 @@ class Settings:
     max_pending: int
     stale_seconds: float
     attempts: int
-    keep_seconds: int
+    keep_days: float  # finished jobs, their uploads and results, are deleted after this many days
     job_seconds: float
     job_memory_mb: int
 
@@ -115,7 +115,7 @@ class Settings:
             int(setting("OUTLET_MAX_PENDING_JOBS", 8)),
             float(setting("OUTLET_JOB_STALE_SECONDS", 60)),
             int(setting("OUTLET_JOB_ATTEMPTS", 2)),
-            int(setting("OUTLET_RESULT_KEEP_SECONDS", 3600)),
+            float(setting("OUTLET_RESULT_KEEP_DAYS", 7)),
             float(setting("OUTLET_JOB_SECONDS", DEFAULT_SECONDS)),
             int(setting("OUTLET_JOB_MEMORY_MB", DEFAULT_MEMORY_MB)),
         )

@@ -33,7 +33,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, undefer
 
@@ -97,7 +97,7 @@ class Jobs:
 
     def submit(self, data: bytes, region: str | None, rows_total: int) -> str:
         """Store the upload as a queued job and queue it; ``Busy`` when too many are waiting already."""
-        self._forget_old()
+        self.forget_expired()
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             # count-then-insert under the lock the login limit uses: 20 uploads at once cannot all see 7
             serialise(session, _JOBS_LOCK)
@@ -167,13 +167,29 @@ class Jobs:
             log.exception("reading huey's queue")
             return True
 
-    def _forget_old(self) -> None:
-        """Finished jobs go after ``OUTLET_RESULT_KEEP_SECONDS`` (their results hold ID numbers)."""
-        cutoff = now() - timedelta(seconds=self.settings.keep_seconds)
+    def forget_expired(self) -> int:
+        """Delete the jobs older than ``OUTLET_RESULT_KEEP_DAYS``, with their uploads and results: both hold
+        ID numbers, which are kept no longer than an outlet needs to fetch its result. A finished job counts
+        from when it finished; one never finished (stuck for days) from its upload. Returns how many."""
+        cutoff = now() - timedelta(days=self.settings.keep_days)
+        finished = OutletJob.status.in_((DONE, FAILED)) & (OutletJob.finished_at < cutoff)
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            session.query(OutletJob).filter(
-                OutletJob.status.in_((DONE, FAILED)), OutletJob.finished_at < cutoff
-            ).delete(synchronize_session=False)
+            deleted = session.execute(
+                delete(OutletJob)
+                .where(finished | (OutletJob.created_at < cutoff))
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        if deleted:
+            log.info("deleted %s outlet jobs older than %s days", deleted, self.settings.keep_days)
+        return deleted or 0
+
+    @property
+    def keep_label(self) -> str:
+        """How long results are kept, as the pages say it: 7天, or 12小时 for less than a day."""
+        days = self.settings.keep_days
+        if days >= 1 and days == int(days):
+            return f"{int(days)}天"
+        return f"{days * 24:g}小时"
 
     # ------------------------------------------------------------ the consumer
 
@@ -201,7 +217,9 @@ class Jobs:
     # ------------------------------------------------------------ recovery
 
     def sweep(self) -> None:
-        """Put back in the queue the jobs whose process died, or end them with a Chinese message."""
+        """Delete the expired jobs; put back in the queue the jobs whose process died, or end them with a
+        Chinese message."""
+        self.forget_expired()
         limit = now() - timedelta(seconds=self.settings.stale_seconds)
         with Session(self.engine, expire_on_commit=False) as session:
             running = session.execute(
@@ -386,6 +404,7 @@ def init_app(app: Flask) -> None:
     manager = Jobs(app)
     app.extensions["outlet_jobs"] = manager
     if manager.settings.in_process:
+        manager.forget_expired()  # an app that ran no consumer for a while (no uploads) deletes them at start
         with Session(manager.engine) as session:
             left = session.scalar(select(OutletJob.id).where(OutletJob.status.in_(PENDING)).limit(1))
         if left is not None:  # jobs of an earlier run of the app: take them up (and recover the interrupted)

@@ -20,10 +20,12 @@ from werkzeug.exceptions import NotFound
 
 from calc.quote import QuoteError
 from service.answer.present import XLSX
+from service.api.base import section
 from service.core.db import snapshot
 from service.core.errors import json_error
 from service.outlets.jobs import Busy, jobs
 from service.outlets.jobstore import DONE, FAILED, OutletJob, view, with_decimals
+from service.outlets.recent import recent, remember
 from service.outlets.roster import Limits, RosterFileError, open_roster
 
 # The engine (numpy, pandas) and the workbook writer are imported by the routes that use them, so
@@ -77,7 +79,8 @@ def _job_or_404(job_id: str, files: bool = False) -> OutletJob:
     job = jobs().get(job_id, files) if TOKEN.fullmatch(job_id) else None
     if job is None:
         error = NotFound()
-        error.zh_message = "找不到这项测算任务：结果已过期（保留1小时）或地址有误，请重新上传花名册。"  # type: ignore[attr-defined]
+        keep = jobs().keep_label
+        error.zh_message = f"找不到这项测算任务：结果已过期（保留{keep}）或地址有误，请重新上传花名册。"  # type: ignore[attr-defined]
         raise error
     return job
 
@@ -132,19 +135,22 @@ def _result(job: OutletJob) -> Response:
     return send_file(io.BytesIO(job.result), mimetype=XLSX, as_attachment=True, download_name=RESULT_NAME)
 
 
-def _context() -> dict[str, Any]:
+def _context(region: str | None = None) -> dict[str, Any]:
+    """What every state of the page shows: the form (with the region chosen) and the browser's uploads."""
     from service.outlets.job import DEFAULT_REGION
 
     return {
         "regions": [r for code, r in sorted(snapshot().regions.items()) if code != "000000"],
-        "region": request.form.get("region") or "",
+        "region": region or "",
         "default": DEFAULT_REGION,
+        "keep": jobs().keep_label,
+        "recent": recent(),
     }
 
 
 @bp.route("/outlets", methods=["GET", "POST"])
 def page() -> str | Response | tuple[str, int]:
-    context = _context()
+    context = _context(request.form.get("region"))
     if request.method == "GET":
         return render_template("outlets.html", **context)
     try:
@@ -153,14 +159,16 @@ def page() -> str | Response | tuple[str, int]:
         return render_template("outlets.html", error=error.message, **context), error.status
     except Busy as error:
         return _busy(error, page=True)
-    return redirect(url_for("outlets.job_page", job_id=job_id), 303)
+    response = redirect(url_for("outlets.job_page", job_id=job_id), 303)
+    remember(response, job_id, request.files["file"].filename or "")
+    return response
 
 
 @bp.get("/outlets/jobs/<job_id>")
 def job_page(job_id: str) -> str:
     """The job's page: a progress bar that refreshes itself while it runs, the summary and download when done."""
     job = _job_or_404(job_id)
-    context = _context()
+    context = _context(job.region)  # the region the upload chose stays chosen for the next upload
     data = view(job)
     if job.status == DONE and "summary" in data:
         summary = with_decimals(data["summary"])
@@ -228,7 +236,7 @@ def _document(state: BlueprintSetupState) -> None:
         operations={
             "get": {
                 "summary": "快递网点花名册模板（.xlsx）",
-                "tags": ["outlets"],
+                "tags": [section("outlets")],
                 "responses": {"200": {"description": "模板", "content": {XLSX: {}}}},
             }
         },
@@ -239,7 +247,7 @@ def _document(state: BlueprintSetupState) -> None:
             "post": {
                 "summary": "上传快递员花名册，测算每人工伤保险费、各网点合计及错误行",
                 "description": "文件先做快速检查（格式、大小、行数），通过后在后台测算：返回 202 和任务地址。",
-                "tags": ["outlets"],
+                "tags": [section("outlets")],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -286,7 +294,7 @@ def _document(state: BlueprintSetupState) -> None:
         operations={
             "get": {
                 "summary": "批量测算任务的进度（已读取、已测算行数）与结果（摘要、下载地址）或失败原因",
-                "tags": ["outlets"],
+                "tags": [section("outlets")],
                 "parameters": [job_id],
                 "responses": {
                     "200": {"description": "任务", "content": {"application/json": {"schema": _JOB}}},
@@ -300,7 +308,7 @@ def _document(state: BlueprintSetupState) -> None:
         operations={
             "get": {
                 "summary": "批量测算任务的结果工作簿（明细、汇总、错误、参数四张表）",
-                "tags": ["outlets"],
+                "tags": [section("outlets")],
                 "parameters": [job_id],
                 "responses": {"200": {"description": "结果工作簿", "content": {XLSX: {}}}, "404": not_found},
             }

@@ -14,6 +14,7 @@ import pytest
 
 from tests.admin_support import PASSWORD, add_user
 from tests.browser.conftest import DESKTOP, PHONE, pages, screenshot, serving
+from tests.browser.test_outlets_browser import roster_file, upload
 
 pytestmark = pytest.mark.browser
 
@@ -115,6 +116,22 @@ def test_the_quote_has_no_serious_violation(open_page: Any, axe_script: str, siz
     page = open_page(size)
     issue_quote(page)
     assert violations(page, axe_script) == []
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_outlet_result_and_recent_uploads_have_no_serious_violation(
+    open_page: Any, axe_script: str, size: dict[str, int], tmp_path: Path
+) -> None:
+    """The job's page once done: the result above the form, and the list of this browser's uploads."""
+    page = open_page(size)
+    page.goto("/outlets")
+    upload(page, roster_file(tmp_path, "一月花名册.xlsx"))
+    upload(page, roster_file(tmp_path, "二月花名册.xlsx"))
+    assert page.locator("table.outlet-uploads tbody tr").count() == 2
+    assert violations(page, axe_script) == []
+    page.goto("/outlets")  # the form with the list, and no result
+    assert violations(page, axe_script) == []
+    screenshot(page, "a11y-outlets-recent")
 
 
 @pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])

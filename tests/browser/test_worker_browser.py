@@ -199,3 +199,20 @@ def test_footer_links_the_api_documentation(page_at: Any) -> None:
     assert link.get_attribute("href") == "/api/v1/docs"
     response = page.request.get("/api/v1/docs")
     assert response.ok
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_api_docs_show_chinese_sections_and_lead_back_to_the_site(page_at: Any, size: dict[str, int]) -> None:
+    """Issue 23: Swagger UI's section headings are the tags' Chinese names; a link leads back to the site."""
+    page = page_at(size)
+    page.goto("/api/v1/docs")
+    headings = page.locator(".opblock-tag-section .opblock-tag")
+    headings.first.wait_for(state="visible", timeout=30_000)
+    names = [re.split(r"\s", text.strip(), maxsplit=1)[0] for text in headings.all_inner_texts()]
+    assert names == ["社保缴费测算", "养老金估算", "快递网点批量测算", "参数管理"], names
+    back = page.get_by_role("link", name="返回社保缴费测算网站首页")
+    assert back.count() == 2  # above the docs, and in the document's own description
+    screenshot(page, "api-docs")
+    back.first.click()
+    page.wait_for_url(re.compile(r"/$"))
+    assert page.get_by_role("heading", level=1).count() == 1
