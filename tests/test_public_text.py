@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 
 from service.core.db import snapshot
 from service.core.public_text import public_origin, public_source
+from tests.admin_support import add_user, login
 
 # What no public page may contain, in its text, its attributes or its links.
 FILE_MARKS = ("rates/params", "shared/", ".yaml", ".csv")
@@ -155,3 +156,11 @@ def test_a_source_line_in_public_words(record: str | None, public: str) -> None:
 )
 def test_where_a_version_was_recorded_from_in_public_words(origin: str | None, public: str) -> None:
     assert public_origin(origin) == public
+
+
+def test_the_admin_overview_keeps_the_compilation_and_the_file(app: Flask) -> None:
+    add_user(app, "clerk1", "clerk")
+    client = app.test_client()
+    login(client, "clerk1")
+    html = client.get("/admin").get_data(as_text=True)
+    assert "据公开汇编转引（GitHub 仓库" in html and "rates/params/530000/avg_wage.yaml" in html
