@@ -385,3 +385,23 @@ def test_the_printed_quote_tells_a_declared_carry_over_from_an_assumed_one(
     assert issued.status_code == 303, issued.get_data(as_text=True)
     html = api.get(issued.headers["Location"]).get_data(as_text=True)
     assert all(words in html for words in said) and not_said not in html
+
+
+@pytest.mark.parametrize(
+    ("region", "said", "not_said"),
+    [
+        (
+            "320000",
+            "本年度部分月份按省里明确的上年度标准测算（国家税务总局江苏省税务局2026年1月7日通知",
+            "尚无本年度公布数据",
+        ),
+        ("330000", "本年度部分月份尚无本年度公布数据，暂按上年度标准测算", "省里明确"),
+    ],
+)
+def test_the_tier_table_tells_a_declared_carry_over_from_an_assumed_one(
+    api: FlaskClient, region: str, said: str, not_said: str
+) -> None:
+    page = "/?scheme=flexible_pension&start=2026-05&end=2026-05&basis=ratio&base_ratio=0.6&region=" + region
+    html = api.get(page).get_data(as_text=True)
+    tiers = html[html.index('id="tiers-title"') : html.index('id="tier-sources"')]
+    assert said in tiers and not_said not in tiers
