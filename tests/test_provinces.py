@@ -368,3 +368,40 @@ def test_a_carry_over_the_province_declared_is_shown_apart_from_one_the_service_
     assert "省里明确暂按上年度标准" in sources[: sources.index("</ol>")]  # the 依据 list says it of the version
     html = api.get(page + "330000").get_data(as_text=True)
     assert "省里明确暂按上年度标准" not in html and "尚无本年度公布数据" in html
+
+
+@pytest.mark.parametrize(
+    ("region", "said", "not_said"),
+    [
+        ("320000", ["省里明确暂按上年度标准", "国家税务总局江苏省税务局2026年1月7日通知"], "尚无本年度公布数据"),
+        ("330000", ["尚无本年度公布数据，暂按上年度标准测算"], "省里明确暂按上年度标准"),
+    ],
+)
+def test_the_printed_quote_tells_a_declared_carry_over_from_an_assumed_one(
+    api: FlaskClient, region: str, said: list[str], not_said: str
+) -> None:
+    form = {"region": region, "scheme": "flexible_pension", "start": "2026-05", "end": "2026-05", "basis": "ratio"}
+    issued = api.post("/window", data=form | {"base_ratio": "0.6", "clerk": "王五", "csrf_token": ""})
+    assert issued.status_code == 303, issued.get_data(as_text=True)
+    html = api.get(issued.headers["Location"]).get_data(as_text=True)
+    assert all(words in html for words in said) and not_said not in html
+
+
+@pytest.mark.parametrize(
+    ("region", "said", "not_said"),
+    [
+        (
+            "320000",
+            "本年度部分月份按省里明确的上年度标准测算（国家税务总局江苏省税务局2026年1月7日通知",
+            "尚无本年度公布数据",
+        ),
+        ("330000", "本年度部分月份尚无本年度公布数据，暂按上年度标准测算", "省里明确"),
+    ],
+)
+def test_the_tier_table_tells_a_declared_carry_over_from_an_assumed_one(
+    api: FlaskClient, region: str, said: str, not_said: str
+) -> None:
+    page = "/?scheme=flexible_pension&start=2026-05&end=2026-05&basis=ratio&base_ratio=0.6&region=" + region
+    html = api.get(page).get_data(as_text=True)
+    tiers = html[html.index('id="tiers-title"') : html.index('id="tier-sources"')]
+    assert said in tiers and not_said not in tiers

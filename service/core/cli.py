@@ -81,6 +81,29 @@ def check_command(directory: Path | None) -> None:
     click.echo(f"参数文件无误：{len(regions)} 个地区，{len(versions)} 个版本。")
 
 
+@rates_cli.command("due")
+@click.option("--month", "month_text", default="", help="截至月份（如 2026-12），默认本月（北京时间）。")
+@click.option("--all", "show_all", is_flag=True, help="列出全部地区和类别，不只是需要处理的。")
+def due_command(month_text: str, show_all: bool) -> None:
+    """数据时效：逾期未录入的年度数据，以及已过有效期且无后续版本的参数。"""
+    from rates.freshness import report_lines
+    from rates.months import Month
+    from service.admin.due import due_rows, region_names
+    from service.api.base import current_month
+    from service.core.db import snapshot
+
+    try:
+        month = Month.parse(month_text) if month_text else current_month()
+    except ValueError:
+        raise click.ClickException("月份须写成年份和月份，如 2026-12。") from None
+    snap = snapshot()
+    rows = due_rows(snap, month)
+    late = [row for row in rows if row.overdue or row.lapsed]
+    for line in report_lines(rows, region_names(snap), only_due=not show_all):
+        click.echo(line)
+    click.echo(f"截至 {month}：{len(rows)} 项中需要处理 {len(late)} 项。")
+
+
 @db_cli.command("upgrade")
 def upgrade_command() -> None:
     """把数据库结构升级到最新版本（应用启动时也会自动执行）。"""

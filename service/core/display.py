@@ -18,6 +18,7 @@ from markupsafe import Markup
 from rates.families import CHOICE_LABELS, FAMILIES, Kind
 from service.answer.present import CHINA, SERVICE_RULE_LABEL, is_service_rule, percent, trust_text
 from service.core.auth import _safe_next
+from service.core.public_text import public_note, public_origin, public_source
 
 bp = Blueprint("display", __name__)
 
@@ -151,6 +152,11 @@ def origin_label(origin: str | None) -> str:
         if origin.startswith(prefix):
             return label + origin[len(prefix) :]
     return origin
+
+
+bp.add_app_template_filter(public_source, "public_source")
+bp.add_app_template_filter(public_origin, "public_origin")
+bp.add_app_template_filter(public_note, "public_note")
 
 
 @bp.app_template_global("ordered_values")

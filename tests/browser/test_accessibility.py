@@ -96,6 +96,7 @@ ADMIN = {
     "admin-upload": "/admin/upload",
     "admin-audit": "/admin/audit",
     "admin-export": "/admin/export",
+    "admin-due": "/admin/due",
     "window-quotes": "/window/quotes",
 }
 
