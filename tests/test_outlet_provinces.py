@@ -158,3 +158,21 @@ def test_the_notices_hold_no_priced_region(app: Flask) -> None:
     priced = {v.region for v in versions if v.family == "outlet_injury"}
     assert priced == {"360000", "410000"}
     assert not priced & set(load_notices("outlet_injury"))
+
+
+def test_the_parameters_page_shows_the_floats_as_the_notice_words_them(client: FlaskClient) -> None:
+    html = unescape(client.get("/parameters/410000?month=2025-08").get_data(as_text=True))
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "基准费率的120% 1.2" in text and "基准费率的50% 0.5" in text and "120岁" not in text
+    assert "豫人社办〔2022〕10号" in text
+
+
+def test_the_roster_workbook_cites_the_province_document(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    source, target = tmp_path / "in.xlsx", tmp_path / "out.xlsx"
+    source.write_bytes(roster(CASES["priced"][0]))
+    assert runner.invoke(args=["outlets", "batch", str(source), "-o", str(target), "--region", "410000"]).exit_code == 0
+    params = list(openpyxl.load_workbook(target)["参数"].iter_rows(values_only=True))
+    assert any("豫人社办〔2022〕10号" in str(r[6] or "") for r in params[1:])
+    figures = {(r[5], r[1]): r for r in params[1:]}
+    assert figures[("2022-02", "每人每月缴费占月平均工资比例")][2] == 0.011
+    assert not any("=" in str(r[1]) or "_" in str(r[1]) for r in params[1:])  # no raw key=value
