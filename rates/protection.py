@@ -92,7 +92,7 @@ def parse(path: Path, document: Any) -> Protection:
         try:
             since = date.fromisoformat(str(body["since"]))
         except ValueError:
-            raise ParameterFileError([(str(path), f"{code}.since", "a date, quoted: \"2025-07-01\"")]) from None
+            raise ParameterFileError([(str(path), f"{code}.since", 'a date, quoted: "2025-07-01"')]) from None
         provinces[code] = Province(
             since,
             str(body["batch"]),
