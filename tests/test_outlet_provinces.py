@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from rates.notices import NOTICES, load_notices
-from tests.outlets_support import make_id, post, workbook_bytes
+from tests.outlets_support import make_id, page_when_done, post, workbook_bytes
 
 CASES = yaml.safe_load((Path(__file__).parent / "cases" / "outlets.yaml").read_text(encoding="utf-8"))
 PRICED = [pytest.param(case, id=case["name"]) for case in CASES["priced"]]
@@ -176,3 +176,10 @@ def test_the_roster_workbook_cites_the_province_document(runner: FlaskCliRunner,
     figures = {(r[5], r[1]): r for r in params[1:]}
     assert figures[("2022-02", "每人每月缴费占月平均工资比例")][2] == 0.011
     assert not any("=" in str(r[1]) or "_" in str(r[1]) for r in params[1:])  # no raw key=value
+
+
+def test_priced_on_the_outlet_page(client: FlaskClient) -> None:
+    case = CASES["priced"][0]
+    html = page_when_done(client, roster(case), region="410000").get_data(as_text=True)
+    assert "计费 <strong>3</strong> 行" in html and "河南省" in html
+    assert case["total"] in html
