@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from calc import outlet
 from calc.banded import price_with_base
 from calc.lines import (
     MAX_FACTOR,
     MAX_HEADCOUNT,
     MAX_MONTHS,
-    NO_AVERAGE,
     SCHEMES,
     Line,
     Quote,
@@ -35,19 +35,6 @@ def _price_pension(request: QuoteRequest, got: Resolution, month: Month) -> Line
     return price_with_base("flexible_pension", request, got, month)
 
 
-def _price_outlet(request: QuoteRequest, got: Resolution, month: Month) -> Line:
-    params, avg = got["outlet_injury"], got["avg_wage"]
-    ratio = value(params, "ratio")
-    avg_wage = avg.version.decimal("avg_wage_monthly")
-    if avg_wage is None:
-        raise QuoteError(
-            "start", f"{month}：该通知未公布平均工资，无法按平均工资的比例计算网点工伤保险费。", NO_AVERAGE, 422
-        )
-    split = rule_for("outlet_injury", month)(avg_wage, ratio, request.factor, request.headcount)
-    assert isinstance(split, Split)
-    return Line(month, avg_wage, ratio * request.factor, split.amount, split.parts, avg.provisional, ids(params, avg))
-
-
 def _price_resident(request: QuoteRequest, got: Resolution, month: Month) -> Line:
     params = got["resident_medical"]
     split = rule_for("resident_medical", month)(value(params, "yearly_amount"))
@@ -59,10 +46,13 @@ def _price_resident(request: QuoteRequest, got: Resolution, month: Month) -> Lin
 PRICERS: dict[str, Callable[[QuoteRequest, Resolution, Month], Line]] = {
     "flexible_pension": _price_pension,
     "flexible_medical": medical.price_month,
-    "outlet_injury": _price_outlet,
+    "outlet_injury": outlet.price_month,
     "resident_medical": _price_resident,
 }
-RESOLVERS: dict[str, Callable[[QuoteRequest, Lookup, Month], Resolution]] = {"flexible_medical": medical.resolve}
+RESOLVERS: dict[str, Callable[[QuoteRequest, Lookup, Month], Resolution]] = {
+    "flexible_medical": medical.resolve,
+    "outlet_injury": outlet.resolve,
+}
 
 
 def validate(params: Parameters, request: QuoteRequest) -> None:

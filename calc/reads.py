@@ -12,6 +12,7 @@ from rates.families import FAMILIES
 from rates.interface import NotConfigured, Parameters, Resolved
 from rates.model import Region
 from rates.months import Month
+from rates.notices import Notice, bundled
 
 # The families each scheme reads, and the scheme under which it reads the average wage (a
 # scheme may switch to a new yearly figure later than others). Medical insurance reads what its
@@ -40,7 +41,8 @@ class Lookup:
         try:
             resolved = self.params.at(self.region, family, month, scheme)
         except NotConfigured:
-            raise not_configured(self.params.regions[self.region], family, month) from None
+            notice = notice_for(self.params.regions, self.region, family)
+            raise not_configured(self.params.regions[self.region], family, month, notice) from None
         self.note(resolved)
         return resolved
 
@@ -51,8 +53,28 @@ class Lookup:
             self.used[key] = resolved
 
 
-def not_configured(region: Region, family: str, month: Month) -> QuoteError:
+def notice_for(regions: dict[str, Region], code: str, family: str) -> Notice | None:
+    """A notice of ``family`` seen without its figures, for the region or the nearest level above it."""
+    notices = bundled(family)
+    level: str | None = code
+    while level is not None:
+        if level in notices:
+            return notices[level]
+        level = regions[level].parent
+    return None
+
+
+def not_configured(region: Region, family: str, month: Month, notice: Notice | None = None) -> QuoteError:
     label = FAMILIES[family].label
+    if notice is not None:  # the document exists: name it and whom to ask, never a guessed figure
+        return QuoteError(
+            "scheme",
+            f"{region.name}{month}尚未配置“{label}”参数：{notice.issuer}已发布{notice.document()}，"
+            f"但本服务未能查到其中的{notice.missing}，不作估算。请向{notice.ask}咨询"
+            f"（全国人社服务热线12333）。",
+            code="not_configured",
+            status=422,
+        )
     return QuoteError(
         "scheme" if family != "avg_wage" else "start",
         f"{region.name}{month}尚未配置“{label}”参数：没有可查证来源的数据，本服务不作估算。",

@@ -118,10 +118,12 @@ def flexible_medical(base: Decimal, rate: Decimal, personal_account_rate: Decima
     )
 
 
-@rule("outlet_injury", since="2022-05")
-def outlet_injury(avg_wage: Decimal, ratio: Decimal, factor: Decimal, headcount: int) -> Split:
-    """Per courier-month: average wage x 1% x the outlet's factor, paid by the outlet (洪人社发〔2022〕88号第9项)."""
-    per_courier = to_fen(avg_wage * ratio * factor)
+@rule("outlet_injury", since="2021-01")
+def outlet_injury(avg_wage: Decimal, base_ratio: Decimal, rate: Decimal, factor: Decimal, headcount: int) -> Split:
+    """Per courier-month: the scope's average wage x base ratio x the industry rate x the outlet's float, paid
+    by the outlet, couriers nothing (人社厅发〔2021〕101号; the values are each province's: 江西 1% of the
+    provincial average, 洪人社发〔2022〕88号第9项; 河南 1.1% with floats 0.5-1.5, 豫人社办〔2022〕10号)."""
+    per_courier = to_fen(avg_wage * base_ratio * rate * factor)
     amount = per_courier * headcount
     return Split(amount, {"per_courier": per_courier, "outlet": amount, "courier": Decimal("0.00")})
 

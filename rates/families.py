@@ -67,6 +67,8 @@ CHOICE_LABELS = {
     "up_yuan": "角分进位（向上取整到元）",
     "half_up_fen": "四舍五入到分",
     **{name: shape.label for name, shape in SHAPES.items()},
+    "province": "全省（区、市）平均工资",
+    "pooling_area": "统筹地区平均工资",
 }
 MEDICAL_SHAPE_FIELDS = (
     Field(
@@ -153,6 +155,40 @@ PENSION_FAMILIES = (
     ),
 )
 
+# Issue 24, the outlet rule of 人社厅发〔2021〕101号 in every province: per courier-month, the average wage of
+# the named scope x base ratio x the industry rate x the outlet's float. Each value from the version's document.
+OUTLET_SCOPES = ("province", "pooling_area")
+FLOAT_KEY = r"^\d{1,3}$"  # a float as the document words it: 浮动至120% -> "120" = 1.2
+MAX_FLOAT = Decimal(3)
+OUTLET_FIELDS = (
+    # the label clerks and tests read since issue 3; with a base ratio below 1 it is the rate on that base
+    Field("ratio", Kind.RATIO, "每人每月缴费占月平均工资比例", low=ZERO, high=ONE),
+    Field("base_ratio", Kind.RATIO, "缴费基数占月平均工资比例（未写为100%）", required=False, low=ZERO, high=ONE),
+    Field(
+        "avg_wage_scope",
+        Kind.CHOICE,
+        "平均工资口径",
+        required=False,
+        choices=OUTLET_SCOPES,
+        choice_labels=(
+            "全省（区、市）上年全口径城镇单位就业人员月平均工资",
+            "统筹地区上年全口径城镇单位就业人员月平均工资",
+        ),
+    ),
+    Field(
+        "floats",
+        Kind.TABLE,
+        "允许的浮动档次（仅限所列档次）",
+        required=False,
+        low=ZERO,
+        high=MAX_FLOAT,
+        key_pattern=FLOAT_KEY,
+        key_label="浮动后占基准费率百分比",
+    ),
+    Field("float_low", Kind.RATIO, "浮动系数下限", required=False, low=ZERO, high=MAX_FLOAT),
+    Field("float_high", Kind.RATIO, "浮动系数上限", required=False, low=ZERO, high=MAX_FLOAT),
+)
+
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
@@ -209,7 +245,7 @@ FAMILIES: dict[str, Family] = {
         Family(
             "outlet_injury",
             "基层快递网点工伤保险",
-            (Field("ratio", Kind.RATIO, "每人每月缴费占月平均工资比例", low=ZERO, high=ONE),),
+            OUTLET_FIELDS,
             yearly=False,
         ),
         Family(

@@ -19,7 +19,7 @@ from calc.medical.shapes import ORIGINAL, SHAPES
 from rates.families import FAMILIES, TRUST_LEVELS, Family, Field, Kind, trust_allowed
 from rates.model import Reference, Region, Version
 from rates.months import Month
-from rates.tables import TableError, parse_table, table_text
+from rates.tables import TableError, parse_table, read_table, table_text
 
 BUNDLED = Path(__file__).parent / "params"
 
@@ -212,6 +212,8 @@ def parse_version(region: str, family: Family, month_key: Any, body: Any, origin
     _check_coherence(month_key, values, wage=family.field("avg_wage_monthly") is not None)
     if family.name == "flexible_medical":
         _check_medical(month_key, values)
+    if family.name == "outlet_injury":
+        _check_outlet(month_key, values)
 
     trust = body.get("trust")
     if trust not in TRUST_LEVELS:
@@ -299,6 +301,23 @@ def _check_medical(month_key: str, values: dict[str, Decimal | str]) -> None:
     floor, ceiling = values.get("base_floor_monthly"), values.get("base_ceiling_monthly")
     if isinstance(floor, Decimal) and isinstance(ceiling, Decimal) and floor > ceiling:
         raise _Problem(f"{month_key}.base_floor_monthly", "floor above ceiling")
+
+
+def _check_outlet(month_key: str, values: dict[str, Decimal | str]) -> None:
+    """An outlet version's floats: a set (each key the percent its factor is) or a range, never both."""
+    floats, low, high = values.get("floats"), values.get("float_low"), values.get("float_high")
+    if floats is not None and (low is not None or high is not None):
+        raise _Problem(f"{month_key}.floats", "give either the allowed floats or a float range, not both")
+    if (low is None) != (high is None):
+        raise _Problem(f"{month_key}.float_low", "a float range needs both float_low and float_high")
+    if isinstance(low, Decimal) and isinstance(high, Decimal) and low > high:
+        raise _Problem(f"{month_key}.float_low", "float_low above float_high")
+    if isinstance(floats, str):
+        for key, factor in read_table(floats).items():
+            if factor * 100 != Decimal(key):
+                raise _Problem(
+                    f"{month_key}.floats", f"the factor of {key}% must be {Decimal(key) / 100} (got {factor})"
+                )
 
 
 def parse_family_document(region: str, family: Family, document: Any, origin: str | None = None) -> list[Version]:

@@ -266,7 +266,7 @@ def test_uploaded_export_with_one_change_publishes_just_that_change(app: Flask, 
     book = openpyxl.load_workbook(io.BytesIO(data))
     sheet = book["参数"]
     for row in sheet.iter_rows(min_row=2):
-        if row[1].value == "outlet_injury":
+        if row[0].value == "360000" and row[1].value == "outlet_injury":  # 江西's (河南 has one too, issue 24)
             row[4 + [c.value for c in sheet[1]][4:].index("每人每月缴费占月平均工资比例（ratio）")].value = "0.012"
             row[[c.value for c in sheet[1]].index("依据1文号（ref1_doc_no）")].value = "测试〔2026〕3号"
     buffer = io.BytesIO()

@@ -62,12 +62,19 @@ def test_every_cell_is_the_trust_of_the_csv_row_or_not_configured(app: Flask) ->
     assert len({code for code, _ in shown}) == 31 + 4  # the provinces, 武汉, 湖北's tiers 2 and 3, 广州
 
 
-def test_the_outlet_rule_shows_for_jiangxi_only(app: Flask) -> None:
+def test_the_outlet_rule_shows_where_a_province_has_figures(app: Flask) -> None:
     shown = cells(app, "outlet_injury")
     configured = {key: text for key, text in shown.items() if text != "未配置"}
     # 2024 is priced with 江西's 2024 average wage (待核实): a cell shows the weakest trust a calculation prices
-    # with, as the calculation's own answer does (issue 19), not the outlet rule's alone
-    assert configured == {("360000", 2024): "待核实", ("360000", 2025): "较可靠", ("360000", 2026): "较可靠"}
+    # with, as the calculation's own answer does (issue 19), not the outlet rule's alone. 河南 (issue 24): its
+    # 2024 notice gave no average wage, so outlets are priced from 2025-07 (豫人社办〔2025〕67号) on.
+    assert configured == {
+        ("360000", 2024): "待核实",
+        ("360000", 2025): "较可靠",
+        ("360000", 2026): "较可靠",
+        ("410000", 2025): "2025-07起·官方原文",
+        ("410000", 2026): "官方原文",
+    }
 
 
 def test_a_family_appears_once_a_region_holds_it(medical_app: Flask) -> None:

@@ -309,3 +309,36 @@ class ErrorDetailSchema(Schema):
 
 class ApiErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema)
+
+
+class ProtectionDocumentSchema(Schema):
+    doc_no = fields.String(allow_none=True)
+    title = fields.String()
+    url = fields.String(allow_none=True)
+    trust = fields.String()
+    trust_label = fields.String()
+
+
+class InjuryProtectionSchema(Schema):
+    """新就业形态人员职业伤害保障：某地平台从业人员是否已纳入试点、起始时间、行业、谁缴费、受伤后怎么办、依据。"""
+
+    region = fields.String()
+    region_name = fields.String()
+    province = fields.String()
+    province_name = fields.String()
+    month = fields.String()
+    covered = fields.Boolean()
+    status = fields.String(metadata={"description": "covered / announced / draft / unknown"})
+    since = fields.String(allow_none=True)
+    batch = fields.String(allow_none=True)
+    message = fields.String()
+    industries = fields.List(fields.String())
+    industries_note = fields.String()
+    who_pays = fields.String()
+    worker_pays = fields.String()
+    after_injury = fields.String()
+    fees = fields.String(allow_none=True)
+    national_fees = fields.String()
+    note = fields.String(allow_none=True)
+    documents = fields.List(fields.Nested(ProtectionDocumentSchema))
+    national_documents = fields.List(fields.Nested(ProtectionDocumentSchema))

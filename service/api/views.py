@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask.views import MethodView
 from flask_smorest import Api
 
 from calc.quote import QuoteError, QuoteRequest
+from rates import protection
 from rates.families import FAMILIES
 from rates.store import NotConfigured, Snapshot
 from service.answer import answers
@@ -113,6 +115,21 @@ class Tiers(MethodView):
         asked = answers.TierRequest(query["region"], query["scheme"], query["month"] or current_month())
         data = answers.caches().tiers_json(snap, asked)
         return current_app.response_class(data, mimetype="application/json")
+
+
+@blp.route("/injury-protection")
+class InjuryProtection(MethodView):
+    @blp.arguments(schemas.RegionMonthQuerySchema(), location="query")
+    @blp.response(200, schemas.InjuryProtectionSchema)
+    @_document_errors(400, 404)
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """新就业形态人员职业伤害保障：平台从业人员在该地是否已纳入试点、自何时起、谁缴费、受伤后怎么办"""
+        snap = snapshot()
+        _region_or_404(query["region"], snap)
+        month = query["month"] or current_month()
+        return protection.answer(snap.regions, query["region"], date(month.year, month.month, 1)) | {
+            "month": str(month)
+        }
 
 
 def swagger_asset(filename: str) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
 from calc.quote import SCHEMES
-from rates.families import FAMILIES, Kind
+from rates.families import FAMILIES, FLOAT_KEY, Kind
 from rates.months import Month
 from rates.store import NotConfigured
 from rates.tables import read_table
@@ -37,6 +37,8 @@ def field_table(family: str, name: str, value: str) -> list[tuple[str, str]] | N
     spec = FAMILIES[family].field(name)
     if spec is None or spec.kind is not Kind.TABLE:
         return None
+    if spec.key_pattern == FLOAT_KEY:  # an outlet's allowed floats: 120 -> 基准费率的120%, factor 1.2
+        return [(f"基准费率的{key}%", format(number, "f")) for key, number in read_table(value).items()]
     return [(table_key_label(key), format(number, "f")) for key, number in read_table(value).items()]
 
 

@@ -8,6 +8,7 @@ rendered by plain Jinja templates. The counter's pages are ``service.counter.vie
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,11 +16,13 @@ from flask import Blueprint, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from calc.quote import QuoteError, QuoteRequest
+from rates import protection
 from rates.families import TRUST_LABELS, TRUST_LEVELS
 from rates.months import Month
 from rates.store import Snapshot
 from service.answer.answers import Data, TierRequest, caches
 from service.answer.present import is_service_rule, percent
+from service.api.base import current_month
 from service.core.db import snapshot
 from service.pages import guidance
 from service.pages.calc_form import (
@@ -151,8 +154,19 @@ def calculate() -> tuple[str, int] | str:
             tier_error = None if missing else error.message  # said once, with whom to ask
     context = form_context(snap, values, errors) | common() | pension_context(snap, values, request.args)
     status = 200 if not errors else 422
+    region = values.get("region")
+    info = None  # 职业伤害保障 of the chosen region, this month (issue 24)
+    if isinstance(region, str) and region in snap.regions and region != "000000":
+        month = current_month()
+        info = protection.answer(snap.regions, region, date(month.year, month.month, 1))
     page = render_template(
-        "pages/calculate.html", result=result, tiers=tiers, tier_error=tier_error, missing=missing, **context
+        "pages/calculate.html",
+        result=result,
+        tiers=tiers,
+        tier_error=tier_error,
+        missing=missing,
+        protection=info,
+        **context,
     )
     return page, status
 

@@ -24,6 +24,7 @@ from calc.rules import NoAverage, bounds
 from rates.model import NATIONAL, Version
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
+from rates.tables import read_table
 
 T = TypeVar("T")
 FULL = os.environ.get("SWEEP", "").strip().lower() == "full"
@@ -180,13 +181,26 @@ def _medical_bounds(snap: Snapshot, region: str, month: Month, version: Version)
     return bounds(avg_wage, floor_ratio, ceiling_ratio, published(avg, standard), rounding)
 
 
+def province_floats(snap: Snapshot, region: str, month: Month) -> list[str]:
+    """Where the outlet version in force lists its floats (河南, issue 24): each of them and one between them,
+    which must be refused."""
+    try:
+        floats = snap.at(region, "outlet_injury", month).version.values.get("floats")
+    except NotConfigured:
+        return []
+    if not isinstance(floats, str):
+        return []
+    listed = [format(f.normalize(), "f") for f in read_table(floats).values()]
+    return [f for f in listed if f not in FACTORS] + ["0.9"]
+
+
 def variants(snap: Snapshot, region: str, scheme: str, month: Month) -> list[dict[str, Any]]:
     """The questions worth asking of a scheme in a month: each carries ``kind`` and the figures to send."""
     if scheme == "outlet_injury":
         return [
             {"kind": f"outlet {h} x {f}", "headcount": h, "factor": f}
             for h, f in zip(HEADCOUNTS, (*FACTORS[1:], FACTORS[0]), strict=True)
-        ] + [{"kind": f"outlet factor {f}", "factor": f} for f in FACTORS]
+        ] + [{"kind": f"outlet factor {f}", "factor": f} for f in (*FACTORS, *province_floats(snap, region, month))]
     if scheme == "resident_medical":
         return [{"kind": "resident"}]
     try:

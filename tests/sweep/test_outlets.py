@@ -34,7 +34,7 @@ def test_every_roster_row_is_what_calculate_answers(sweep_app: Flask, snap: Snap
             Ask(region, "outlet_injury", str(month), str(last), factor=factor)
             for month in space.sample(months, 6, f"outlet {region}")
             for last in (month, month + 2)
-            for factor in FACTORS
+            for factor in (*FACTORS, *space.province_floats(snap, region, month))
         ]
         rows = [HEADERS]
         for serial, ask in enumerate(asks):
