@@ -42,7 +42,8 @@ def imports(module: str, known: set[str]) -> set[str]:
     as much as one at the top (hiding a circle in a function does not remove it). Imports for type checking
     only are left out: they run in no process."""
     path = ROOT / Path(*module.split("."))
-    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    # as Python finds it: a package with an __init__, else the module (rates/notices/ holds data beside notices.py)
+    path = path / "__init__.py" if (path / "__init__.py").exists() else path.with_suffix(".py")
     tree = ast.parse(path.read_text(encoding="utf-8"))
     checking = {
         id(node)

@@ -60,6 +60,7 @@ class Reader(HTMLParser):
 def english(text: str) -> list[str]:
     """ASCII words that are not on the allowed list, besides links, check codes and this service's addresses."""
     text = re.sub(r"https?://\S+", " ", text)
+    text = re.sub(r"(?<![A-Za-z0-9.])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:cn|com|net|org)\b", " ", text)  # a site's name
     text = re.sub(r"\b[A-Z0-9]{4}-[A-Z0-9]{4}\b", " ", text)  # a quote's check code
     text = re.sub(r"(?<![A-Za-z0-9])/[a-z][a-z/]*", " ", text)  # an address of this service, as /verify
     return [w for w in WORD.findall(text) if w.lower() not in ALLOWED_WORDS]

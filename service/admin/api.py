@@ -17,10 +17,11 @@ from marshmallow import Schema, fields, validate
 
 from calc.quote import QuoteError
 from rates import publish as publishing
+from rates.families import FAMILIES
 from rates.publish import PublishError, StaleError
 from service.admin import preview
 from service.admin.views import refusals
-from service.api.base import FreeFormBlueprint
+from service.api.base import CONTROL_MESSAGE, FreeFormBlueprint
 from service.api.contract import SESSION_SECURITY
 from service.api.schemas import ApiErrorSchema
 from service.core.auth import current_user, login_required, remote_address
@@ -30,9 +31,17 @@ blp = FreeFormBlueprint("admin_api", __name__, url_prefix="/api/v1/admin", descr
 MAX_VERSIONS = 500
 
 
+NO_CONTROL = "^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"  # the characters service.api.base.CONTROL refuses
+
+
 class BasedOnSchema(Schema):
-    region = fields.String(required=True, validate=validate.Length(max=12))
-    family = fields.String(required=True, validate=validate.Length(max=40))
+    # no control character (the JSON parser refuses them, 400) and a family the store knows: said in the
+    # OpenAPI document as a pattern and a list, so that what the document accepts is never refused
+    region = fields.String(
+        required=True,
+        validate=[validate.Length(max=12), validate.Regexp(NO_CONTROL, error=CONTROL_MESSAGE)],
+    )
+    family = fields.String(required=True, validate=validate.OneOf(sorted(FAMILIES), error="没有这一类参数。"))
     revision = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
 
 
