@@ -9,8 +9,9 @@
 - ``Caches``: one per app (``app.extensions["caches"]``), two bounded maps from the request to those
   bytes, for one parameter snapshot at a time. A publication makes a new snapshot object; the first
   request priced on it starts both maps afresh, so an answer of an older snapshot is never served.
-  Bytes, not object graphs: a full garbage collection walks every object alive, and a bytes object
-  is not even tracked by the collector.
+  The tier map also keeps the parts of pages drawn once per snapshot (``service.pages.drawn``), each
+  under its own frozen key. Bytes and text, not object graphs: a full garbage collection walks every
+  object alive, and a bytes object is not even tracked by the collector.
 
 The pages decode the same bytes (``Data``) and render them with Jinja: what a page shows is what the
 API answers.
@@ -23,7 +24,7 @@ import threading
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from cachetools import LRUCache
 from flask import current_app
@@ -44,6 +45,8 @@ class TierRequest:
     scheme: str
     month: Month
 
+
+Held = TypeVar("Held", bytes, str)  # what the maps hold: bytes and text, never an object graph
 
 _DUMP_QUOTE = compile_dump(schemas.QuoteSchema(exclude=("months",)))
 _DUMP_LINE = compile_dump(schemas.LineSchema())
@@ -122,18 +125,18 @@ def decoded(data: bytes) -> dict[str, Any]:
 
 
 class _Bounded:
-    """A bounded, thread-safe map of bytes by request; size 0 keeps nothing."""
+    """A bounded, thread-safe map of bytes (or text) by request; size 0 keeps nothing."""
 
     def __init__(self, size: int):
         self.size = size
-        self._kept: LRUCache[Hashable, bytes] = LRUCache(maxsize=max(size, 1))
+        self._kept: LRUCache[Hashable, Any] = LRUCache(maxsize=max(size, 1))
         self._lock = threading.Lock()  # LRUCache reorders itself on every read
 
-    def get(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
+    def get(self, key: Hashable, make: Callable[[], Held]) -> Held:
         if not self.size:
             return make()
         with self._lock:
-            found = self._kept.get(key)
+            found: Held | None = self._kept.get(key)
         if found is None:
             found = make()  # outside the lock: two threads may price the same question, either answer is the same
             with self._lock:
@@ -194,6 +197,10 @@ class Caches:
 
     def tier_table(self, snapshot: Snapshot, request: TierRequest) -> dict[str, Any]:
         return decoded(self.tiers_json(snapshot, request))
+
+    def drawn(self, snapshot: Snapshot, part: Hashable, draw: Callable[[], str]) -> str:
+        """A part of a page drawn for this snapshot (``service.pages.drawn``), kept beside the tier tables."""
+        return self.kept(snapshot).tiers.get(part, draw)
 
 
 def init_app(app: Any) -> None:

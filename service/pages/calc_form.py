@@ -27,7 +27,7 @@ from service.answer.present import DECLARED_LABEL, PART_LABELS, PROVISIONAL_LABE
 from service.api import schemas
 from service.api.base import current_month
 from service.core.errors import translate
-from service.pages.region_picker import region_groups
+from service.pages import drawn
 
 TIERED = ("flexible_pension", "flexible_medical")  # the schemes whose base is chosen by tier
 FORM_FIELDS = (
@@ -280,11 +280,11 @@ def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str])
     """What ``pages/_form.html`` shows: what was typed, the messages about it, and what the parameters offer."""
     month = form_month(values)
     form = Data(
-        regions=region_groups(snap),
+        regions=drawn.region_options(snap, values["region"]),
         tier_options=tier_choices(snap, values),
         medical_tier_options=medical_tier_choices(snap, values),
         medical=medical_help(snap, values),
-        medical_needs=medical_needs(snap, month),
+        medical_needs=drawn.kept(snap, drawn.MedicalNeeds(month), lambda: medical_needs(snap, month)),
         medical_shapes=MEDICAL_FORM_SHAPES,
     )
     return {"values": values, "errors": errors, "form": form, "schemes": SCHEMES}

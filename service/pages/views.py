@@ -24,7 +24,7 @@ from service.answer.answers import Data, TierRequest, caches
 from service.answer.present import is_service_rule, percent
 from service.api.base import current_month
 from service.core.db import snapshot
-from service.pages import guidance
+from service.pages import drawn, guidance
 from service.pages.calc_form import (
     NOT_CONFIGURED_HERE,
     TIERED,
@@ -93,8 +93,8 @@ def month_spans(quote: dict[str, Any]) -> dict[int, str]:
     }
 
 
-def tier_table(snap: Snapshot, asked: TierRequest, chosen: str | None) -> dict[str, Any]:
-    """The tier comparison: the API's table (decoded afresh), with what the chart draws and the tier chosen."""
+def tier_table(snap: Snapshot, asked: TierRequest) -> Data:
+    """The tier comparison: the API's table (decoded afresh), with what the chart draws."""
     answer = caches().tier_table(snap, asked)
     data = answer["tiers"]
     top = max((Decimal(t["yearly"]) for t in data if t["yearly"] is not None), default=Decimal(0))
@@ -106,10 +106,8 @@ def tier_table(snap: Snapshot, asked: TierRequest, chosen: str | None) -> dict[s
         tier["y"] = CHART["top"] + i * CHART["row"]
         tier["text_y"] = tier["y"] + CHART["bar"] - 3
         tier["value_x"] = CHART["label"] + tier["bar"] + 4
-        tier["chosen"] = tier["ratio"] == chosen
     return Data(  # read as attributes by the template, hundreds of times
         region=asked.region,
-        chosen=chosen,
         year=asked.month.year,
         month=str(asked.month),
         rows=data,
@@ -149,7 +147,8 @@ def calculate() -> tuple[str, int] | str:
         try:
             ratio = question.base_ratio  # the tier the request priced, whichever field it came from
             chosen = format(ratio.normalize(), "f") if ratio is not None else None
-            tiers = tier_table(snap, TierRequest(question.region, question.scheme, question.start), chosen)
+            asked = TierRequest(question.region, question.scheme, question.start)
+            tiers = drawn.tier_section(snap, asked, lambda: tier_table(snap, asked), chosen)
         except QuoteError as error:
             tier_error = None if missing else error.message  # said once, with whom to ask
     context = form_context(snap, values, errors) | common() | pension_context(snap, values, request.args)

@@ -1,0 +1,90 @@
+"""Parts of the pages drawn once per parameter snapshot and kept in the tier cache (issue 20).
+
+Why: drawing the whole 测算 page with Jinja on every request held it at 0.09-0.12 of ``/healthz`` against
+issue 20's 0.25 (docs/benchmarks.md, "Issue 20"), and most of a page is the same for every question about
+the same region and month. Each part is drawn by the template macro the page calls, for a frozen key that
+holds everything the part depends on besides the snapshot; ``Caches.drawn`` keeps the text beside the
+tier tables of that snapshot, so a publication starts it afresh and ``TIERS_CACHE_SIZE=0`` draws every
+part every time. tests/test_drawn.py checks each part against the macro drawn afresh.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+
+from flask import current_app, get_template_attribute
+from markupsafe import Markup
+
+from rates.families import TRUST_LABELS
+from rates.months import Month
+from rates.store import Snapshot
+from service.answer.answers import Data, TierRequest, caches
+from service.answer.present import DECLARED_LABEL, PROVISIONAL_LABEL
+from service.pages.region_picker import region_groups
+
+
+@dataclass(frozen=True)
+class RegionOptions:
+    """The region list of a form, ``selected`` marked."""
+
+    selected: str
+
+
+@dataclass(frozen=True)
+class MedicalNeeds:
+    """The medical block's rule shapes by region and month (``calc_form.medical_needs``), for ``month``."""
+
+    month: Month
+
+
+@dataclass(frozen=True)
+class TierSection:
+    """The 各档次对比 section of a tier table, each row drawn both ways (chosen or not)."""
+
+    request: TierRequest
+
+
+LABELS = Data(provisional_label=PROVISIONAL_LABEL, declared_label=DECLARED_LABEL, trust_labels=TRUST_LABELS)
+_CUT = "\x00"  # where the rows go in the drawn frame; no escaped text of the parameters holds a NUL
+_ROWS = Markup(_CUT)  # noqa: S704  # a constant of ours
+
+
+def kept(snap: Snapshot, part: Hashable, draw: Callable[[], Markup]) -> Markup:
+    """``draw()`` for this snapshot, drawn once while the tier cache holds it."""
+    return Markup(caches().drawn(snap, part, lambda: str(draw())))  # noqa: S704  # a template's own output
+
+
+def region_options(snap: Snapshot, selected: str) -> Markup:
+    """Every region grouped by province as ``pages/_region.html`` draws them, ``selected`` marked."""
+    draw = get_template_attribute("pages/_region.html", "region_options")
+    return kept(snap, RegionOptions(selected), lambda: draw(region_groups(snap), selected))
+
+
+def tier_section(snap: Snapshot, request: TierRequest, table: Callable[[], Data], chosen: str | None) -> Markup:
+    """``pages/_tiers.html``'s section of the tier table ``table()``, the row of the tier ``chosen`` marked.
+
+    Drawn once per tier table: the frame around the rows, and every row of the chart and of the table both
+    as chosen and not; a request joins them. ``section()`` drawn in one go gives the same text (tested).
+    """
+
+    def draw() -> str:
+        tiers, macros = table(), current_app.jinja_env.get_template("pages/_tiers.html").module
+        frame = str(macros.section(tiers, LABELS, _ROWS, _ROWS)).split(_CUT)
+        if len(frame) != 3:
+            raise ValueError("a tier table's text holds the character that marks where its rows go")
+        rows = [
+            [str(macros.chart_row(t, tiers.chart, mark)) for mark in (False, True)]
+            + [str(macros.table_row(t, mark)) for mark in (False, True)]
+            for t in tiers.rows
+        ]
+        return json.dumps({"frame": frame, "ratios": [t.ratio for t in tiers.rows], "rows": rows}, ensure_ascii=False)
+
+    kept_parts = json.loads(caches().drawn(snap, TierSection(request), draw))
+    marks = [ratio == chosen for ratio in kept_parts["ratios"]]
+    rows = kept_parts["rows"]
+    head, middle, tail = kept_parts["frame"]
+    chart = "".join(row[mark] for row, mark in zip(rows, marks, strict=True))
+    listed = "".join(row[2 + mark] for row, mark in zip(rows, marks, strict=True))
+    return Markup(head + chart + middle + listed + tail)  # noqa: S704  # the template's own output, joined

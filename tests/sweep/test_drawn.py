@@ -1,0 +1,59 @@
+"""The parts of pages drawn once (service.pages.drawn) equal the same templates drawn in one go, plainly:
+every region's list with it selected, and the tier comparison of every region, tiered scheme and month of the
+sweep with its first, a middle and its last tier chosen, and none (issue 20: drawn-once is allowed only where it is the plain page)."""
+
+from __future__ import annotations
+
+from flask import Flask, get_template_attribute
+from markupsafe import Markup
+
+from calc.quote import QuoteError
+from rates.store import Snapshot
+from service.answer.answers import TierRequest
+from service.pages import drawn
+from service.pages.region_picker import region_groups
+from service.pages.views import tier_table
+from tests.sweep import space
+
+TIERED = ("flexible_pension", "flexible_medical")
+
+
+def _plain_section(app: Flask, snap: Snapshot, asked: TierRequest, chosen: str | None) -> str:
+    """``pages/_tiers.html`` drawn in one go, each row marked where its tier is the one chosen."""
+    macros = app.jinja_env.get_template("pages/_tiers.html").module
+    tiers = tier_table(snap, asked)
+    chart = "".join(str(macros.chart_row(t, tiers.chart, t.ratio == chosen)) for t in tiers.rows)
+    table = "".join(str(macros.table_row(t, t.ratio == chosen)) for t in tiers.rows)
+    return str(macros.section(tiers, drawn.LABELS, Markup(chart), Markup(table)))  # noqa: S704  # macros' output
+
+
+def test_region_lists_are_the_macro_drawn_plainly(sweep_app: Flask, snap: Snapshot) -> None:
+    with sweep_app.test_request_context("/"):
+        draw = get_template_attribute("pages/_region.html", "region_options")
+        for selected in [*space.regions(snap), "", "999999"]:
+            assert str(drawn.region_options(snap, selected)) == str(draw(region_groups(snap), selected)), selected
+
+
+def test_tier_sections_are_the_template_drawn_plainly(sweep_app: Flask, cold_app: Flask, snap: Snapshot) -> None:
+    asked = [
+        TierRequest(region, scheme, month)
+        for region in space.regions(snap)
+        for scheme in TIERED
+        for month in space.sweep_months(snap, region, scheme)
+    ]
+    compared = 0
+    for app in (sweep_app, cold_app):  # kept, and drawn afresh every time (TIERS_CACHE_SIZE=0)
+        with app.test_request_context("/"):
+            for question in space.sample(asked, 60, salt="drawn", full=2000):
+                try:
+                    ratios = [t.ratio for t in tier_table(snap, question).rows]
+                except QuoteError:
+                    continue  # no table: the page says why instead (tests/sweep/test_tiers.py)
+                ends = [ratios[0], ratios[len(ratios) // 2], ratios[-1]] if ratios else []
+                for chosen in [None, *ends, "0.123"]:  # none, the first, a middle and the last row, and no row
+                    expected = _plain_section(app, snap, question, chosen)
+                    assert str(drawn.tier_section(snap, question, lambda q=question: tier_table(snap, q), chosen)) == (
+                        expected
+                    ), (question, chosen)
+                    compared += 1
+    assert compared > 100
