@@ -171,21 +171,17 @@ def form_month(values: dict[str, str]) -> Month:
         return current_month()
 
 
-def tier_choices(snap: Snapshot, values: dict[str, str]) -> list[dict[str, str]]:
-    """The tiers the scheme in force allows (60% … 300%), read from the parameters, never assumed.
-
-    A scheme not configured in the region (medical in 南昌) offers the pension's tiers, so that the
-    list stays a list: the answer then says the scheme is not configured, for every tier alike.
-    """
-    return ratio_choices(snap, values, "flexible_pension", "base_ratio")
-
-
 def medical_tier_choices(snap: Snapshot, values: dict[str, str]) -> list[dict[str, str]]:
     """The ratio tiers of the region's medical insurance, where its rule is a range of the average wage."""
     return ratio_choices(snap, values, "flexible_medical", "medical_base_ratio")
 
 
 def ratio_choices(snap: Snapshot, values: dict[str, str], chosen: str, field: str) -> list[dict[str, str]]:
+    """The tiers the scheme in force allows (60% … 300%), read from the parameters, never assumed.
+
+    A scheme not configured in the region (medical in 南昌) offers the pension's tiers, so that the
+    list stays a list: the answer then says the scheme is not configured, for every tier alike.
+    """
     month = form_month(values)
     ratios: list[Decimal] = []
     for scheme in dict.fromkeys((chosen, "flexible_pension")):
@@ -279,15 +275,24 @@ MEDICAL_FORM_SHAPES = {
 def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str]) -> dict[str, Any]:
     """What ``pages/_form.html`` shows: what was typed, the messages about it, and what the parameters offer."""
     month = form_month(values)
+    region = values["region"]
+    hint, configured = drawn.medical_words(snap, region, month, lambda: medical_help(snap, values))
     form = Data(
-        regions=drawn.region_options(snap, values["region"]),
-        tier_options=tier_choices(snap, values),
-        medical_tier_options=medical_tier_choices(snap, values),
-        medical=medical_help(snap, values),
+        regions=drawn.region_options(snap, region),
+        tier_options=_ratio_options(snap, values, "flexible_pension", "base_ratio"),
+        medical_tier_options=_ratio_options(snap, values, "flexible_medical", "medical_base_ratio"),
+        medical_hint=hint,
+        medical_configured=configured,
         medical_needs=drawn.kept(snap, drawn.MedicalNeeds(month), lambda: medical_needs(snap, month)),
         medical_shapes=MEDICAL_FORM_SHAPES,
     )
     return {"values": values, "errors": errors, "form": form, "schemes": SCHEMES}
+
+
+def _ratio_options(snap: Snapshot, values: dict[str, str], scheme: str, field: str) -> Markup:
+    """The options of a tier list (``ratio_choices``), drawn once per region, scheme, month and typed tier."""
+    asked = drawn.TierOptions(values["region"], scheme, form_month(values), values[field])
+    return drawn.tier_options(snap, asked, lambda: ratio_choices(snap, values, scheme, field))
 
 
 def medical_needs(snap: Snapshot, month: Month) -> Markup:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app, get_template_attribute
 from markupsafe import Markup
@@ -40,6 +41,24 @@ class MedicalNeeds:
 
 
 @dataclass(frozen=True)
+class MedicalWords:
+    """The medical block's hint for a region and month, and the regions that price medical in that month."""
+
+    region: str
+    month: Month
+
+
+@dataclass(frozen=True)
+class TierOptions:
+    """A tier list of the form: the tiers ``scheme`` offers in the region and month, ``typed`` selected."""
+
+    region: str
+    scheme: str
+    month: Month
+    typed: str
+
+
+@dataclass(frozen=True)
 class TierSection:
     """The 各档次对比 section of a tier table, each row drawn both ways (chosen or not)."""
 
@@ -60,6 +79,26 @@ def region_options(snap: Snapshot, selected: str) -> Markup:
     """Every region grouped by province as ``pages/_region.html`` draws them, ``selected`` marked."""
     draw = get_template_attribute("pages/_region.html", "region_options")
     return kept(snap, RegionOptions(selected), lambda: draw(region_groups(snap), selected))
+
+
+Words = Callable[[], dict[str, Any]]  # calc_form.medical_help of a region and month
+
+
+def medical_words(snap: Snapshot, region: str, month: Month, words: Words) -> tuple[Markup, Markup]:
+    """``pages/_medical_help.html``'s hint and list of regions configured, for ``words()``."""
+
+    def draw() -> str:
+        macros, said = current_app.jinja_env.get_template("pages/_medical_help.html").module, words()
+        return json.dumps([str(macros.hint(said)), str(macros.configured(said))], ensure_ascii=False)
+
+    hint, configured = json.loads(caches().drawn(snap, MedicalWords(region, month), draw))
+    return Markup(hint), Markup(configured)  # noqa: S704  # the macros' own output
+
+
+def tier_options(snap: Snapshot, asked: TierOptions, choices: Callable[[], list[dict[str, str]]]) -> Markup:
+    """The ``<option>`` list of ``choices()`` as ``pages/_tier_options.html`` draws it, ``asked.typed`` selected."""
+    draw = get_template_attribute("pages/_tier_options.html", "options")
+    return kept(snap, asked, lambda: draw(choices(), asked.typed))
 
 
 def tier_section(snap: Snapshot, request: TierRequest, table: Callable[[], Data], chosen: str | None) -> Markup:

@@ -1,6 +1,8 @@
 """The parts of pages drawn once (service.pages.drawn) equal the same templates drawn in one go, plainly:
-every region's list with it selected, and the tier comparison of every region, tiered scheme and month of the
-sweep with its first, a middle and its last tier chosen, and none (issue 20: drawn-once is allowed only where it is the plain page)."""
+every region's list with it selected, and the tier comparison of every region, tiered scheme and month of
+the sweep with its first, a middle and its last tier chosen, and none (issue 20: drawn-once is allowed only
+where it is the plain page). The other parts (the form's tier lists, the medical words and shapes) are a
+macro's output kept as it is: tests/sweep/test_caches.py checks whole pages kept against drawn afresh."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ def _plain_section(app: Flask, snap: Snapshot, asked: TierRequest, chosen: str |
     tiers = tier_table(snap, asked)
     chart = "".join(str(macros.chart_row(t, tiers.chart, t.ratio == chosen)) for t in tiers.rows)
     table = "".join(str(macros.table_row(t, t.ratio == chosen)) for t in tiers.rows)
-    return str(macros.section(tiers, drawn.LABELS, Markup(chart), Markup(table)))  # noqa: S704  # macros' output
+    return str(macros.section(tiers, drawn.LABELS, Markup(chart), Markup(table)))  # the macros' output
 
 
 def test_region_lists_are_the_macro_drawn_plainly(sweep_app: Flask, snap: Snapshot) -> None:
