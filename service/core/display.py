@@ -94,6 +94,13 @@ def provisional_badge(label: str) -> Markup:
     return Markup('<span class="badge provisional">{}</span>').format(label)
 
 
+@bp.app_template_global("used_for")
+def used_for(spans: Mapping[int, str] | None, version_id: int) -> Markup:
+    """ "；用于 2025-01 至 2025-12": the months (or years) a version priced in an answer, where the page says them."""
+    text = spans.get(version_id) if spans else None
+    return Markup("；用于 {}").format(text) if text else Markup("")
+
+
 @bp.app_template_global("asset")
 def asset(filename: str) -> str:
     """The address of a file of static/ (``url_for('static', ...)`` made once per app and mount point)."""

@@ -23,6 +23,7 @@ from rates.months import Month
 from rates.store import Snapshot
 from service.answer.answers import Data, TierRequest, caches
 from service.answer.present import DECLARED_LABEL, PROVISIONAL_LABEL
+from service.core.display import used_for
 from service.pages.region_picker import region_groups
 
 
@@ -56,6 +57,16 @@ class TierOptions:
     scheme: str
     month: Month
     typed: str
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One entry of a 依据 list: a version as an answer cites it in a region (provisional, and on whose word)."""
+
+    region: str
+    version: int
+    provisional: bool | None
+    declared_by: str  # the declaration the answer cites, as JSON ("null": none)
 
 
 @dataclass(frozen=True)
@@ -99,6 +110,24 @@ def tier_options(snap: Snapshot, asked: TierOptions, choices: Callable[[], list[
     """The ``<option>`` list of ``choices()`` as ``pages/_tier_options.html`` draws it, ``asked.typed`` selected."""
     draw = get_template_attribute("pages/_tier_options.html", "options")
     return kept(snap, asked, lambda: draw(choices(), asked.typed))
+
+
+def sources(snap: Snapshot, region: str, references: list[dict[str, Any]], spans: dict[int, str] | None) -> Markup:
+    """The 依据 list of ``pages/_macros.html`` for an answer's references, each entry drawn once per version and
+    use; the months each version priced (``spans``) are this answer's own."""
+    macros, items = current_app.jinja_env.get_template("pages/_macros.html").module, []
+    for version in references:
+
+        def draw(v: dict[str, Any] = version) -> str:
+            drawn = str(macros.source_item(region, v, TRUST_LABELS, _ROWS)).split(_CUT)
+            if len(drawn) != 2:
+                raise ValueError("a version's text holds the character that marks where its months go")
+            return json.dumps(drawn, ensure_ascii=False)
+
+        key = SourceItem(region, version["id"], version["provisional"], json.dumps(version["declared_by"]))
+        before, after = json.loads(caches().drawn(snap, key, draw))
+        items.append(Markup(before + str(used_for(spans, version["id"])) + after))  # noqa: S704  # the macro's output
+    return Markup(macros.sources(region, references, TRUST_LABELS, items=items))  # noqa: S704
 
 
 def tier_section(snap: Snapshot, request: TierRequest, table: Callable[[], Data], chosen: str | None) -> Markup:

@@ -138,6 +138,7 @@ def calculate() -> tuple[str, int] | str:
     if question is not None:
         try:
             result = decorate(answer(snap, question))
+            result["sources"] = drawn.sources(snap, question.region, result["quote"]["references"], result["spans"])
         except QuoteError as error:
             errors = {form_field(values, snap, question.scheme, True, error.field): error.message}
             if error.code == "not_configured":

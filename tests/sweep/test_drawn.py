@@ -10,12 +10,13 @@ from flask import Flask, get_template_attribute
 from markupsafe import Markup
 
 from calc.quote import QuoteError
+from rates.families import TRUST_LABELS
 from rates.store import Snapshot
-from service.answer.answers import TierRequest
+from service.answer.answers import TierRequest, decoded
 from service.pages import drawn
 from service.pages.region_picker import region_groups
-from service.pages.views import tier_table
-from tests.sweep import space
+from service.pages.views import month_spans, tier_table
+from tests.sweep import probe, space
 
 TIERED = ("flexible_pension", "flexible_medical")
 
@@ -59,3 +60,23 @@ def test_tier_sections_are_the_template_drawn_plainly(sweep_app: Flask, cold_app
                     ), (question, chosen)
                     compared += 1
     assert compared > 100
+
+
+def test_source_lists_are_the_macro_drawn_plainly(sweep_app: Flask, cold_app: Flask, snap: Snapshot) -> None:
+    """The 依据 list of answers across regions, schemes and months, each version's months this answer's own."""
+    asks = [ask for _, ask in space.calc_points(snap)]
+    compared = 0
+    for app in (sweep_app, cold_app):
+        client = app.test_client()
+        with app.test_request_context("/"):
+            macros = app.jinja_env.get_template("pages/_macros.html").module
+            for ask in space.sample(asks, 80, salt="drawn-sources", full=3000):
+                status, raw = probe.post(client, "/api/v1/calculate", ask.body())
+                if status != 200:
+                    continue
+                quote = decoded(raw)
+                spans = month_spans(quote)
+                plain = str(macros.sources(ask.region, quote.references, TRUST_LABELS, spans))
+                assert str(drawn.sources(snap, ask.region, quote.references, spans)) == plain, ask
+                compared += 1
+    assert compared > 50
