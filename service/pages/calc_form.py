@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from flask import get_template_attribute
 from markupsafe import Markup
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
@@ -177,26 +178,22 @@ def medical_tier_choices(snap: Snapshot, values: dict[str, str]) -> list[dict[st
 
 
 def ratio_choices(snap: Snapshot, values: dict[str, str], chosen: str, field: str) -> list[dict[str, str]]:
+    """The tiers offered (``offered_ratios``) and the one typed, kept where it is not one of them."""
+    return drawn.with_typed(offered_ratios(snap, values["region"], chosen, form_month(values)), values[field])
+
+
+def offered_ratios(snap: Snapshot, region: str, chosen: str, month: Month) -> list[dict[str, str]]:
     """The tiers the scheme in force allows (60% … 300%), read from the parameters, never assumed.
 
     A scheme not configured in the region (medical in 南昌) offers the pension's tiers, so that the
     list stays a list: the answer then says the scheme is not configured, for every tier alike.
     """
-    month = form_month(values)
     ratios: list[Decimal] = []
     for scheme in dict.fromkeys((chosen, "flexible_pension")):
-        ratios = scheme_ratios(snap, values["region"], scheme, month)
+        ratios = scheme_ratios(snap, region, scheme, month)
         if len(ratios) > 1 or scheme == "flexible_pension":  # a fixed ratio (成都 80%) is no choice
             break
-    choices = [{"value": format(r.normalize(), "f"), "label": percent(r)} for r in ratios]
-    typed_ratio = values[field]
-    if typed_ratio and typed_ratio not in {c["value"] for c in choices}:
-        try:  # keep what was typed, written as the others are when it is a number
-            label = percent(Decimal(typed_ratio))
-        except ArithmeticError:
-            label = typed_ratio
-        choices.append({"value": typed_ratio, "label": label})
-    return choices
+    return [{"value": format(r.normalize(), "f"), "label": percent(r)} for r in ratios]
 
 
 def scheme_ratios(snap: Snapshot, region: str, scheme: str, month: Month) -> list[Decimal]:
@@ -216,20 +213,23 @@ def scheme_ratios(snap: Snapshot, region: str, scheme: str, month: Month) -> lis
 
 
 def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
-    """What the medical block of the form says: which regions price medical, and what the chosen one needs."""
+    """What the medical block's hint says: what the chosen region needs in the month (``pages/_medical_help.html``)."""
     month = form_month(values)
-    configured = medical_regions(snap, month)
     need = None
     if values["region"] in snap.regions:
         need = medical_shape(snap, values["region"], month) or "not_configured"
     return {
         "month": str(month),
-        "configured": configured,
         "need": need,
         "instruction": MEDICAL_INSTRUCTIONS.get(need or "", ""),
         "instructions": MEDICAL_INSTRUCTIONS,
         "region_name": snap.regions[values["region"]].name if values["region"] in snap.regions else "",
     }
+
+
+def medical_configured(snap: Snapshot, month: Month) -> Markup:
+    """The regions that price flexible-worker medical insurance in ``month``, as the medical block lists them."""
+    return Markup(get_template_attribute("pages/_medical_help.html", "configured")(medical_regions(snap, month)))  # noqa: S704
 
 
 def medical_held(snap: Snapshot) -> list[str]:
@@ -276,12 +276,12 @@ def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str])
     """What ``pages/_form.html`` shows: what was typed, the messages about it, and what the parameters offer."""
     month = form_month(values)
     region = values["region"]
-    hint, configured = drawn.medical_words(snap, region, month, lambda: medical_help(snap, values))
+    configured = drawn.kept(snap, drawn.MedicalConfigured(month), lambda: medical_configured(snap, month))
     form = Data(
         regions=drawn.region_options(snap, region),
         tier_options=_ratio_options(snap, values, "flexible_pension", "base_ratio"),
         medical_tier_options=_ratio_options(snap, values, "flexible_medical", "medical_base_ratio"),
-        medical_hint=hint,
+        medical=medical_help(snap, values),
         medical_configured=configured,
         medical_needs=drawn.kept(snap, drawn.MedicalNeeds(month), lambda: medical_needs(snap, month)),
         medical_shapes=MEDICAL_FORM_SHAPES,
@@ -290,9 +290,10 @@ def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str])
 
 
 def _ratio_options(snap: Snapshot, values: dict[str, str], scheme: str, field: str) -> Markup:
-    """The options of a tier list (``ratio_choices``), drawn once per region, scheme, month and typed tier."""
-    asked = drawn.TierOptions(values["region"], scheme, form_month(values), values[field])
-    return drawn.tier_options(snap, asked, lambda: ratio_choices(snap, values, scheme, field))
+    """The options of a tier list (``ratio_choices``), each offered tier drawn once per region, scheme and month."""
+    region, month = values["region"], form_month(values)
+    offered = drawn.TierOptions(region, scheme, month)
+    return drawn.tier_options(snap, offered, lambda: offered_ratios(snap, region, scheme, month), values[field])
 
 
 def medical_needs(snap: Snapshot, month: Month) -> Markup:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app, get_template_attribute
@@ -22,7 +23,7 @@ from rates.families import TRUST_LABELS
 from rates.months import Month
 from rates.store import Snapshot
 from service.answer.answers import Data, TierRequest, caches
-from service.answer.present import DECLARED_LABEL, PROVISIONAL_LABEL
+from service.answer.present import DECLARED_LABEL, PROVISIONAL_LABEL, percent
 from service.core.display import used_for
 from service.pages.region_picker import region_groups
 
@@ -42,21 +43,19 @@ class MedicalNeeds:
 
 
 @dataclass(frozen=True)
-class MedicalWords:
-    """The medical block's hint for a region and month, and the regions that price medical in that month."""
+class MedicalConfigured:
+    """The regions that price flexible-worker medical insurance in ``month`` (``calc_form.medical_configured``)."""
 
-    region: str
     month: Month
 
 
 @dataclass(frozen=True)
 class TierOptions:
-    """A tier list of the form: the tiers ``scheme`` offers in the region and month, ``typed`` selected."""
+    """A tier list of the form: the tiers ``scheme`` offers in the region and month."""
 
     region: str
     scheme: str
     month: Month
-    typed: str
 
 
 @dataclass(frozen=True)
@@ -92,24 +91,34 @@ def region_options(snap: Snapshot, selected: str) -> Markup:
     return kept(snap, RegionOptions(selected), lambda: draw(region_groups(snap), selected))
 
 
-Words = Callable[[], dict[str, Any]]  # calc_form.medical_help of a region and month
+Choices = Callable[[], list[dict[str, str]]]  # calc_form.offered_ratios of a region, scheme and month
 
 
-def medical_words(snap: Snapshot, region: str, month: Month, words: Words) -> tuple[Markup, Markup]:
-    """``pages/_medical_help.html``'s hint and list of regions configured, for ``words()``."""
+def with_typed(choices: list[dict[str, str]], typed_ratio: str) -> list[dict[str, str]]:
+    """``choices`` and what was typed, when it is not one of them: a page keeps what the user typed."""
+    if typed_ratio and typed_ratio not in {c["value"] for c in choices}:
+        try:  # written as the others are when it is a number
+            label = percent(Decimal(typed_ratio))
+        except ArithmeticError:
+            label = typed_ratio
+        return [*choices, {"value": typed_ratio, "label": label}]
+    return choices
+
+
+def tier_options(snap: Snapshot, asked: TierOptions, offered: Choices, typed: str) -> Markup:
+    """The ``<option>`` list of ``pages/_tier_options.html`` for the tiers ``offered()`` and the one ``typed``
+    (``calc_form.with_typed``), selected; each offered tier drawn once both ways."""
+    macro = get_template_attribute("pages/_tier_options.html", "options")
 
     def draw() -> str:
-        macros, said = current_app.jinja_env.get_template("pages/_medical_help.html").module, words()
-        return json.dumps([str(macros.hint(said)), str(macros.configured(said))], ensure_ascii=False)
+        choices = offered()
+        rows = [[c["value"], str(macro([c], None)), str(macro([c], c["value"]))] for c in choices]
+        return json.dumps(rows, ensure_ascii=False)
 
-    hint, configured = json.loads(caches().drawn(snap, MedicalWords(region, month), draw))
-    return Markup(hint), Markup(configured)  # noqa: S704  # the macros' own output
-
-
-def tier_options(snap: Snapshot, asked: TierOptions, choices: Callable[[], list[dict[str, str]]]) -> Markup:
-    """The ``<option>`` list of ``choices()`` as ``pages/_tier_options.html`` draws it, ``asked.typed`` selected."""
-    draw = get_template_attribute("pages/_tier_options.html", "options")
-    return kept(snap, asked, lambda: draw(choices(), asked.typed))
+    rows = json.loads(caches().drawn(snap, asked, draw))
+    listed = "".join(row[2] if row[0] == typed else row[1] for row in rows)
+    extra = with_typed([], typed) if typed not in {row[0] for row in rows} else []
+    return Markup(listed + str(macro(extra, typed)))  # noqa: S704  # the macro's output
 
 
 def sources(snap: Snapshot, region: str, references: list[dict[str, Any]], spans: dict[int, str] | None) -> Markup:

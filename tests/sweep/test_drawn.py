@@ -1,8 +1,9 @@
 """The parts of pages drawn once (service.pages.drawn) equal the same templates drawn in one go, plainly:
 every region's list with it selected, and the tier comparison of every region, tiered scheme and month of
 the sweep with its first, a middle and its last tier chosen, and none (issue 20: drawn-once is allowed only
-where it is the plain page). The other parts (the form's tier lists, the medical words and shapes) are a
-macro's output kept as it is: tests/sweep/test_caches.py checks whole pages kept against drawn afresh."""
+where it is the plain page); the form's tier lists with each kind of tier typed, and the 依据 list of answers.
+The other parts (the medical block's regions and shapes) are a macro's output kept as it is:
+tests/sweep/test_caches.py checks whole pages kept against drawn afresh."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from rates.families import TRUST_LABELS
 from rates.store import Snapshot
 from service.answer.answers import TierRequest, decoded
 from service.pages import drawn
+from service.pages.calc_form import offered_ratios
 from service.pages.region_picker import region_groups
 from service.pages.views import month_spans, tier_table
 from tests.sweep import probe, space
@@ -80,3 +82,21 @@ def test_source_lists_are_the_macro_drawn_plainly(sweep_app: Flask, cold_app: Fl
                 assert str(drawn.sources(snap, ask.region, quote.references, spans)) == plain, ask
                 compared += 1
     assert compared > 50
+
+
+def test_tier_lists_are_the_macro_drawn_plainly(sweep_app: Flask, cold_app: Flask, snap: Snapshot) -> None:
+    offered = [
+        drawn.TierOptions(region, scheme, month)
+        for region in [*space.regions(snap), "999999"]
+        for scheme in TIERED
+        for month in space.sweep_months(snap, region, scheme)[::5]
+    ]
+    for app in (sweep_app, cold_app):
+        with app.test_request_context("/"):
+            macro = get_template_attribute("pages/_tier_options.html", "options")
+            for asked in space.sample(offered, 60, salt="drawn-options", full=2000):
+                choices = offered_ratios(snap, asked.region, asked.scheme, asked.month)
+                for typed in ["", *[c["value"] for c in choices[:1]], "0.75", "0.333", "六成", "<b>"]:
+                    plain = str(macro(drawn.with_typed(choices, typed), typed))
+                    got = drawn.tier_options(snap, asked, lambda c=choices: c, typed)
+                    assert str(got) == plain, (asked, typed)
