@@ -1,0 +1,158 @@
+"""Published approval sheets replayed to the fen (issue 22): tests/cases/pension_sheets.yaml.
+
+Every sheet goes through calc.record.benefit, the function POST /api/v1/pension/benefit runs. A sheet part
+that does not come out to the fen, or cannot be replayed for want of a figure, must be listed in
+docs/pension-sheets.md with its reason: the test asserts that list exactly, so it can neither silently grow
+nor keep a sheet that now reproduces. The shares the document states are checked too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from calc.pension import contribution_years, payout_months
+from calc.rounding import round_part
+from rates.loader import load_tree
+from rates.store import Snapshot
+from tests.pension_sheets import DOCS_FILE, Outcome, documented, load_sheets, replay, replay_all
+
+SOURCE = re.compile(r"^liubigfatty/pension-(calculator|engine):cases/\S+\.json@[0-9a-f]{7}$")
+
+
+@pytest.fixture(scope="module")
+def snap() -> Snapshot:
+    regions, versions = load_tree()
+    return Snapshot(regions, [dataclasses.replace(v, id=i) for i, v in enumerate(versions, 1)], len(versions))
+
+
+@pytest.fixture(scope="module")
+def outcomes(snap: Snapshot) -> list[Outcome]:
+    return replay_all(snap)
+
+
+def test_the_suite_holds_at_least_100_cited_sheets_from_15_provinces() -> None:
+    data = load_sheets()
+    sheets = data["sheets"]
+    assert len(sheets) >= 100
+    assert len({sheet["region"][:2] for sheet in sheets}) >= 15
+    assert len({sheet["id"] for sheet in sheets}) == len(sheets)
+    for sheet in sheets:
+        assert SOURCE.match(sheet["source"]), sheet["id"]
+        assert ("contribution_months" in sheet) != ("contribution_years" in sheet), sheet["id"]
+        assert sheet["collection"] in {"verified", "recalibrated", "unverified", "unmarked"}, sheet["id"]
+    for left_out in data["excluded"]:
+        assert SOURCE.match(left_out["source"]) and left_out["reason"], left_out
+
+
+def test_every_part_not_reproduced_is_documented_and_nothing_else(outcomes: list[Outcome]) -> None:
+    failing = {(o.sheet, o.part) for o in outcomes if not o.reproduced}
+    listed = documented()
+    assert failing - listed == set(), "not reproduced, not in docs/pension-sheets.md"
+    assert listed - failing == set(), "listed in docs/pension-sheets.md, but reproduces now (or no such sheet)"
+
+
+def test_the_documented_shares_are_the_replay_s(outcomes: list[Outcome]) -> None:
+    text = DOCS_FILE.read_text(encoding="utf-8")
+    for part, word in (("basic", "基础养老金"), ("account", "个人账户养老金")):
+        mine = [o for o in outcomes if o.part == part]
+        replayed = [o for o in mine if o.missing is None]
+        good = sum(1 for o in replayed if o.reproduced)
+        line = f"{word}：{len(mine)}张核定表，重算{len(replayed)}张，到分一致{good}张"
+        assert line in text, line
+
+
+def test_most_sheets_reproduce(outcomes: list[Outcome]) -> None:
+    """A floor under today's result: a change that breaks sheets shows here as well as in the list."""
+    for part in ("basic", "account"):
+        replayed = [o for o in outcomes if o.part == part and o.missing is None]
+        assert sum(o.reproduced for o in replayed) / len(replayed) >= 0.8, part
+
+
+def _body(sheet: dict[str, Any]) -> dict[str, Any]:
+    month, birth = sheet["month"], sheet["birth_month"]
+    age = (int(month[:4]) - int(birth[:4])) * 12 + int(month[5:]) - int(birth[5:])
+    body = {"region": sheet["region"], "calc_base": sheet["calc_base"], "average_index": sheet["average_index"]}
+    body |= {"account_balance": sheet["account_balance"], "retirement_age_months": age, "month": month}
+    for name in ("contribution_months", "contribution_years", "indexed_wage"):
+        if name in sheet:
+            body[name] = sheet[name]
+    if "payout_months" in sheet:
+        body["sheet_payout_months"] = sheet["payout_months"]
+    return body
+
+
+def test_the_api_answers_as_the_replay(snap: Snapshot, client: FlaskClient) -> None:
+    """POST /api/v1/pension/benefit gives each sheet the replay's figures (one sheet per province)."""
+    seen: set[str] = set()
+    for sheet in load_sheets()["sheets"]:
+        if sheet["region"] in seen or not {"month", "birth_month", "account_balance"} <= set(sheet):
+            continue
+        seen.add(sheet["region"])
+        response = client.post("/api/v1/pension/benefit", json=_body(sheet))
+        body = response.get_json()
+        assert response.status_code == 200, (sheet["id"], body)
+        basic, account = replay(snap, sheet)
+        assert Decimal(body["basic_pension"]) == basic.computed, sheet["id"]
+        assert Decimal(body["account_pension"]) == account.computed, sheet["id"]
+    assert len(seen) >= 15
+
+
+def test_the_api_says_when_the_sheet_s_payout_months_differ(client: FlaskClient) -> None:
+    body = {"calc_base": "8000", "average_index": "1", "contribution_years": "30", "account_balance": "139000"}
+    body |= {"retirement_age_months": 721, "month": "2025-02", "region": "120000", "sheet_payout_months": "139"}
+    answer = client.post("/api/v1/pension/benefit", json=body).get_json()
+    assert answer["payout_months"] == "138.4"
+    assert any("核定表所印计发月数139与本服务" in note for note in answer["notes"]), answer["notes"]
+    assert answer["years_precision"] == "折算为年后四舍五入保留两位小数"
+
+
+def test_months_and_years_together_are_refused(client: FlaskClient) -> None:
+    body = {"calc_base": "8000", "average_index": "1", "contribution_years": "30", "contribution_months": 360}
+    body |= {"account_balance": "1000", "retirement_age_months": 720, "month": "2025-02"}
+    response = client.post("/api/v1/pension/benefit", json=body)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "contribution_years"
+
+
+@pytest.mark.parametrize(
+    ("months", "precision", "years"),
+    [
+        (400, "round_2", "33.33"),  # 天津 (issue 22)
+        (304, "round_2", "25.33"),  # 江苏 2024
+        (428, "round_4", "35.6667"),  # 江苏 2026
+        (509, "half_year_up", "42.5"),  # 安徽: 42年5个月
+        (486, "half_year_up", "40.5"),  # exactly half a year stays
+        (487, "half_year_up", "41"),
+        (301, "up_2", "25.09"),  # 广西: 25.0833 -> 25.09
+        (300, "exact_months", None),
+    ],
+)
+def test_contribution_years_by_precision(months: int, precision: str, years: str | None) -> None:
+    assert contribution_years(months, precision) == (Decimal(years) if years else None)
+
+
+def test_parts_round_by_the_province_s_rule() -> None:
+    assert round_part(Decimal("2410.79"), "up_jiao") == Decimal("2410.8")  # 广西 柳州 sheet
+    assert round_part(Decimal("483.3333"), "up_jiao") == Decimal("483.4")
+    assert round_part(Decimal("571.70"), "up_jiao") == Decimal("571.7")
+    assert round_part(Decimal("0.005"), "half_up_fen") == Decimal("0.01")
+
+
+@pytest.mark.parametrize(
+    ("age", "months"),
+    [(721, "138.4"), (601, "194.6"), (661, "169.5"), (723, "137.3"), (603, "193.8"), (662, "169.0"), (728, "134.3")],
+)
+def test_ages_with_months_share_out_the_whole_year_figures(age: int, months: str) -> None:
+    """到月的月数表: the 济南 reply's two figures (138.4, 194.6) and those the sheets print."""
+    table = {"50": Decimal(195), "51": Decimal(190), "55": Decimal(170), "56": Decimal(164)}
+    table |= {"60": Decimal(139), "61": Decimal(132)}
+    found = payout_months(table, age, "monthly_tenth")
+    assert found is not None and found.months == Decimal(months) and found.between
+    whole = payout_months(table, age)
+    assert whole is not None and not whole.exact and whole.months == table[str(age // 12)]
