@@ -156,3 +156,20 @@ def test_ages_with_months_share_out_the_whole_year_figures(age: int, months: str
     assert found is not None and found.months == Decimal(months) and found.between
     whole = payout_months(table, age)
     assert whole is not None and not whole.exact and whole.months == table[str(age // 12)]
+
+
+def test_the_clerk_s_page_applies_the_region_s_rules(client: FlaskClient) -> None:
+    """/window/benefit: the 江苏 2024-01 sheet with its region gives the printed 2482.96 and names the rule."""
+    query = "calc_base=8613&average_index=1.2762&contribution_months=304&account_balance=190912.85"
+    html = client.get(f"/window/benefit?region=320000&{query}&retirement_age_months=600&month=2024-01").get_data(
+        as_text=True
+    )
+    assert 'data-testid="basic">2482.96' in html and 'data-testid="account">979.04' in html
+    assert "折算为年后四舍五入保留两位小数" in html and '<option value="320000" selected>' in html
+    html = client.get(f"/window/benefit?{query}&retirement_age_months=600&month=2024-01").get_data(as_text=True)
+    assert 'data-testid="basic">2483.29' in html  # the national default: exact months
+    years = "calc_base=6983&average_index=0.8827&contribution_years=31.75&account_balance=97201.56"
+    html = client.get(f"/window/benefit?region=450000&{years}&retirement_age_months=660&month=2026-05").get_data(
+        as_text=True
+    )
+    assert 'data-testid="basic">2087.10' in html and "见分进角" in html

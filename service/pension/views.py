@@ -456,6 +456,9 @@ def quote_section(section: dict[str, Any]) -> dict[str, Any] | None:
 
 pages_bp = Blueprint("pension_pages", __name__)
 BENEFIT_FIELDS = (
+    "region",
+    "contribution_years",
+    "indexed_wage",
     "calc_base",
     "average_index",
     "contribution_months",
@@ -469,8 +472,10 @@ BENEFIT_FIELDS = (
 def benefit_page() -> tuple[str, int] | str:
     """The clerk's record mode: the figures of a 核定表 in, the two parts of the pension out, to the fen."""
     values = {name: request.args.get(name, "").strip()[:20] for name in BENEFIT_FIELDS}
-    context: dict[str, Any] = {"values": values, "errors": {}, "result": None}
-    if not any(values.values()):
+    snap = snapshot()
+    regions = [(NATIONAL, "全国口径")] + [(c, r.name) for c, r in sorted(snap.regions.items()) if c != NATIONAL]
+    context: dict[str, Any] = {"values": values, "errors": {}, "result": None, "regions": regions}
+    if not any(v for k, v in values.items() if k != "region"):
         return render_template("pages/benefit.html", **context)
     raw: dict[str, Any] = {name: value for name, value in values.items() if value}
     for name in ("contribution_months", "retirement_age_months"):
@@ -481,7 +486,6 @@ def benefit_page() -> tuple[str, int] | str:
     except ValidationError as error:
         context["errors"] = {name.split(".")[-1]: texts[0] for name, texts in errors._flatten(error.messages).items()}
         return render_template("pages/benefit.html", **context), 422
-    snap = snapshot()
     record = benefit_request(body)
     try:
         context["result"] = BenefitSchema().dump(benefit_data(snap, benefit(snap, record)))
