@@ -114,6 +114,15 @@ class BenefitRequest:
     sheet_payout_months: Decimal | None = None  # 计发月数 as the sheet prints it, compared with the table
 
 
+@dataclass(frozen=True)
+class Recomputed:
+    """预发 and 补发: the 计发基数 the store holds as final for the retirement year, and the basic pension on it."""
+
+    calc_base: Decimal
+    year: int | None
+    basic: Decimal
+
+
 @dataclass
 class Benefit:
     request: BenefitRequest
@@ -123,6 +132,7 @@ class Benefit:
     rules: BenefitRules
     notes: list[str]
     used: list[Resolved]
+    final: Recomputed | None = None  # the sheet's base differs from the year's final figure
 
     @property
     def total(self) -> Decimal:
@@ -163,5 +173,34 @@ def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
             f"核定表所印计发月数{printed:f}与本服务按{age_words(request.retirement_age_months)}查表所得"
             f"{parts.payout.months:f}不一致：个人账户养老金按本服务查表所得计算，请核对出生年月和退休年龄。"
         )
+    final = recomputed(at, request, months, years, parts.rules)
+    if final is not None:
+        notes.append(
+            f"核定表所用计发基数{request.calc_base:f}元不是{final.year}年的最终计发基数{final.calc_base:f}元：按前者计发的是预发待遇，"
+            f"公布后按后者重新核算、补发差额，基础养老金为{final.basic:f}元（个人缴费指数不变；以经办机构重算为准）。"
+        )
     used = list(at.used.values()) + [r for r in national.used.values() if r not in at.used.values()]
-    return Benefit(request, parts.basic, parts.account, parts.payout, parts.rules, notes, used)
+    return Benefit(request, parts.basic, parts.account, parts.payout, parts.rules, notes, used, final)
+
+
+def recomputed(
+    at: Lookup, request: BenefitRequest, months: int, years: Decimal | None, rules: BenefitRules
+) -> Recomputed | None:
+    """The basic pension on the retirement year's final 计发基数, where the sheet used another (预发 → 补发).
+
+    Only a figure the store holds for the retirement year itself counts (not one served provisionally); a
+    region without any 计发基数 gives nothing. The index stays the sheet's; a printed indexed wage is not
+    recomputed (it was the index × the base the sheet used), so the final one is the final base × the index.
+    """
+    if request.region == NATIONAL:
+        return None
+    try:  # looked up aside: the version is a reference of the answer only when it changes the figure
+        resolved = RegionLookup(at.params, request.region)("pension_calc_base", request.month)
+    except QuoteError:
+        return None
+    figure = resolved.version.decimal("calc_base_monthly")
+    if resolved.provisional or figure is None or figure == request.calc_base:
+        return None
+    at.note(resolved)
+    basic = basic_pension_by_rules(figure, figure * request.average_index, months, years, rules)
+    return Recomputed(figure, resolved.version.contribution_year, basic)

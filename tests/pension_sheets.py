@@ -8,6 +8,7 @@ part could not be replayed at all (a figure the sheet does not give).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -19,13 +20,29 @@ import yaml
 from calc.lines import QuoteError
 from calc.record import BenefitRequest, benefit
 from rates.interface import Parameters
+from rates.loader import load_tree
 from rates.months import Month
+from rates.store import Snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 SHEETS_FILE = ROOT / "tests" / "cases" / "pension_sheets.yaml"
 DOCS_FILE = ROOT / "docs" / "pension-sheets.md"
 PARTS = ("basic", "account")
 PRINTED = {"basic": "basic_pension", "account": "account_pension"}
+
+
+def bundled_snapshot() -> Snapshot:
+    """The bundled files as a snapshot (numbered as a database would), without a database.
+
+    As ParameterStore.load records them: a file's superseded record comes just before its correction,
+    which supersedes it (吉林2025 7322 -> 7322.08)."""
+    regions, versions = load_tree()
+    numbered, last = [], {}
+    for i, v in enumerate(versions, 1):
+        key = (v.region, v.family, v.effective_from)
+        numbered.append(dataclasses.replace(v, id=i, supersedes=last.get(key)))
+        last[key] = i
+    return Snapshot(regions, numbered, len(versions))
 
 
 def load_sheets() -> dict[str, Any]:
@@ -40,6 +57,7 @@ class Outcome:
     printed: Decimal | None
     computed: Decimal | None
     missing: str | None = None  # why the part was not replayed: the figure the sheet lacks
+    final_basic: Decimal | None = None  # basic: on the year's final 计发基数, where the sheet's is another (预发)
 
     @property
     def reproduced(self) -> bool:
@@ -75,7 +93,8 @@ def replay(params: Parameters, sheet: dict[str, Any]) -> list[Outcome]:
         result = benefit(params, request)
     except QuoteError as error:  # an age outside the table: the account part cannot be replayed
         return [Outcome(name, part, printed[part], None, error.message) for part in PARTS]
-    out = [Outcome(name, "basic", printed["basic"], result.basic)]
+    final = result.final.basic if result.final else None
+    out = [Outcome(name, "basic", printed["basic"], result.basic, final_basic=final)]
     if printed["account"] is None:
         out.append(Outcome(name, "account", None, None, "所印个人账户养老金"))
     elif age is None:

@@ -8,7 +8,6 @@ nor keep a sheet that now reproduces. The shares the document states are checked
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from decimal import Decimal
 from typing import Any
@@ -18,17 +17,15 @@ from flask.testing import FlaskClient
 
 from calc.pension import contribution_years, payout_months
 from calc.rounding import round_part
-from rates.loader import load_tree
 from rates.store import Snapshot
-from tests.pension_sheets import DOCS_FILE, Outcome, documented, load_sheets, replay, replay_all
+from tests.pension_sheets import DOCS_FILE, Outcome, bundled_snapshot, documented, load_sheets, replay, replay_all
 
 SOURCE = re.compile(r"^liubigfatty/pension-(calculator|engine):cases/\S+\.json@[0-9a-f]{7}$")
 
 
 @pytest.fixture(scope="module")
 def snap() -> Snapshot:
-    regions, versions = load_tree()
-    return Snapshot(regions, [dataclasses.replace(v, id=i) for i, v in enumerate(versions, 1)], len(versions))
+    return bundled_snapshot()
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +62,8 @@ def test_the_documented_shares_are_the_replay_s(outcomes: list[Outcome]) -> None
         good = sum(1 for o in replayed if o.reproduced)
         line = f"{word}：{len(mine)}张核定表，重算{len(replayed)}张，到分一致{good}张"
         assert line in text, line
+    provisional = sum(1 for o in outcomes if o.final_basic is not None)
+    assert f"{provisional}张核定表所用计发基数不是本服务所存退休当年的最终计发基数" in text
 
 
 def test_most_sheets_reproduce(outcomes: list[Outcome]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, render_template, request
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
 
@@ -19,7 +18,7 @@ from calc.quote import QuoteError
 from calc.record import NATIONAL, Benefit, BenefitRequest, benefit
 from calc.retirement import CATEGORIES, age_words, years_words
 from calc.rounding import to_index
-from rates.families import CHOICE_LABELS, TRUST_LABELS
+from rates.families import CHOICE_LABELS
 from rates.store import Snapshot
 from service.answer.present import ordered, percent, used_versions
 from service.api import schemas
@@ -211,6 +210,12 @@ class BenefitSchema(Schema):
     account_pension = schemas.Money()
     years_precision = fields.String(metadata={"description": "所用缴费年限精度口径"})
     part_rounding = fields.String(metadata={"description": "所用取整口径"})
+    final_calc_base = schemas.Money(
+        allow_none=True, metadata={"description": "退休当年的最终计发基数（与核定表所用不同时；否则为空）"}
+    )
+    final_basic_pension = schemas.Money(
+        allow_none=True, metadata={"description": "按最终计发基数重新核算的基础养老金（预发→补发）"}
+    )
     total = schemas.Money()
     payout_months = fields.String()
     payout_months_exact = fields.Boolean()
@@ -276,6 +281,8 @@ def benefit_data(snap: Snapshot, result: Benefit) -> dict[str, Any]:
         "payout_months_exact": result.payout.exact,
         "years_precision": CHOICE_LABELS[result.rules.years_precision],
         "part_rounding": CHOICE_LABELS[result.rules.part_rounding],
+        "final_calc_base": result.final.calc_base if result.final else None,
+        "final_basic_pension": result.final.basic if result.final else None,
         "retirement_age": age_words(result.request.retirement_age_months),
         "notes": result.notes,
         "references": used_versions(snap, ordered(result.used)),
@@ -450,46 +457,3 @@ def quote_section(section: dict[str, Any]) -> dict[str, Any] | None:
         "notes": section["notes"],
         "references": section["references"],
     }
-
-
-# ---------------------------------------------------------------- 经办核算 (a clerk's record, /window/benefit)
-
-pages_bp = Blueprint("pension_pages", __name__)
-BENEFIT_FIELDS = (
-    "region",
-    "contribution_years",
-    "indexed_wage",
-    "calc_base",
-    "average_index",
-    "contribution_months",
-    "account_balance",
-    "retirement_age_months",
-    "month",
-)
-
-
-@pages_bp.get("/window/benefit")
-def benefit_page() -> tuple[str, int] | str:
-    """The clerk's record mode: the figures of a 核定表 in, the two parts of the pension out, to the fen."""
-    values = {name: request.args.get(name, "").strip()[:20] for name in BENEFIT_FIELDS}
-    snap = snapshot()
-    regions = [(NATIONAL, "全国口径")] + [(c, r.name) for c, r in sorted(snap.regions.items()) if c != NATIONAL]
-    context: dict[str, Any] = {"values": values, "errors": {}, "result": None, "regions": regions}
-    if not any(v for k, v in values.items() if k != "region"):
-        return render_template("pages/benefit.html", **context)
-    raw: dict[str, Any] = {name: value for name, value in values.items() if value}
-    for name in ("contribution_months", "retirement_age_months"):
-        if name in raw and raw[name].isdigit():
-            raw[name] = int(raw[name])
-    try:
-        body = BenefitRequestSchema().load(raw)
-    except ValidationError as error:
-        context["errors"] = {name.split(".")[-1]: texts[0] for name, texts in errors._flatten(error.messages).items()}
-        return render_template("pages/benefit.html", **context), 422
-    record = benefit_request(body)
-    try:
-        context["result"] = BenefitSchema().dump(benefit_data(snap, benefit(snap, record)))
-    except QuoteError as error:
-        context["errors"] = {error.field: error.message}
-        return render_template("pages/benefit.html", **context), 422
-    return render_template("pages/benefit.html", trust_labels=TRUST_LABELS, **context)
