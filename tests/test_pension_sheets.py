@@ -172,3 +172,25 @@ def test_the_clerk_s_page_applies_the_region_s_rules(client: FlaskClient) -> Non
         as_text=True
     )
     assert 'data-testid="basic">2087.10' in html and "见分进角" in html
+
+
+@pytest.mark.parametrize("region", ["120000", "320000", "450000", "510000", "530100"])
+def test_the_estimate_uses_the_record_s_rules(snap: Snapshot, region: str) -> None:
+    """The 测算 estimate and a clerk's record of the same person give the same parts (one function, issue 22)."""
+    from calc.estimate import EstimateRequest, estimate
+    from calc.record import BenefitRequest, benefit
+    from rates.months import Month
+
+    asked = EstimateRequest(region, Month(1970, 7), "male", Decimal("1"), Month(2026, 11), paid_months=100)
+    result = estimate(snap, asked)
+    record = BenefitRequest(
+        calc_base=result.calc_base,
+        average_index=result.average_index,
+        contribution_months=result.months_by_retirement,
+        account_balance=result.balance,
+        retirement_age_months=result.retirement.age,
+        month=result.retirement.month,
+        region=region,
+    )
+    same = benefit(snap, record)
+    assert (result.basic, result.account, result.payout.months) == (same.basic, same.account, same.payout.months)
