@@ -111,14 +111,6 @@ def test_the_api_says_when_the_sheet_s_payout_months_differ(client: FlaskClient)
     assert answer["years_precision"] == "折算为年后四舍五入保留两位小数"
 
 
-def test_months_and_years_together_are_refused(client: FlaskClient) -> None:
-    body = {"calc_base": "8000", "average_index": "1", "contribution_years": "30", "contribution_months": 360}
-    body |= {"account_balance": "1000", "retirement_age_months": 720, "month": "2025-02"}
-    response = client.post("/api/v1/pension/benefit", json=body)
-    assert response.status_code == 422
-    assert response.get_json()["error"]["field"] == "contribution_years"
-
-
 @pytest.mark.parametrize(
     ("months", "precision", "years"),
     [
