@@ -17,11 +17,10 @@ from calc.pension import (
     PayoutMonths,
     average_index,
     payback_years,
-    payout_months,
     project,
 )
 from calc.pricing import price
-from calc.reads import Lookup
+from calc.record import NATIONAL, TRANSITIONAL_NOTE, RegionLookup, payout_note, pension_parts
 from calc.retirement import CATEGORIES, AgeRule, Retirement, age_words, retirement, years_words
 from calc.rules import rule_for
 from calc.tiers import tier_ratios
@@ -31,20 +30,7 @@ from rates.tables import read_table
 
 # A sanity limit on what one request may ask for (months of contributions already paid), not a policy figure.
 MAX_PAID_MONTHS = 720
-TRANSITIONAL_NOTE = (
-    "本估算不含过渡性养老金（1990年代建立个人账户前的视同缴费年限部分，由各省规定计发办法），"
-    "也不含各地增发项目和以后年度的养老金调整；实际待遇以社保经办机构核定为准。"
-)
-
-
-class _Lookup(Lookup):
-    """The contribution engine's lookup; a missing parameter is the region's to fix (there is no scheme field)."""
-
-    def __call__(self, family: str, month: Month, scheme: str | None = None) -> Resolved:
-        try:
-            return super().__call__(family, month, scheme)
-        except QuoteError as error:
-            raise QuoteError("region", error.message, error.code, error.status) from None
+_Lookup = RegionLookup
 
 
 def _count(resolved: Resolved, name: str) -> int:
@@ -220,15 +206,23 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
         )
     paid_index = request.paid_average_index if request.paid_average_index is not None else future_index
     index = average_index(request.paid_months, paid_index, projection.months, future_index)
-    table = at("pension_payout_months", reached.month)
-    payout = payout_months(read_table(str(table.version.values["months_by_age"])), reached.age)
-    if payout is None:
-        raise QuoteError(
-            "birth_month", f"计发月数表中没有{age_words(reached.age)}退休的计发月数。", "not_configured", 422
-        )
-    basic = rule_for("basic_pension", reached.month)(projection.calc_base, index, months)
-    account = rule_for("account_pension", reached.month)(projection.balance, payout.months)
-    assert isinstance(basic, Decimal) and isinstance(account, Decimal)
+    # the same rules as a clerk's record (calc.record): the region's precision and rounding, the national table
+    national = _Lookup(params, NATIONAL)
+    parts = pension_parts(
+        at,
+        national,
+        reached.month,
+        projection.calc_base,
+        projection.calc_base * index,
+        months,
+        None,
+        projection.balance,
+        reached.age,
+        "birth_month",
+    )
+    for resolved in national.used.values():
+        at.note(resolved)
+    payout, basic, account = parts.payout, parts.basic, parts.account
     return Estimate(
         request=request,
         retirement=reached,
@@ -344,11 +338,9 @@ def _notes(
             f"{calc.version.contribution_year}年以后的计发基数尚未收录，按{calc.version.contribution_year}年数值计算"
             "（暂按上年度标准）。"
         )
-    if not payout.exact:
-        notes.append(
-            f"{age_words(reached.age)}退休的按月计发月数（到月的月数表）本服务未收录，暂按{payout.key}岁的"
-            f"计发月数{payout.months:f}计算，个人账户养老金可能略偏低。"
-        )
+    said = payout_note(payout, reached.age)
+    if said:
+        notes.append(said)
     if any(r.version.trust != "official" for r in used):
         notes.append("部分参数未取自官方原文（可信度见参数来源），仅供测算参考，以经办机构核定为准。")
     return notes
@@ -362,55 +354,3 @@ def estimate_tiers(params: Parameters, request: EstimateRequest) -> list[Estimat
     floor, ceiling = scheme.version.decimal("base_ratio_floor"), scheme.version.decimal("base_ratio_ceiling")
     assert floor is not None and ceiling is not None
     return [estimate(params, replace(request, base_ratio=ratio)) for ratio in tier_ratios(floor, ceiling)]
-
-
-# ---------------------------------------------------------------- a clerk's record
-
-
-@dataclass(frozen=True)
-class BenefitRequest:
-    calc_base: Decimal
-    average_index: Decimal
-    contribution_months: int
-    account_balance: Decimal
-    retirement_age_months: int
-    month: Month  # the month of retirement: which payout table is in force
-
-
-@dataclass
-class Benefit:
-    request: BenefitRequest
-    basic: Decimal
-    account: Decimal
-    payout: PayoutMonths
-    notes: list[str]
-    used: list[Resolved]
-
-    @property
-    def total(self) -> Decimal:
-        return self.basic + self.account
-
-
-def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
-    """A person's record as the 核定表 states it: the basic and the account pension, each to the fen."""
-    at = _Lookup(params, "000000")
-    table = at("pension_payout_months", request.month)
-    payout = payout_months(read_table(str(table.version.values["months_by_age"])), request.retirement_age_months)
-    if payout is None:
-        raise QuoteError(
-            "retirement_age_months",
-            f"计发月数表中没有{age_words(request.retirement_age_months)}退休的计发月数（表中为40至70岁）。",
-            "not_configured",
-            422,
-        )
-    record = request
-    basic = rule_for("basic_pension", record.month)(record.calc_base, record.average_index, record.contribution_months)
-    account = rule_for("account_pension", request.month)(request.account_balance, payout.months)
-    assert isinstance(basic, Decimal) and isinstance(account, Decimal)
-    notes = [TRANSITIONAL_NOTE.replace("本估算", "本核算")]
-    if not payout.exact:
-        notes.append(
-            f"{age_words(request.retirement_age_months)}的按月计发月数本服务未收录，暂按{payout.key}岁的"
-            f"{payout.months:f}个月计算；核定时请以当地“到月的月数表”为准。"
-        )
-    return Benefit(request, basic, account, payout, notes, list(at.used.values()))

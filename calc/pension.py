@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from calc.rounding import to_fen, to_tenth
+from calc.rounding import round_part, to_fen, to_tenth
 from calc.rules import Split, rule
 from rates.months import Month
 
@@ -26,6 +26,49 @@ def basic_pension(calc_base: Decimal, average_index: Decimal, contribution_month
     return to_fen(calc_base * (ONE + average_index) * contribution_months / 2400)
 
 
+@dataclass(frozen=True)
+class BenefitRules:
+    """How a province turns the record into the pension (rates: pension_benefit_rules)."""
+
+    years_precision: str = "exact_months"
+    part_rounding: str = "half_up_fen"
+    payout_between_ages: str = "whole_year"
+
+
+HALF_YEAR_MONTHS = 6
+_YEARS_PLACES = {"round_2": (Decimal("0.01"), ROUND_HALF_UP), "up_2": (Decimal("0.01"), ROUND_CEILING)}
+_YEARS_PLACES["round_4"] = (Decimal("0.0001"), ROUND_HALF_UP)
+
+
+def contribution_years(months: int, precision: str) -> Decimal | None:
+    """缴费年限 from months by the province's precision (None: exact, months ÷ 12 unrounded), 各省计发办法."""
+    if precision == "exact_months":
+        return None
+    if precision == "half_year_up":  # 不足半年按半年、超过半年按一年
+        return Decimal(-(-months // HALF_YEAR_MONTHS)) / 2
+    places, mode = _YEARS_PLACES[precision]
+    return (Decimal(months) / 12).quantize(places, rounding=mode)
+
+
+def basic_pension_by_rules(
+    calc_base: Decimal, indexed_wage: Decimal, months: int, years: Decimal | None, rules: BenefitRules
+) -> Decimal:
+    """(计发基数 + 本人指数化月平均缴费工资) ÷ 2 × 缴费年限 × 1%, by the province's rules (国发〔2005〕38号第六条).
+
+    ``years`` is the 缴费年限 as a sheet prints it; without it the months give it by the province's precision.
+    """
+    years = years if years is not None else contribution_years(months, rules.years_precision)
+    total = calc_base + indexed_wage
+    # exact months: one division at the end (÷ 2, ÷ 12 and × 1% together are ÷ 2400)
+    amount = total * months / 2400 if years is None else total * years / 200
+    return round_part(amount, rules.part_rounding)
+
+
+def account_pension_by_rules(balance: Decimal, payout: Decimal, rules: BenefitRules) -> Decimal:
+    """个人账户储存额 ÷ 计发月数, rounded by the province's rule (国发〔2005〕38号第六条)."""
+    return round_part(balance / payout, rules.part_rounding)
+
+
 @rule("account_pension", since="2006-01")
 def account_pension(balance: Decimal, payout_months: Decimal) -> Decimal:
     """个人账户储存额 ÷ 计发月数, to the fen (国发〔2005〕38号第六条)."""
@@ -37,6 +80,7 @@ class PayoutMonths:
     months: Decimal
     key: str  # the table entry used ("60" or "60-01")
     exact: bool  # False: an age with months the table does not hold, taken at its whole years
+    between: bool = False  # an age with months, shared out between the whole-year figures (monthly_tenth)
 
 
 def age_key(age_months: int) -> str:
@@ -44,12 +88,17 @@ def age_key(age_months: int) -> str:
     return f"{years}-{rest:02d}" if rest else str(years)
 
 
-def payout_months(table: dict[str, Decimal], age_months: int) -> PayoutMonths | None:
-    """The 计发月数 for a retirement age; an age with months not in the table is taken at its whole years."""
+def payout_months(table: dict[str, Decimal], age_months: int, between: str = "whole_year") -> PayoutMonths | None:
+    """The 计发月数 for a retirement age; an age with months not in the table is taken at its whole years,
+    or with ``monthly_tenth`` (到月的月数表, 2025-01 on) shared out month by month between them, to 0.1."""
     key = age_key(age_months)
     if key in table:
         return PayoutMonths(table[key], key, True)
-    whole = str(age_months // 12)
+    years, rest = divmod(age_months, 12)
+    whole, following = str(years), str(years + 1)
+    if between == "monthly_tenth" and whole in table and following in table:
+        step = (table[whole] - table[following]) * rest / 12
+        return PayoutMonths(to_tenth(table[whole] - step), key, True, between=True)
     if whole in table:
         return PayoutMonths(table[whole], whole, False)
     return None

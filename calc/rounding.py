@@ -54,3 +54,15 @@ INDEX_PLACES = Decimal("0.0001")
 def to_index(value: Decimal) -> Decimal:
     """A contribution index as shown to people, four decimals half-up (the pension uses the exact index)."""
     return value.quantize(INDEX_PLACES, rounding=ROUND_HALF_UP)
+
+
+# How a province rounds each part of the pension (rates: pension_benefit_rules.part_rounding). 见分进角 is
+# 广西's wording (桂人社规〔2019〕26号 as quoted on its 核定表): any fen raises the amount to the next 角.
+_PART_RULES = {"half_up_fen": (FEN, ROUND_HALF_UP), "up_jiao": (TENTH, ROUND_CEILING)}
+PART_RULES = tuple(_PART_RULES)
+
+
+def round_part(amount: Decimal, rule: str) -> Decimal:
+    """One part of a pension (基础养老金, 个人账户养老金) rounded once by the province's rule."""
+    unit, mode = _PART_RULES[rule]
+    return amount.quantize(unit, rounding=mode)

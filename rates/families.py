@@ -59,6 +59,11 @@ ZERO, ONE = Decimal(0), Decimal(1)
 MAX_BASE_RATIO = Decimal(5)
 
 BASE_ROUNDING_RULES = ("half_up_yuan", "down_yuan", "up_yuan", "half_up_fen")
+# Issue 22: the province's 缴费年限 precision, the rounding of each pension part, and the 计发月数 of an age
+# with months; calc.pension and calc.rounding implement each word.
+YEARS_PRECISIONS = ("exact_months", "round_2", "up_2", "round_4", "half_year_up")
+PART_ROUNDINGS = ("half_up_fen", "up_jiao")
+PAYOUT_BETWEEN_AGES = ("whole_year", "monthly_tenth")
 # What users read for every word-valued figure (a rounding rule, a medical basis): pages, admin form,
 # exports. The one place that names them (a medical basis by its shape's label, calc.medical.shapes).
 CHOICE_LABELS = {
@@ -68,6 +73,14 @@ CHOICE_LABELS = {
     "half_up_fen": "四舍五入到分",
     **{name: shape.label for name, shape in SHAPES.items()},
     "province": "全省（区、市）平均工资",
+    "exact_months": "按缴费月数精确计算（月数÷12，不取整）",
+    "round_2": "折算为年后四舍五入保留两位小数",
+    "up_2": "折算为年后保留两位小数，第三位有数即进位",
+    "round_4": "折算为年后四舍五入保留四位小数",
+    "half_year_up": "不足半年按半年、超过半年按一年计算",
+    "up_jiao": "见分进角（保留一位小数，分位有数即进位）",
+    "whole_year": "按已满整岁的计发月数",
+    "monthly_tenth": "按相邻整岁计发月数逐月均分，保留一位小数",
     "pooling_area": "统筹地区平均工资",
 }
 MEDICAL_SHAPE_FIELDS = (
@@ -137,6 +150,37 @@ PENSION_FAMILIES = (
         yearly=False,
     ),
     Family("retirement_age", "法定退休年龄（渐进式延迟）", _retirement_fields(), yearly=False),
+    # Issue 22: how the 经办机构 turn the record into the pension, per province (national default at 000000).
+    Family(
+        "pension_benefit_rules",
+        "基本养老金计发口径（年限精度、取整）",
+        (
+            Field(
+                "years_precision",
+                Kind.CHOICE,
+                "缴费年限精度（由缴费月数折算）",
+                choices=YEARS_PRECISIONS,
+                choice_labels=tuple(CHOICE_LABELS[c] for c in YEARS_PRECISIONS),
+            ),
+            Field(
+                "part_rounding",
+                Kind.CHOICE,
+                "各项养老金取整",
+                choices=PART_ROUNDINGS,
+                choice_labels=tuple(CHOICE_LABELS[c] for c in PART_ROUNDINGS),
+            ),
+            # national only: ages with months (2025-01 on) between the whole-year figures of the table
+            Field(
+                "payout_between_ages",
+                Kind.CHOICE,
+                "非整岁退休的计发月数",
+                required=False,
+                choices=PAYOUT_BETWEEN_AGES,
+                choice_labels=tuple(CHOICE_LABELS[c] for c in PAYOUT_BETWEEN_AGES),
+            ),
+        ),
+        yearly=False,
+    ),
     Family(
         "pension_min_contribution",
         "按月领取基本养老金最低缴费年限",

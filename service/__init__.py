@@ -22,7 +22,7 @@ def feature_blueprints() -> list[Blueprint]:
     from service.outlets import views as outlets
     from service.pages import coverage, parameter_pages
     from service.pages import views as pages
-    from service.pension import views as pension
+    from service.pension import benefit_page
 
     return [
         pages.bp,
@@ -33,7 +33,7 @@ def feature_blueprints() -> list[Blueprint]:
         admin.bp,
         due.bp,
         coverage.bp,
-        pension.pages_bp,
+        benefit_page.pages_bp,
         display.bp,
     ]
 

@@ -17,11 +17,12 @@ from flask.testing import FlaskClient
 from calc.estimate import EstimateRequest, estimate, estimate_tiers
 from calc.pension import Assumptions, account_pension, basic_pension, payout_months
 from calc.retirement import AgeRule, age_words, minimum_months, retirement
-from rates.loader import load_tree, parse_version
+from rates.loader import parse_version
 from rates.months import Month
 from rates.store import Snapshot
 from rates.tables import read_table
 from rates.transfer import version_body
+from tests.pension_sheets import bundled_snapshot
 from tests.test_golden import load_cases
 
 CASES = Path(__file__).parent / "cases"
@@ -31,17 +32,7 @@ COHORTS = yaml.safe_load((CASES / "pension_cohorts.yaml").read_text(encoding="ut
 
 @pytest.fixture(scope="module")
 def snap() -> Snapshot:
-    """The bundled files as a snapshot (numbered as a database would), without a database.
-
-    As ParameterStore.load records them: a file's superseded record comes just before its correction,
-    which supersedes it (吉林2025 7322 -> 7322.08)."""
-    regions, versions = load_tree()
-    numbered, last = [], {}
-    for i, v in enumerate(versions, 1):
-        key = (v.region, v.family, v.effective_from)
-        numbered.append(dataclasses.replace(v, id=i, supersedes=last.get(key)))
-        last[key] = i
-    return Snapshot(regions, numbered, len(versions))
+    return bundled_snapshot()
 
 
 def national(snap: Snapshot, family: str, month: Month) -> Any:
@@ -208,7 +199,10 @@ def test_benefit_golden_case(case: dict[str, Any], client: FlaskClient) -> None:
     for key in ("basic_pension", "account_pension", "total", "payout_months"):
         assert body[key] == case[key], key
     assert body["payout_months_exact"] is case.get("payout_months_exact", True)
-    assert [ref["family"] for ref in body["references"]] == ["pension_payout_months"]
+    for key in ("final_calc_base", "final_basic_pension"):  # 预发 → 补发 (issue 22)
+        assert body[key] == case.get(key), key
+    families = case.get("references", ["pension_benefit_rules", "pension_payout_months"])
+    assert sorted(ref["family"] for ref in body["references"]) == sorted(families)
 
 
 def test_at_least_one_published_case_is_reproduced() -> None:

@@ -9,16 +9,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, render_template, request
 from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
 
-from calc.estimate import Benefit, BenefitRequest, Estimate, EstimateRequest, benefit, estimate, estimate_tiers
+from calc.estimate import Estimate, EstimateRequest, estimate, estimate_tiers
 from calc.pension import Assumptions
 from calc.quote import QuoteError
+from calc.record import NATIONAL, Benefit, BenefitRequest, benefit
 from calc.retirement import CATEGORIES, age_words, years_words
 from calc.rounding import to_index
-from rates.families import TRUST_LABELS
+from rates.families import CHOICE_LABELS
 from rates.store import Snapshot
 from service.answer.present import ordered, percent, used_versions
 from service.api import schemas
@@ -43,6 +43,9 @@ errors.FIELD_LABELS.update(
         "average_index": "平均缴费指数",
         "contribution_months": "缴费月数",
         "retirement_age_months": "退休年龄（月）",
+        "contribution_years": "缴费年限",
+        "indexed_wage": "本人指数化月平均缴费工资",
+        "sheet_payout_months": "核定表所印计发月数",
     }
 )
 
@@ -99,10 +102,44 @@ class EstimateRequestSchema(Schema):
 
 
 class BenefitRequestSchema(Schema):
+    region = fields.String(
+        load_default=NATIONAL,
+        validate=validate.Length(max=12),
+        metadata={
+            "example": "320000",
+            "pattern": schemas.REGION_PATTERN,
+            "description": "按哪个地区的计发口径（缴费年限精度、取整）；默认全国口径",
+        },
+    )
     calc_base = schemas.DecimalText(places=2, maximum=Decimal(10**6), required=True, metadata={"example": "7010"})
-    average_index = schemas.DecimalText(places=4, maximum=Decimal(10), required=True, metadata={"example": "2.8635"})
+    # 山西's sheets print the index to six decimals
+    average_index = schemas.DecimalText(places=6, maximum=Decimal(10), required=True, metadata={"example": "2.8635"})
     contribution_months = fields.Integer(
-        strict=True, required=True, validate=validate.Range(min=1, max=720, error="须为1至720之间的整数。")
+        strict=True,
+        load_default=None,
+        validate=validate.Range(min=1, max=720, error="须为1至720之间的整数。"),
+        metadata={"description": "缴费月数（按地区口径折算为年限）；与 contribution_years 二选一"},
+    )
+    contribution_years = schemas.DecimalText(
+        places=4,
+        maximum=Decimal(100),
+        load_default=None,
+        allow_none=True,
+        metadata={"example": "25.33", "description": "核定表所印缴费年限（按所印数值计算），与缴费月数二选一"},
+    )
+    indexed_wage = schemas.DecimalText(
+        places=6,
+        maximum=Decimal(10**6),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "核定表所印本人指数化月平均缴费工资；默认 计发基数 × 平均缴费指数"},
+    )
+    sheet_payout_months = schemas.DecimalText(
+        places=1,
+        maximum=Decimal(1000),
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "核定表所印计发月数：与本服务查表所得不同时，回答中说明（按查表所得计算）"},
     )
     account_balance = schemas.DecimalText(
         places=2, maximum=Decimal(10**9), required=True, metadata={"example": "326284.41"}
@@ -169,8 +206,16 @@ class EstimateSchema(Schema):
 
 
 class BenefitSchema(Schema):
-    basic_pension = schemas.Money()
+    basic_pension = schemas.Money(metadata={"description": "按地区口径取整（如广西见分进角）"})
     account_pension = schemas.Money()
+    years_precision = fields.String(metadata={"description": "所用缴费年限精度口径"})
+    part_rounding = fields.String(metadata={"description": "所用取整口径"})
+    final_calc_base = schemas.Money(
+        allow_none=True, metadata={"description": "退休当年的最终计发基数（与核定表所用不同时；否则为空）"}
+    )
+    final_basic_pension = schemas.Money(
+        allow_none=True, metadata={"description": "按最终计发基数重新核算的基础养老金（预发→补发）"}
+    )
     total = schemas.Money()
     payout_months = fields.String()
     payout_months_exact = fields.Boolean()
@@ -234,6 +279,10 @@ def benefit_data(snap: Snapshot, result: Benefit) -> dict[str, Any]:
         "total": result.total,
         "payout_months": _plain(result.payout.months),
         "payout_months_exact": result.payout.exact,
+        "years_precision": CHOICE_LABELS[result.rules.years_precision],
+        "part_rounding": CHOICE_LABELS[result.rules.part_rounding],
+        "final_calc_base": result.final.calc_base if result.final else None,
+        "final_basic_pension": result.final.basic if result.final else None,
         "retirement_age": age_words(result.request.retirement_age_months),
         "notes": result.notes,
         "references": used_versions(snap, ordered(result.used)),
@@ -257,6 +306,22 @@ def estimate_request(body: dict[str, Any]) -> EstimateRequest:
         assumptions=Assumptions(
             Decimal(assumed.get("account_interest_rate", 0)), Decimal(assumed.get("wage_growth", 0))
         ),
+    )
+
+
+def benefit_request(body: dict[str, Any]) -> BenefitRequest:
+    """The loaded record (API or the 经办核算 page) as the engine's request (month defaults to this month)."""
+    return BenefitRequest(
+        calc_base=body["calc_base"],
+        average_index=body["average_index"],
+        contribution_months=body.get("contribution_months"),
+        account_balance=body["account_balance"],
+        retirement_age_months=body["retirement_age_months"],
+        month=body.get("month") or current_month(),
+        region=body.get("region") or NATIONAL,
+        contribution_years=body.get("contribution_years"),
+        indexed_wage=body.get("indexed_wage"),
+        sheet_payout_months=body.get("sheet_payout_months"),
     )
 
 
@@ -293,20 +358,12 @@ class PensionEstimate(MethodView):
 class PensionBenefit(MethodView):
     @blp.arguments(BenefitRequestSchema())
     @blp.response(200, BenefitSchema)
-    @document_errors(blp, 400, 415, 422)
+    @document_errors(blp, 400, 404, 415, 422)
     @engine_refusals
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """经办核算：按核定表数据计算基础养老金和个人账户养老金，各自精确到分"""
         snap = snapshot()
-        request = BenefitRequest(
-            calc_base=body["calc_base"],
-            average_index=body["average_index"],
-            contribution_months=body["contribution_months"],
-            account_balance=body["account_balance"],
-            retirement_age_months=body["retirement_age_months"],
-            month=body.get("month") or current_month(),
-        )
-        return benefit_data(snap, benefit(snap, request))
+        return benefit_data(snap, benefit(snap, benefit_request(body)))
 
 
 # ---------------------------------------------------------------- pages (测算 and 窗口)
@@ -400,49 +457,3 @@ def quote_section(section: dict[str, Any]) -> dict[str, Any] | None:
         "notes": section["notes"],
         "references": section["references"],
     }
-
-
-# ---------------------------------------------------------------- 经办核算 (a clerk's record, /window/benefit)
-
-pages_bp = Blueprint("pension_pages", __name__)
-BENEFIT_FIELDS = (
-    "calc_base",
-    "average_index",
-    "contribution_months",
-    "account_balance",
-    "retirement_age_months",
-    "month",
-)
-
-
-@pages_bp.get("/window/benefit")
-def benefit_page() -> tuple[str, int] | str:
-    """The clerk's record mode: the figures of a 核定表 in, the two parts of the pension out, to the fen."""
-    values = {name: request.args.get(name, "").strip()[:20] for name in BENEFIT_FIELDS}
-    context: dict[str, Any] = {"values": values, "errors": {}, "result": None}
-    if not any(values.values()):
-        return render_template("pages/benefit.html", **context)
-    raw: dict[str, Any] = {name: value for name, value in values.items() if value}
-    for name in ("contribution_months", "retirement_age_months"):
-        if name in raw and raw[name].isdigit():
-            raw[name] = int(raw[name])
-    try:
-        body = BenefitRequestSchema().load(raw)
-    except ValidationError as error:
-        context["errors"] = {name.split(".")[-1]: texts[0] for name, texts in errors._flatten(error.messages).items()}
-        return render_template("pages/benefit.html", **context), 422
-    snap = snapshot()
-    record = BenefitRequest(
-        calc_base=body["calc_base"],
-        average_index=body["average_index"],
-        contribution_months=body["contribution_months"],
-        account_balance=body["account_balance"],
-        retirement_age_months=body["retirement_age_months"],
-        month=body.get("month") or current_month(),
-    )
-    try:
-        context["result"] = BenefitSchema().dump(benefit_data(snap, benefit(snap, record)))
-    except QuoteError as error:
-        context["errors"] = {error.field: error.message}
-        return render_template("pages/benefit.html", **context), 422
-    return render_template("pages/benefit.html", trust_labels=TRUST_LABELS, **context)

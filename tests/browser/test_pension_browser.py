@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PHONE, screenshot
+from tests.browser.conftest import DESKTOP, PHONE, screenshot
 from tests.browser.test_pages_browser import api, money, no_horizontal_scroll
 
 pytestmark = pytest.mark.browser
@@ -68,3 +68,22 @@ def test_clerk_record_mode_on_a_phone(page_at: Any) -> None:
     assert money(page.get_by_test_id("account").inner_text()).startswith("2347.37")
     no_horizontal_scroll(page)
     screenshot(page, "pension-benefit")
+
+
+def test_clerk_record_mode_with_the_region_s_rules(page_at: Any) -> None:
+    """Issue 22: the 江苏 2024-01 sheet under 江苏's rules gives its printed 2482.96, and the 补发 figure beside it."""
+    for size, name in ((PHONE, "pension-benefit-region"), (DESKTOP, "pension-benefit-region-desktop")):
+        page = page_at(size)
+        page.goto("/window/benefit")
+        page.get_by_label("地区（计发口径）").select_option("320000")
+        page.get_by_label("计发基数（元/月）").fill("8613")
+        page.get_by_label("本人平均缴费指数").fill("1.2762")
+        page.get_by_label("累计缴费月数").fill("304")
+        page.get_by_label("个人账户储存额（元）").fill("190912.85")
+        page.get_by_label("退休年龄（月）").fill("600")
+        page.get_by_label("退休月份").fill("2024-01")
+        page.get_by_role("button", name="核算").click()
+        assert money(page.get_by_test_id("basic").inner_text()).startswith("2482.96")
+        assert "2532.55" in page.get_by_test_id("final-basic").inner_text()
+        no_horizontal_scroll(page)
+        screenshot(page, name)

@@ -1,0 +1,206 @@
+"""A person's record as the 经办机构 computes it (经办核算), and the one place the estimate gets its rules.
+
+The region's ``pension_benefit_rules`` say how 缴费月数 become 缴费年限 and how each part is rounded; the
+national version says how an age with months finds its 计发月数. ``pension_parts`` applies them and is
+used both by the clerk's record mode and by the estimate on 测算, so the two cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from calc.lines import QuoteError
+from calc.pension import (
+    BenefitRules,
+    PayoutMonths,
+    account_pension_by_rules,
+    basic_pension_by_rules,
+    payout_months,
+)
+from calc.reads import Lookup
+from calc.retirement import age_words
+from rates.interface import Parameters, Resolved
+from rates.months import Month
+from rates.tables import read_table
+
+NATIONAL = "000000"
+TRANSITIONAL_NOTE = (
+    "本估算不含过渡性养老金（1990年代建立个人账户前的视同缴费年限部分，由各省规定计发办法），"
+    "也不含各地增发项目和以后年度的养老金调整；实际待遇以社保经办机构核定为准。"
+)
+
+
+class RegionLookup(Lookup):
+    """The contribution engine's lookup; a missing parameter is the region's to fix (there is no scheme field)."""
+
+    def __call__(self, family: str, month: Month, scheme: str | None = None) -> Resolved:
+        try:
+            return super().__call__(family, month, scheme)
+        except QuoteError as error:
+            raise QuoteError("region", error.message, error.code, error.status) from None
+
+
+def benefit_rules(at: Lookup, national: Lookup, month: Month) -> BenefitRules:
+    """The region's precision and rounding, and the national rule for ages with months, in force in ``month``."""
+    own = at("pension_benefit_rules", month).version.values
+    between = national("pension_benefit_rules", month).version.values.get("payout_between_ages") or "whole_year"
+    return BenefitRules(str(own["years_precision"]), str(own["part_rounding"]), str(between))
+
+
+@dataclass(frozen=True)
+class Parts:
+    basic: Decimal
+    account: Decimal
+    payout: PayoutMonths
+    rules: BenefitRules
+
+
+def pension_parts(
+    at: Lookup,
+    national: Lookup,
+    month: Month,
+    calc_base: Decimal,
+    indexed_wage: Decimal,
+    months: int,
+    years: Decimal | None,
+    balance: Decimal,
+    age_months: int,
+    field: str = "retirement_age_months",
+) -> Parts:
+    """基础养老金 and 个人账户养老金 of a retirement in ``month`` by the region's rules (国发〔2005〕38号第六条)."""
+    rules = benefit_rules(at, national, month)
+    table = national("pension_payout_months", month)
+    payout = payout_months(
+        read_table(str(table.version.values["months_by_age"])), age_months, rules.payout_between_ages
+    )
+    if payout is None:
+        raise QuoteError(
+            field, f"计发月数表中没有{age_words(age_months)}退休的计发月数（表中为40至70岁）。", "not_configured", 422
+        )
+    basic = basic_pension_by_rules(calc_base, indexed_wage, months, years, rules)
+    return Parts(basic, account_pension_by_rules(balance, payout.months, rules), payout, rules)
+
+
+def payout_note(payout: PayoutMonths, age_months: int) -> str | None:
+    """What the answer says about the 计发月数 of an age with months (a derived or a whole-year figure)."""
+    if payout.between:
+        return (
+            f"{age_words(age_months)}退休的计发月数{payout.months:f}按相邻整岁计发月数逐月均分、保留一位小数得出"
+            "（到月的月数表；据济南市答复所举两例和各地核定表推定，待官方全表核实）。"
+        )
+    if not payout.exact:
+        return (
+            f"{age_words(age_months)}的按月计发月数本服务未收录，暂按{payout.key}岁的"
+            f"{payout.months:f}个月计算；核定时请以当地“到月的月数表”为准。"
+        )
+    return None
+
+
+# ---------------------------------------------------------------- a clerk's record
+
+
+@dataclass(frozen=True)
+class BenefitRequest:
+    calc_base: Decimal
+    average_index: Decimal
+    contribution_months: int | None
+    account_balance: Decimal
+    retirement_age_months: int
+    month: Month  # the month of retirement: which payout table and which rules are in force
+    region: str = NATIONAL  # whose rules (缴费年限精度、取整); the national default without one
+    contribution_years: Decimal | None = None  # 缴费年限 as the sheet prints it, used as printed
+    indexed_wage: Decimal | None = None  # 本人指数化月平均缴费工资 as printed; default 计发基数 × 指数
+    sheet_payout_months: Decimal | None = None  # 计发月数 as the sheet prints it, compared with the table
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    """预发 and 补发: the 计发基数 the store holds as final for the retirement year, and the basic pension on it."""
+
+    calc_base: Decimal
+    year: int | None
+    basic: Decimal
+
+
+@dataclass
+class Benefit:
+    request: BenefitRequest
+    basic: Decimal
+    account: Decimal
+    payout: PayoutMonths
+    rules: BenefitRules
+    notes: list[str]
+    used: list[Resolved]
+    final: Recomputed | None = None  # the sheet's base differs from the year's final figure
+
+    @property
+    def total(self) -> Decimal:
+        return self.basic + self.account
+
+
+def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
+    """A person's record as the 核定表 states it: the basic and the account pension, by the region's rules."""
+    if request.region not in params.regions:
+        raise QuoteError("region", f"未知地区代码“{request.region}”，请从地区列表中选择。", "unknown_region", 404)
+    if request.contribution_months is None and request.contribution_years is None:
+        raise QuoteError("contribution_months", "请填写缴费月数，或按核定表填写缴费年限。", "required", 422)
+    if request.contribution_months is not None and request.contribution_years is not None:
+        both = "缴费月数和缴费年限只填一项：核定表印有缴费年限的填年限（按所印数值计算），否则填月数。"
+        raise QuoteError("contribution_years", both, "conflict", 422)
+    at, national = RegionLookup(params, request.region), RegionLookup(params, NATIONAL)
+    wage = request.indexed_wage if request.indexed_wage is not None else request.calc_base * request.average_index
+    years = request.contribution_years
+    months = request.contribution_months if request.contribution_months is not None else 0
+    parts = pension_parts(
+        at,
+        national,
+        request.month,
+        request.calc_base,
+        wage,
+        months,
+        years,
+        request.account_balance,
+        request.retirement_age_months,
+    )
+    notes = [TRANSITIONAL_NOTE.replace("本估算", "本核算")]
+    said = payout_note(parts.payout, request.retirement_age_months)
+    if said:
+        notes.append(said)
+    printed = request.sheet_payout_months
+    if printed is not None and printed != parts.payout.months:
+        notes.append(
+            f"核定表所印计发月数{printed:f}与本服务按{age_words(request.retirement_age_months)}查表所得"
+            f"{parts.payout.months:f}不一致：个人账户养老金按本服务查表所得计算，请核对出生年月和退休年龄。"
+        )
+    final = recomputed(at, request, months, years, parts.rules)
+    if final is not None:
+        notes.append(
+            f"核定表所用计发基数{request.calc_base:f}元不是{final.year}年的最终计发基数{final.calc_base:f}元：按前者计发的是预发待遇，"
+            f"公布后按后者重新核算、补发差额，基础养老金为{final.basic:f}元（个人缴费指数不变；以经办机构重算为准）。"
+        )
+    used = list(at.used.values()) + [r for r in national.used.values() if r not in at.used.values()]
+    return Benefit(request, parts.basic, parts.account, parts.payout, parts.rules, notes, used, final)
+
+
+def recomputed(
+    at: Lookup, request: BenefitRequest, months: int, years: Decimal | None, rules: BenefitRules
+) -> Recomputed | None:
+    """The basic pension on the retirement year's final 计发基数, where the sheet used another (预发 → 补发).
+
+    Only a figure the store holds for the retirement year itself counts (not one served provisionally); a
+    region without any 计发基数 gives nothing. The index stays the sheet's; a printed indexed wage is not
+    recomputed (it was the index × the base the sheet used), so the final one is the final base × the index.
+    """
+    if request.region == NATIONAL:
+        return None
+    try:  # looked up aside: the version is a reference of the answer only when it changes the figure
+        resolved = RegionLookup(at.params, request.region)("pension_calc_base", request.month)
+    except QuoteError:
+        return None
+    figure = resolved.version.decimal("calc_base_monthly")
+    if resolved.provisional or figure is None or figure == request.calc_base:
+        return None
+    at.note(resolved)
+    basic = basic_pension_by_rules(figure, figure * request.average_index, months, years, rules)
+    return Recomputed(figure, resolved.version.contribution_year, basic)

@@ -1,0 +1,188 @@
+"""Published approval sheets replayed to the fen (issue 22): tests/cases/pension_sheets.yaml.
+
+Every sheet goes through calc.record.benefit, the function POST /api/v1/pension/benefit runs. A sheet part
+that does not come out to the fen, or cannot be replayed for want of a figure, must be listed in
+docs/pension-sheets.md with its reason: the test asserts that list exactly, so it can neither silently grow
+nor keep a sheet that now reproduces. The shares the document states are checked too.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from calc.pension import contribution_years, payout_months
+from calc.rounding import round_part
+from rates.store import Snapshot
+from tests.pension_sheets import DOCS_FILE, Outcome, bundled_snapshot, documented, load_sheets, replay, replay_all
+
+SOURCE = re.compile(r"^liubigfatty/pension-(calculator|engine):cases/\S+\.json@[0-9a-f]{7}$")
+
+
+@pytest.fixture(scope="module")
+def snap() -> Snapshot:
+    return bundled_snapshot()
+
+
+@pytest.fixture(scope="module")
+def outcomes(snap: Snapshot) -> list[Outcome]:
+    return replay_all(snap)
+
+
+def test_the_suite_holds_at_least_100_cited_sheets_from_15_provinces() -> None:
+    data = load_sheets()
+    sheets = data["sheets"]
+    assert len(sheets) >= 100
+    assert len({sheet["region"][:2] for sheet in sheets}) >= 15
+    assert len({sheet["id"] for sheet in sheets}) == len(sheets)
+    for sheet in sheets:
+        assert SOURCE.match(sheet["source"]), sheet["id"]
+        assert ("contribution_months" in sheet) != ("contribution_years" in sheet), sheet["id"]
+        assert sheet["collection"] in {"verified", "recalibrated", "unverified", "unmarked"}, sheet["id"]
+    for left_out in data["excluded"]:
+        assert SOURCE.match(left_out["source"]) and left_out["reason"], left_out
+
+
+def test_every_part_not_reproduced_is_documented_and_nothing_else(outcomes: list[Outcome]) -> None:
+    failing = {(o.sheet, o.part) for o in outcomes if not o.reproduced}
+    listed = documented()
+    assert failing - listed == set(), "not reproduced, not in docs/pension-sheets.md"
+    assert listed - failing == set(), "listed in docs/pension-sheets.md, but reproduces now (or no such sheet)"
+
+
+def test_the_documented_shares_are_the_replay_s(outcomes: list[Outcome]) -> None:
+    text = DOCS_FILE.read_text(encoding="utf-8")
+    for part, word in (("basic", "基础养老金"), ("account", "个人账户养老金")):
+        mine = [o for o in outcomes if o.part == part]
+        replayed = [o for o in mine if o.missing is None]
+        good = sum(1 for o in replayed if o.reproduced)
+        line = f"{word}：{len(mine)}张核定表，重算{len(replayed)}张，到分一致{good}张"
+        assert line in text, line
+    provisional = sum(1 for o in outcomes if o.final_basic is not None)
+    assert f"{provisional}张核定表所用计发基数不是本服务所存退休当年的最终计发基数" in text
+
+
+def test_most_sheets_reproduce(outcomes: list[Outcome]) -> None:
+    """A floor under today's result: a change that breaks sheets shows here as well as in the list."""
+    for part in ("basic", "account"):
+        replayed = [o for o in outcomes if o.part == part and o.missing is None]
+        assert sum(o.reproduced for o in replayed) / len(replayed) >= 0.8, part
+
+
+def _body(sheet: dict[str, Any]) -> dict[str, Any]:
+    month, birth = sheet["month"], sheet["birth_month"]
+    age = (int(month[:4]) - int(birth[:4])) * 12 + int(month[5:]) - int(birth[5:])
+    body = {"region": sheet["region"], "calc_base": sheet["calc_base"], "average_index": sheet["average_index"]}
+    body |= {"account_balance": sheet["account_balance"], "retirement_age_months": age, "month": month}
+    for name in ("contribution_months", "contribution_years", "indexed_wage"):
+        if name in sheet:
+            body[name] = sheet[name]
+    if "payout_months" in sheet:
+        body["sheet_payout_months"] = sheet["payout_months"]
+    return body
+
+
+def test_the_api_answers_as_the_replay(snap: Snapshot, client: FlaskClient) -> None:
+    """POST /api/v1/pension/benefit gives each sheet the replay's figures (one sheet per province)."""
+    seen: set[str] = set()
+    for sheet in load_sheets()["sheets"]:
+        if sheet["region"] in seen or not {"month", "birth_month", "account_balance"} <= set(sheet):
+            continue
+        seen.add(sheet["region"])
+        response = client.post("/api/v1/pension/benefit", json=_body(sheet))
+        body = response.get_json()
+        assert response.status_code == 200, (sheet["id"], body)
+        basic, account = replay(snap, sheet)
+        assert Decimal(body["basic_pension"]) == basic.computed, sheet["id"]
+        assert Decimal(body["account_pension"]) == account.computed, sheet["id"]
+    assert len(seen) >= 15
+
+
+def test_the_api_says_when_the_sheet_s_payout_months_differ(client: FlaskClient) -> None:
+    body = {"calc_base": "8000", "average_index": "1", "contribution_years": "30", "account_balance": "139000"}
+    body |= {"retirement_age_months": 721, "month": "2025-02", "region": "120000", "sheet_payout_months": "139"}
+    answer = client.post("/api/v1/pension/benefit", json=body).get_json()
+    assert answer["payout_months"] == "138.4"
+    assert any("核定表所印计发月数139与本服务" in note for note in answer["notes"]), answer["notes"]
+    assert answer["years_precision"] == "折算为年后四舍五入保留两位小数"
+
+
+@pytest.mark.parametrize(
+    ("months", "precision", "years"),
+    [
+        (400, "round_2", "33.33"),  # 天津 (issue 22)
+        (304, "round_2", "25.33"),  # 江苏 2024
+        (428, "round_4", "35.6667"),  # 江苏 2026
+        (509, "half_year_up", "42.5"),  # 安徽: 42年5个月
+        (486, "half_year_up", "40.5"),  # exactly half a year stays
+        (487, "half_year_up", "41"),
+        (301, "up_2", "25.09"),  # 广西: 25.0833 -> 25.09
+        (300, "exact_months", None),
+    ],
+)
+def test_contribution_years_by_precision(months: int, precision: str, years: str | None) -> None:
+    assert contribution_years(months, precision) == (Decimal(years) if years else None)
+
+
+def test_parts_round_by_the_province_s_rule() -> None:
+    assert round_part(Decimal("2410.79"), "up_jiao") == Decimal("2410.8")  # 广西 柳州 sheet
+    assert round_part(Decimal("483.3333"), "up_jiao") == Decimal("483.4")
+    assert round_part(Decimal("571.70"), "up_jiao") == Decimal("571.7")
+    assert round_part(Decimal("0.005"), "half_up_fen") == Decimal("0.01")
+
+
+@pytest.mark.parametrize(
+    ("age", "months"),
+    [(721, "138.4"), (601, "194.6"), (661, "169.5"), (723, "137.3"), (603, "193.8"), (662, "169.0"), (728, "134.3")],
+)
+def test_ages_with_months_share_out_the_whole_year_figures(age: int, months: str) -> None:
+    """到月的月数表: the 济南 reply's two figures (138.4, 194.6) and those the sheets print."""
+    table = {"50": Decimal(195), "51": Decimal(190), "55": Decimal(170), "56": Decimal(164)}
+    table |= {"60": Decimal(139), "61": Decimal(132)}
+    found = payout_months(table, age, "monthly_tenth")
+    assert found is not None and found.months == Decimal(months) and found.between
+    whole = payout_months(table, age)
+    assert whole is not None and not whole.exact and whole.months == table[str(age // 12)]
+
+
+def test_the_clerk_s_page_applies_the_region_s_rules(client: FlaskClient) -> None:
+    """/window/benefit: the 江苏 2024-01 sheet with its region gives the printed 2482.96 and names the rule."""
+    query = "calc_base=8613&average_index=1.2762&contribution_months=304&account_balance=190912.85"
+    html = client.get(f"/window/benefit?region=320000&{query}&retirement_age_months=600&month=2024-01").get_data(
+        as_text=True
+    )
+    assert 'data-testid="basic">2482.96' in html and 'data-testid="account">979.04' in html
+    assert "折算为年后四舍五入保留两位小数" in html and '<option value="320000" selected>' in html
+    html = client.get(f"/window/benefit?{query}&retirement_age_months=600&month=2024-01").get_data(as_text=True)
+    assert 'data-testid="basic">2483.29' in html  # the national default: exact months
+    years = "calc_base=6983&average_index=0.8827&contribution_years=31.75&account_balance=97201.56"
+    html = client.get(f"/window/benefit?region=450000&{years}&retirement_age_months=660&month=2026-05").get_data(
+        as_text=True
+    )
+    assert 'data-testid="basic">2087.10' in html and "见分进角" in html
+
+
+@pytest.mark.parametrize("region", ["120000", "320000", "450000", "510000", "530100"])
+def test_the_estimate_uses_the_record_s_rules(snap: Snapshot, region: str) -> None:
+    """The 测算 estimate and a clerk's record of the same person give the same parts (one function, issue 22)."""
+    from calc.estimate import EstimateRequest, estimate
+    from calc.record import BenefitRequest, benefit
+    from rates.months import Month
+
+    asked = EstimateRequest(region, Month(1970, 7), "male", Decimal("1"), Month(2026, 11), paid_months=100)
+    result = estimate(snap, asked)
+    record = BenefitRequest(
+        calc_base=result.calc_base,
+        average_index=result.average_index,
+        contribution_months=result.months_by_retirement,
+        account_balance=result.balance,
+        retirement_age_months=result.retirement.age,
+        month=result.retirement.month,
+        region=region,
+    )
+    same = benefit(snap, record)
+    assert (result.basic, result.account, result.payout.months) == (same.basic, same.account, same.payout.months)
