@@ -54,3 +54,10 @@ INDEX_PLACES = Decimal("0.0001")
 def to_index(value: Decimal) -> Decimal:
     """A contribution index as shown to people, four decimals half-up (the pension uses the exact index)."""
     return value.quantize(INDEX_PLACES, rounding=ROUND_HALF_UP)
+
+
+def order_fee_to_fen(amount: Decimal) -> Decimal:
+    """A platform's 职业伤害保障费 for one month's orders of one industry in one place, half-up to the fen, once
+    (本服务计算规则: 人社部发〔2025〕24号 sets the amount per order; no document found fixes the rounding of the
+    product, so the fee is kept exact until this one rounding, as a month's contribution is)."""
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)
