@@ -174,8 +174,9 @@ def price_fee(data: Protection, regions: dict[str, Region], request: FeeRequest)
         first = data.order_fees[0]
         raise QuoteError(
             "month",
-            f"{first.before}：{first.since.year}年{first.since.month}月起按{first.document.doc_no or first.document.title}"
-            f"的缴费基准额计算。{request.month}的缴费标准请向{ASK}咨询。",
+            f"{first.before}：{first.since.year}年{first.since.month}月起按"
+            f"{first.document.doc_no or first.document.title}的缴费基准额计算。"
+            f"{request.month}的缴费标准请向{ASK}咨询。",
             "not_configured",
             422,
         )

@@ -125,12 +125,20 @@ def _schedules(path: Path, raw: Any, industries: list[str]) -> tuple[FeeSchedule
     found = []
     for number, item in enumerate(raw):
         where = f"order_fees[{number}]"
-        if not isinstance(item, dict) or not set(item) <= SCHEDULE_KEYS or not {"since", "amounts", "before"} <= set(item):
-            raise ParameterFileError([(str(path), where, f"has since, amounts, before (and only {', '.join(sorted(SCHEDULE_KEYS))})")])
+        if (
+            not isinstance(item, dict)
+            or not set(item) <= SCHEDULE_KEYS
+            or not {"since", "amounts", "before"} <= set(item)
+        ):
+            raise ParameterFileError(
+                [(str(path), where, f"has since, amounts, before (and only {', '.join(sorted(SCHEDULE_KEYS))})")]
+            )
         document = _documents(path, where, [{k: item[k] for k in DOCUMENT_KEYS if k in item}])[0]
         amounts = item["amounts"]
         if not isinstance(amounts, dict) or set(amounts) != set(industries):
-            raise ParameterFileError([(str(path), f"{where}.amounts", f"needs exactly the industries {', '.join(industries)}")])
+            raise ParameterFileError(
+                [(str(path), f"{where}.amounts", f"needs exactly the industries {', '.join(industries)}")]
+            )
         table = {}
         for industry, values in amounts.items():
             if not isinstance(values, list) or not values:
@@ -138,7 +146,9 @@ def _schedules(path: Path, raw: Any, industries: list[str]) -> tuple[FeeSchedule
             table[industry] = tuple(_amount(path, f"{where}.amounts.{industry}", v) for v in values)
         choose = _texts(path, f"{where}.choose", item.get("choose"))
         if any(len(v) > 1 and k not in choose for k, v in table.items()):
-            raise ParameterFileError([(str(path), f"{where}.choose", "says how to choose for every industry with several amounts")])
+            raise ParameterFileError(
+                [(str(path), f"{where}.choose", "says how to choose for every industry with several amounts")]
+            )
         found.append(
             FeeSchedule(
                 _month(path, f"{where}.since", item["since"]),

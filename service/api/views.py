@@ -140,7 +140,7 @@ class InjuryProtectionFee(MethodView):
     @blp.response(200, schemas.InjuryProtectionFeeSchema)
     @_document_errors(*ERRORS)
     def post(self, question: FeeRequest) -> dict[str, Any]:
-        """平台企业（或其合作企业）一个月订单的职业伤害保障费：单量 × 行业缴费基准额 × 浮动系数（人社部发〔2025〕24号）"""
+        """平台企业（或其合作企业）一个月订单的职业伤害保障费：单量 × 缴费基准额 × 浮动系数（人社部发〔2025〕24号）"""
         snap = snapshot()
         _region_or_404(question.region, snap)
         return fee_data(price_fee(protection.bundled(), snap.regions, question))
