@@ -198,7 +198,7 @@ def test_the_template_filled_in_is_read(client: FlaskClient) -> None:
     ("data", "status", "code", "words"),
     [
         ("month,region,industry,orders\n2025-08,510100,出行,1\n".encode(), 415, "not_xlsx", ".xlsx"),
-        (b"", 400, "empty_file", ""),
+        (b"", 400, "empty_file", "请选择填好的订单文件"),  # the roster's checks, said of an orders file
         (
             xml_workbook({"订单": sheet_xml([["月份", "城市", "行业"], ["2025-08", "510100", "出行"]])}),
             422,
@@ -212,7 +212,7 @@ def test_the_template_filled_in_is_read(client: FlaskClient) -> None:
             ),
             422,
             "no_header",
-            "",
+            "取消隐藏",
         ),
     ],
     ids=["a CSV renamed", "empty", "a column missing", "only a hidden sheet"],
@@ -243,3 +243,38 @@ def test_the_outlet_page_and_the_calculate_section_link_the_orders_page(client: 
     assert 'href="/outlets/orders"' in client.get("/outlets").get_data(as_text=True)
     query = "/?region=510100&scheme=flexible_pension&start=2025-08&end=2025-08&basis=ratio&base_ratio=0.6"
     assert 'href="/outlets/orders"' in client.get(query).get_data(as_text=True)
+
+
+HOSTILE_CLASSES = ["far-cell-xfd1048576", "long-shared-string", "duplicate-row-number", "duplicated-zip-member"]
+
+
+@pytest.mark.parametrize("name", HOSTILE_CLASSES)
+def test_hostile_files_get_the_rosters_protections(client: FlaskClient, name: str) -> None:
+    """A few of the roster's hostile classes (tests/hostile_rosters.py) sent as orders: the same refusal, from the
+    same checks, before any sheet is built or in the job's child process."""
+    from tests.hostile_rosters import BY_NAME
+
+    hostile = BY_NAME[name]
+    answer = client.post("/api/v1/outlets/orders/batch", data={"file": (io.BytesIO(hostile.make()), "订单.xlsx")})
+    if answer.status_code == 202:
+        job = finished(client, answer.get_json())
+        assert job["status"] == "failed", job
+        error = job["error"]
+    else:
+        error = answer.get_json()["error"]
+    assert error["code"] == hostile.code and hostile.words in error["message"], error
+    assert "花名册" not in error["message"]  # said of the orders file
+
+
+def test_a_zip_bomb_is_refused(client: FlaskClient) -> None:
+    import zipfile
+
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr("xl/workbook.xml", b"<workbook/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+            for _ in range(150):
+                sheet.write(b" " * (1 << 20))
+    answer = client.post("/api/v1/outlets/orders/batch", data={"file": (io.BytesIO(bomb.getvalue()), "订单.xlsx")})
+    assert answer.status_code == 413 and answer.get_json()["error"]["code"] == "zip_bomb"

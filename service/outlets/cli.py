@@ -15,6 +15,7 @@ from calc.quote import QuoteError
 from service.core.db import snapshot
 from service.core.logs import mask_ids
 from service.outlets.jobs import jobs
+from service.outlets.jobstore import ORDERS, as_kind
 from service.outlets.roster import Limits, RosterFileError
 
 if TYPE_CHECKING:  # the engine (numpy, pandas) and the writer are imported by the command that runs
@@ -125,7 +126,7 @@ def orders_command(source: Path, output: Path) -> None:
     try:
         orders = read_and_price(source.read_bytes(), snapshot(), limits, progress=reading)
     except RosterFileError as error:
-        raise click.ClickException(mask_ids(error.message)) from None
+        raise click.ClickException(mask_ids(as_kind(ORDERS, error.message))) from None
     finally:
         reading.close()
     partial = output.with_name(output.name + ".part")

@@ -94,6 +94,12 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
+def as_kind(kind: str, message: str) -> str:
+    """A message of the shared checks and job as a platform's orders upload reads it: the checks, limits and
+    budget speak of a roster (花名册); for an orders file they speak of the orders file (订单文件)."""
+    return message.replace("花名册", "订单文件") if kind == ORDERS else message
+
+
 def view(job: OutletJob) -> dict[str, Any]:
     """A job as the API and the page show it (the summary's money back as Decimal for the page's formats)."""
     data: dict[str, Any] = {
@@ -112,7 +118,7 @@ def view(job: OutletJob) -> dict[str, Any]:
             "status": job.error_status,
             "code": job.error_code,
             "field": "file" if job.error_code != "unknown_region" else "region",
-            "message": job.error_message,
+            "message": as_kind(job.kind, job.error_message or ""),
         }
     return data
 

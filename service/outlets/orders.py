@@ -318,6 +318,12 @@ def read_and_price(
         bodies.append((name, header, columns, cells))
         orders.sheets.append((name, header + 1))
     if not bodies:
+        hidden = [s for s in orders.skipped if s.startswith("隐藏的工作表")]
+        if hidden:  # hidden sheets are never read (what the user does not see is not charged)
+            problem = (
+                f"{problem or '没有可读取的订单表'}；{'、'.join(hidden)}：如果订单在隐藏的工作表中，"
+                "请在 Excel 中取消隐藏（右键工作表标签 → 取消隐藏）后再上传。"
+            )
         raise RosterFileError(problem or "工作簿中没有可读取的工作表。", "no_header", 422)
     total = sum(len(cells) - header - 1 for _, header, _, cells in bodies)
     done = 0

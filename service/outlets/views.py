@@ -24,7 +24,7 @@ from service.api.base import section
 from service.core.db import snapshot
 from service.core.errors import json_error
 from service.outlets.jobs import Busy, jobs
-from service.outlets.jobstore import DONE, FAILED, ORDERS, OutletJob, view, with_decimals
+from service.outlets.jobstore import DONE, FAILED, ORDERS, OutletJob, as_kind, view, with_decimals
 from service.outlets.recent import recent, remember
 from service.outlets.roster import Limits, RosterFileError, open_roster
 
@@ -55,14 +55,21 @@ def _upload() -> bytes:
     return data
 
 
-def _submit_orders(data: bytes) -> str:
+def _submit_orders() -> str:
     """A platform's orders: the same checks on the bytes and the same queue as a roster (no region: each row
-    names its own)."""
+    names its own); the shared messages said of the orders file."""
     try:
+        data = _upload()
         opened = open_roster(data, limits())
+    except QuoteError as error:
+        raise QuoteError("file", as_kind(ORDERS, error.message), error.code, error.status) from None
     except RosterFileError as error:
-        raise QuoteError("file", error.message, error.code, error.status) from None
-    return jobs().submit(data, None, opened.filled_rows, ORDERS)
+        raise QuoteError("file", as_kind(ORDERS, error.message), error.code, error.status) from None
+    try:
+        return jobs().submit(data, None, opened.filled_rows, ORDERS)
+    except Busy as error:
+        error.message = as_kind(ORDERS, error.message)
+        raise
 
 
 def _submit(data: bytes, region: str | None) -> str:
@@ -206,7 +213,7 @@ def orders_template() -> Response:
 def orders_batch() -> Response | tuple[dict[str, Any], int, dict[str, str]]:
     """202 and the job's address, as for a roster; its summary counts rows read = priced + refused."""
     try:
-        job_id = _submit_orders(_upload())
+        job_id = _submit_orders()
     except Busy as error:
         return _busy(error)
     job = jobs().get(job_id)
@@ -222,7 +229,7 @@ def orders_page() -> str | Response | tuple[str, int]:
     if request.method == "GET":
         return render_template("orders.html", **context)
     try:
-        job_id = _submit_orders(_upload())
+        job_id = _submit_orders()
     except QuoteError as error:
         return render_template("orders.html", error=error.message, **context), error.status
     except Busy as error:
@@ -239,7 +246,7 @@ def _orders_job_page(job: OutletJob, data: dict[str, Any], context: dict[str, An
         summary["errors_shown"] = len(summary["errors"])
         return render_template("orders.html", summary=summary, token=job.id, job=data, **context)
     if job.status == FAILED:
-        return render_template("orders.html", error=job.error_message, job=data, **context)
+        return render_template("orders.html", error=data["error"]["message"], job=data, **context)
     return render_template("orders.html", job=data, refresh=REFRESH_SECONDS, **context)
 
 
