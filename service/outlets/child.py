@@ -16,6 +16,7 @@ from multiprocessing.connection import Connection
 import dateutil.parser  # noqa: F401
 import pandas  # noqa: F401
 
+from rates import protection
 from rates.store import Snapshot
 from service.outlets.job import run
 from service.outlets.jobstore import ORDERS
@@ -24,6 +25,7 @@ from service.outlets.orders_report import write_orders_result
 from service.outlets.report import write_result
 from service.outlets.roster import Limits
 
+protection.bundled()  # the platforms' per-order amounts, parsed once in the fork server, not in every orders job
 JSON_ERRORS_SHOWN = 1000  # errors listed in a job's JSON summary (its page shows the first 20 of them)
 
 
