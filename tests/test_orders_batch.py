@@ -278,3 +278,20 @@ def test_a_zip_bomb_is_refused(client: FlaskClient) -> None:
                 sheet.write(b" " * (1 << 20))
     answer = client.post("/api/v1/outlets/orders/batch", data={"file": (io.BytesIO(bomb.getvalue()), "订单.xlsx")})
     assert answer.status_code == 413 and answer.get_json()["error"]["code"] == "zip_bomb"
+
+
+def test_progress_reports_add_up_to_the_rows(app: Flask) -> None:
+    """The job's progress bar climbs to the rows below the header, never past them (reports every 5000 rows)."""
+    from service.outlets.files import Limits
+    from service.outlets.orders import read_and_price
+
+    rows = [["2025-08", "510100", "出行", i] for i in range(7003)]
+    steps: list[tuple[int, int]] = []
+    orders = read_and_price(
+        orders_workbook(rows, title=False),
+        app.extensions["rates"].snapshot(),
+        Limits(),
+        lambda s, t: steps.append((s, t)),
+    )
+    assert sum(step for step, _ in steps) == 7003 == len(orders.rows) == orders.accepted
+    assert {total for _, total in steps} == {7003}

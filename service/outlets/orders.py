@@ -331,7 +331,7 @@ def read_and_price(
         for offset, raw_cells in enumerate(cells[header + 1 :]):
             done += 1
             if progress is not None and done % PROGRESS_CHUNK == 0:
-                progress(PROGRESS_CHUNK, total)
+                progress(PROGRESS_CHUNK, total)  # rows done since the last report, out of all below the headers
             if raw_cells is BLANK:
                 orders.blank_rows += 1
                 continue
@@ -350,8 +350,8 @@ def read_and_price(
                 row.reason = "合计行：不是订单行，未计费（无需修改）。"
                 continue
             _read_row(snapshot, fees, raw_cells, columns, row)
-    if progress is not None and total:
-        progress(total % PROGRESS_CHUNK or PROGRESS_CHUNK, total)
+    if progress is not None and done % PROGRESS_CHUNK:
+        progress(done % PROGRESS_CHUNK, total)  # the rest: the reports add up to the rows there are
     return orders
 
 
