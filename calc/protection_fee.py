@@ -8,7 +8,7 @@ refused with the reason in Chinese, never estimated. The API, the orders batch a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from calc.lines import MAX_FACTOR, QuoteError
@@ -160,12 +160,12 @@ def _weakest(documents: tuple[Document, ...]) -> str:
     return max((d.trust for d in documents), key=TRUST_LEVELS.index)
 
 
-def price_fee(data: Protection, regions: dict[str, Region], request: FeeRequest) -> FeeAnswer:
-    """The fee of one month's orders of one industry in one region; ``QuoteError`` (Chinese) when not priced."""
+def terms(data: Protection, regions: dict[str, Region], request: FeeRequest) -> FeeAnswer:
+    """Everything of a request's answer but its orders (the per-order amount, the float, the documents), with no
+    fee yet; ``QuoteError`` (Chinese) when the month, place or industry is not priced. A batch asks it once per
+    distinct (place, month, industry, amount, float) and prices each row with ``with_orders``."""
     if request.region not in regions or request.region == "000000":
         raise QuoteError("region", f"未知地区代码“{request.region[:12]}”，请从地区列表中选择。", "unknown_region", 404)
-    if isinstance(request.orders, bool) or not 0 <= request.orders <= MAX_ORDERS:
-        raise QuoteError("orders", f"单量须为0至{MAX_ORDERS}之间的整数。", "out_of_range", 422)
     province = province_of(regions, request.region)
     schedule = schedule_for(data, request.month)
     industry = _industry(data, request.industry)
@@ -185,8 +185,6 @@ def price_fee(data: Protection, regions: dict[str, Region], request: FeeRequest)
     since = entry.since
     if request.month == Month(since.year, since.month) and since.day != 1:
         notes.insert(0, f"{province.name}自{_day(entry)}起试点：{request.month}只计该日起的订单。")
-    fee = rule_for(SCHEME, request.month)(request.orders, per_order, request.factor)
-    assert isinstance(fee, Decimal)
     documents = (schedule.document, *entry.documents)
     return FeeAnswer(
         request.region,
@@ -195,11 +193,25 @@ def price_fee(data: Protection, regions: dict[str, Region], request: FeeRequest)
         province.name,
         request.month,
         industry,
-        request.orders,
+        0,
         per_order,
         request.factor,
-        fee,
+        Decimal("0.00"),
         _weakest(documents),
         documents,
         tuple(notes),
     )
+
+
+def with_orders(answer: FeeAnswer, orders: int) -> FeeAnswer:
+    """The answer for ``orders`` orders: the fee by the rule in force in its month (``calc.rules``)."""
+    if isinstance(orders, bool) or not 0 <= orders <= MAX_ORDERS:
+        raise QuoteError("orders", f"单量须为0至{MAX_ORDERS}之间的整数。", "out_of_range", 422)
+    fee = rule_for(SCHEME, answer.month)(orders, answer.per_order, answer.factor)
+    assert isinstance(fee, Decimal)
+    return replace(answer, orders=orders, fee=fee)
+
+
+def price_fee(data: Protection, regions: dict[str, Region], request: FeeRequest) -> FeeAnswer:
+    """The fee of one month's orders of one industry in one region; ``QuoteError`` (Chinese) when not priced."""
+    return with_orders(terms(data, regions, request), request.orders)

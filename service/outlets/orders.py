@@ -17,7 +17,7 @@ from typing import Any
 
 from python_calamine import CalamineError, SheetTypeEnum, SheetVisibleEnum
 
-from calc.protection_fee import LABEL, FeeAnswer, FeeRequest, price_fee
+from calc.protection_fee import LABEL, FeeAnswer, FeeRequest, terms, with_orders
 from calc.quote import QuoteError
 from rates import protection
 from rates.families import TRUST_LABELS, TRUST_LEVELS
@@ -86,20 +86,28 @@ def find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | tuple[Non
 
 @dataclass
 class OrderRow:
-    """One non-blank row below the header: what was typed, and its fee or why it has none."""
+    """One non-blank row below the header: its cells, and its fee or why it has none. What was typed in a
+    column (``month``, ``region`` …) is read from the cells when it is shown, not for every row."""
 
     sheet: str
     row: int
     place: int | str  # how the row is named: its Excel row, with the sheet's name when several were read
-    month: str
-    region: str
-    industry: str
-    orders: str
-    per_order: str
-    factor: str
+    cells: list[Any] = field(repr=False)
+    columns: dict[str, int] = field(repr=False)
     answer: FeeAnswer | None = None
     column: str = ""  # where the problem is ("" for the whole row)
     reason: str = ""
+
+    def typed(self, key: str) -> str:
+        column = self.columns.get(key)
+        return raw_text(self.cells[column]) if column is not None and column < len(self.cells) else ""
+
+    month = property(lambda self: self.typed("month"))
+    region = property(lambda self: self.typed("region"))
+    industry = property(lambda self: self.typed("industry"))
+    orders = property(lambda self: self.typed("orders"))
+    per_order = property(lambda self: self.typed("per_order"))
+    factor = property(lambda self: self.typed("factor"))
 
 
 @dataclass
@@ -187,10 +195,10 @@ class Orders:
 def _typed(row: OrderRow) -> str:
     """What the user typed in the column a refusal names ("" for the whole row)."""
     key = next((k for k, label in COLUMNS.items() if label == row.column), None)
-    return str(getattr(row, key)) if key is not None and hasattr(row, key) else ""
+    return row.typed(key) if key is not None else ""
 
 
-def region_of(regions: dict[str, Region], raw: Any) -> str:
+def region_of(regions: dict[str, Region], raw: Any, by_name: dict[str, str] | None = None) -> str:
     """A region the service knows, from a code (a city or county under a known province counts as its province)
     or a region's name; ``CellError`` saying what to write otherwise."""
     if isinstance(raw, float) and raw.is_integer():
@@ -202,11 +210,15 @@ def region_of(regions: dict[str, Region], raw: Any) -> str:
         for candidate in (text, text[:4] + "00", text[:2] + "0000"):
             if candidate in regions:
                 return candidate
-    by_name = {r.name: code for code, r in regions.items() if code != "000000"}
+    by_name = by_name if by_name is not None else names(regions)
     for name in (text, text + "市", text + "省"):
         if name in by_name:
             return by_name[name]
     raise CellError(f"无法识别地区“{text[:20]}”：{REGION_HELP}。")
+
+
+def names(regions: dict[str, Region]) -> dict[str, str]:
+    return {r.name: code for code, r in regions.items() if code != "000000"}
 
 
 def parse_orders(raw: Any) -> int:
@@ -235,9 +247,43 @@ def _decimal(raw: Any, label: str) -> Decimal:
         raise CellError(str(error).replace("浮动费率", label)) from None
 
 
-def _read_row(
-    snapshot: Snapshot, data: protection.Protection, cells: list[Any], columns: dict[str, int], row: OrderRow
-) -> None:
+class _Pricer:
+    """Prices rows, asking the engine once per distinct (place, month, industry, amount, float) and reading each
+    place once: a month of orders repeats a few places and industries over many rows."""
+
+    def __init__(self, snapshot: Snapshot, data: protection.Protection):
+        self.snapshot, self.data = snapshot, data
+        self.names = names(snapshot.regions)
+        self.places: dict[Any, str | CellError] = {}
+        self.terms: dict[tuple[Any, ...], FeeAnswer | QuoteError] = {}
+
+    def region(self, raw: Any) -> str:
+        key = (type(raw), raw)
+        if key not in self.places:
+            try:
+                self.places[key] = region_of(self.snapshot.regions, raw, self.names)
+            except CellError as error:
+                self.places[key] = error
+        found = self.places[key]
+        if isinstance(found, CellError):
+            raise CellError(str(found))  # a new one each time: raising one instance again would grow its traceback
+        return found
+
+    def price(self, values: dict[str, Any]) -> FeeAnswer:
+        orders = values.pop("orders")
+        key = tuple(values.values())
+        if key not in self.terms:
+            try:
+                self.terms[key] = terms(self.data, self.snapshot.regions, FeeRequest(orders=0, **values))
+            except QuoteError as error:
+                self.terms[key] = error
+        found = self.terms[key]
+        if isinstance(found, QuoteError):
+            raise QuoteError(found.field, found.message, found.code, found.status)  # a new one, as above
+        return with_orders(found, orders)
+
+
+def _read_row(pricer: _Pricer, cells: list[Any], columns: dict[str, int], row: OrderRow) -> None:
     """Price one row, or say why not (the first problem found, naming its column)."""
     values: dict[str, Any] = {}
     for key in ("month", "region", "industry", "orders", "per_order", "factor"):
@@ -252,7 +298,7 @@ def _read_row(
                     raise CellError("月份为空：请填写订单所属的年月，例如 2025-07。")
                 values[key] = Month.parse(_month_text(parse_month(raw)))
             elif key == "region":
-                values[key] = region_of(snapshot.regions, raw)
+                values[key] = pricer.region(raw)
             elif key == "industry":
                 values[key] = cell_text(raw)
             elif key == "orders":
@@ -265,7 +311,7 @@ def _read_row(
             row.column, row.reason = COLUMNS[key], str(error)
             return
     try:
-        row.answer = price_fee(data, snapshot.regions, FeeRequest(**values))
+        row.answer = pricer.price(values)
     except QuoteError as error:
         row.column = COLUMNS.get(error.field, "")
         row.reason = error.message
@@ -282,7 +328,7 @@ def read_and_price(
     ``RosterFileError`` for an unusable file (the roster's checks and messages)."""
     opened = open_roster(data, limits)
     workbook, archive, members = opened.workbook, opened.archive, opened.members
-    fees = protection.bundled()
+    pricer = _Pricer(snapshot, protection.bundled())
     orders = Orders(skipped=list(opened.renamed))
     bodies: list[tuple[str, int, dict[str, int], list[list[Any]]]] = []
     problem: str | None = None
@@ -336,24 +382,12 @@ def read_and_price(
                 orders.blank_rows += 1
                 continue
             number = header + 2 + offset
-            row = OrderRow(
-                name,
-                number,
-                number if len(bodies) < 2 else f"{name} 第{number}行",
-                *(
-                    _raw(raw_cells, columns.get(k))
-                    for k in ("month", "region", "industry", "orders", "per_order", "factor")
-                ),
-            )
+            row = OrderRow(name, number, number if len(bodies) < 2 else f"{name} 第{number}行", raw_cells, columns)
             orders.rows.append(row)
             if "计" in repr(raw_cells) and is_total(raw_cells):
                 row.reason = "合计行：不是订单行，未计费（无需修改）。"
                 continue
-            _read_row(snapshot, fees, raw_cells, columns, row)
+            _read_row(pricer, raw_cells, columns, row)
     if progress is not None and done % PROGRESS_CHUNK:
         progress(done % PROGRESS_CHUNK, total)  # the rest: the reports add up to the rows there are
     return orders
-
-
-def _raw(cells: list[Any], column: int | None) -> str:
-    return raw_text(cells[column]) if column is not None and column < len(cells) else ""
