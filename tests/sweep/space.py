@@ -323,11 +323,11 @@ def fee_points(snap: Snapshot, region: str) -> list[dict[str, Any]]:
         for industry, values in schedule.amounts.items():
             amounts.setdefault(industry, set()).update(plain(v) for v in values)
     points = []
-    for month in sample(months, 4, f"fee {region}"):
+    for month in sample(months, 3, f"fee {region}"):
         for industry, values in amounts.items():
             for per_order in [None, *sorted(values)]:
                 for orders, factor in sample(
-                    [(o, f) for o in FEE_ORDERS for f in FEE_FACTORS], 2, f"fee {region} {month} {industry}", 6
+                    [(o, f) for o in FEE_ORDERS for f in FEE_FACTORS], 1, f"fee {region} {month} {industry}", 6
                 ):
                     body = {"region": region, "month": str(month), "industry": industry, "orders": orders}
                     if per_order is not None:
