@@ -327,7 +327,7 @@ def fee_points(snap: Snapshot, region: str) -> list[dict[str, Any]]:
         for industry, values in amounts.items():
             for per_order in [None, *sorted(values)]:
                 for orders, factor in sample(
-                    [(o, f) for o in FEE_ORDERS for f in FEE_FACTORS], 1, f"fee {region} {month} {industry}", 6
+                    [(o, f) for o in FEE_ORDERS for f in FEE_FACTORS], 1, f"fee {region} {month} {industry}", 2
                 ):
                     body = {"region": region, "month": str(month), "industry": industry, "orders": orders}
                     if per_order is not None:
