@@ -147,7 +147,8 @@ class Orders:
         seen: dict[tuple[str | None, str], dict[str, Any]] = {}
         for row in self.rows:
             for document in row.answer.documents if row.answer else ():
-                seen.setdefault((document.doc_no, document.title), document.data())
+                if (document.doc_no, document.title) not in seen:
+                    seen[document.doc_no, document.title] = document.data()
         return list(seen.values())
 
     def notes(self) -> list[str]:
