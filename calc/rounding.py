@@ -66,3 +66,10 @@ def round_part(amount: Decimal, rule: str) -> Decimal:
     """One part of a pension (基础养老金, 个人账户养老金) rounded once by the province's rule."""
     unit, mode = _PART_RULES[rule]
     return amount.quantize(unit, rounding=mode)
+
+
+def order_fee_to_fen(amount: Decimal) -> Decimal:
+    """A platform's 职业伤害保障费 for one month's orders of one industry in one place, half-up to the fen, once
+    (本服务计算规则: 人社部发〔2025〕24号 sets the amount per order; no document found fixes the rounding of the
+    product, so the fee is kept exact until this one rounding, as a month's contribution is)."""
+    return amount.quantize(FEN, rounding=ROUND_HALF_UP)

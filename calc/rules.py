@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from calc.rounding import round_base, to_fen
+from calc.rounding import order_fee_to_fen, round_base, to_fen
 from rates.months import Month
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -133,3 +133,10 @@ def resident_medical(yearly_amount: Decimal) -> Split:
     """The yearly individual contribution of the contribution year (医保发〔2021〕32号 and yearly successors)."""
     amount = to_fen(yearly_amount)
     return Split(amount, {"personal": amount})
+
+
+@rule("injury_protection_fee", since="2025-07")
+def injury_protection_fee(orders: int, per_order: Decimal, factor: Decimal) -> Decimal:
+    """A platform's fee for a month's orders: orders x the industry's 缴费基准额 x its float, paid by the platform
+    alone, the worker nothing (人社部发〔2025〕24号: 职业伤害保障费 = 行业缴费基准额 x 单量, 按月缴费)."""
+    return order_fee_to_fen(Decimal(orders) * per_order * factor)

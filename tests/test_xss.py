@@ -199,3 +199,40 @@ def test_roster_cells_in_every_sheet_of_the_result_workbook(client: FlaskClient)
     assert {r[0] for r in book["汇总"].iter_rows(min_row=2, values_only=True)} >= set(PAYLOADS)
     raw = {r[2] for r in book["错误"].iter_rows(min_row=2, values_only=True)}
     assert raw >= set(PAYLOADS)  # credit code, ID and month 原值 all written back as text
+
+
+# ---------------------------------------------------------------- a platform's orders (职业伤害保障费, issue 24)
+
+
+def orders_with_payloads() -> bytes:
+    """Each payload as a place, an industry and a month (refused rows, their raw value shown), and in 备注."""
+    rows: list[list[object]] = [["月份", "地区", "行业", "单量", "缴费基准额", "浮动系数", "备注"]]
+    for payload in PAYLOADS:
+        rows += [
+            ["2025-08", payload, "出行", 1, "", "", ""],
+            ["2025-08", "510000", payload, 1, "", "", ""],
+            [payload, "510000", "出行", 1, "", "", ""],
+            ["2025-08", "510000", "出行", 1, "", "", payload],
+        ]
+    return xml_workbook({"订单": sheet_xml(rows)})
+
+
+def orders_job(client: FlaskClient) -> dict[str, object]:
+    from tests.outlets_support import finished
+
+    answer = client.post("/api/v1/outlets/orders/batch", data={"file": (io.BytesIO(orders_with_payloads()), "o.xlsx")})
+    assert answer.status_code == 202, answer.get_data(as_text=True)
+    job = finished(client, answer.get_json())
+    assert job["status"] == "done", job
+    return job
+
+
+def test_orders_cells_on_the_page_and_in_the_result_workbook(client: FlaskClient) -> None:
+    job = orders_job(client)
+    html = client.get(str(job["page"])).get_data(as_text=True)
+    for payload in PAYLOADS:
+        assert_escaped_if_shown(html, payload)  # raw values of the refused rows
+    data = client.get(str(job["result_url"])).data
+    assert_inert_workbook(data, PAYLOADS)
+    detail = list(openpyxl.load_workbook(io.BytesIO(data))["明细"].iter_rows(min_row=2, values_only=True))
+    assert {r[2] for r in detail} >= set(PAYLOADS) and {r[3] for r in detail} >= set(PAYLOADS)  # as typed

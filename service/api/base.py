@@ -135,9 +135,12 @@ class FreeFormParser(ExactParser):
 # docs page here) shows a tag's name as the section heading and ignores ``x-displayName`` (Redoc's).
 # A blueprint keeps its English name for its endpoints (url_for); only the document uses these.
 SECTIONS: dict[str, tuple[str, str]] = {
-    "api": ("社保缴费测算", "地区、参数及其来源、按月缴费测算、缴费档次表"),
+    "api": ("社保缴费测算", "地区、参数及其来源、按月缴费测算、缴费档次表、职业伤害保障及平台缴费"),
     "pension": ("养老金估算", "基本养老金估算（按本人参保情况）"),
-    "outlets": ("快递网点批量测算", "上传快递员花名册，后台测算每人工伤保险费及各网点合计"),
+    "outlets": (
+        "快递网点批量测算",
+        "上传快递员花名册，后台测算每人工伤保险费及各网点合计；上传平台订单，后台测算职业伤害保障费",
+    ),
     "admin_api": ("参数管理", "发布、更正、撤回参数（须以管理员身份登录）"),
 }
 

@@ -342,3 +342,68 @@ class InjuryProtectionSchema(Schema):
     note = fields.String(allow_none=True)
     documents = fields.List(fields.Nested(ProtectionDocumentSchema))
     national_documents = fields.List(fields.Nested(ProtectionDocumentSchema))
+
+
+class InjuryProtectionFeeRequestSchema(Schema):
+    """一个月、一地、一个行业的订单：平台企业（或其合作企业）应缴的职业伤害保障费。"""
+
+    region = fields.String(
+        required=True,
+        validate=validate.Length(max=12),
+        metadata={"example": "510100", "pattern": REGION_PATTERN, "description": "地区代码（城市按所在省份的试点）"},
+    )
+    month = MonthField(required=True, metadata={"description": "订单所属月份"})
+    industry = fields.String(
+        required=True,
+        validate=validate.Length(max=20),
+        metadata={"example": "同城货运", "description": "行业：出行、即时配送、同城货运"},
+    )
+    orders = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0, max=1_000_000_000, error="单量须为0至1000000000之间的整数。"),
+        metadata={"example": 12345, "description": "该月在该地该行业的订单数（单量）"},
+    )
+    per_order = DecimalText(
+        places=2,
+        maximum=Decimal(10),
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "example": "0.07",
+            "description": "缴费基准额（元/单）：有多档的行业（即时配送：0.07或0.25）必填，其他行业可不填",
+        },
+    )
+    factor = DecimalText(
+        places=4,
+        maximum=Decimal(10),
+        load_default=Decimal(1),
+        metadata={"example": "1", "description": "经办机构核定的浮动系数，不浮动填1（默认）"},
+    )
+
+    @post_load
+    def _request(self, data: dict[str, Any], **kwargs: Any) -> Any:
+        from calc.protection_fee import FeeRequest
+
+        return FeeRequest(**data)
+
+
+class InjuryProtectionFeeSchema(Schema):
+    """平台企业一个月订单的职业伤害保障费：单量 × 缴费基准额 × 浮动系数，四舍五入到分；从业人员个人不缴费。"""
+
+    region = fields.String()
+    region_name = fields.String()
+    province = fields.String()
+    province_name = fields.String()
+    month = fields.String()
+    industry = fields.String()
+    orders = fields.Integer()
+    per_order = Ratio(metadata={"description": "缴费基准额（元/单）"})
+    factor = Ratio()
+    fee = Money(metadata={"description": "应缴职业伤害保障费（元）"})
+    worker_pays = Money()
+    rounding = fields.String(metadata={"description": "舍入规则（本服务计算规则）"})
+    trust = fields.String()
+    trust_label = fields.String()
+    notes = fields.List(fields.String())
+    documents = fields.List(fields.Nested(ProtectionDocumentSchema))

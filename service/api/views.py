@@ -12,11 +12,13 @@ from flask import Flask, Response, current_app, jsonify, send_from_directory
 from flask.views import MethodView
 from flask_smorest import Api
 
+from calc.protection_fee import FeeRequest, price_fee
 from calc.quote import QuoteError, QuoteRequest
 from rates import protection
 from rates.families import FAMILIES
 from rates.store import NotConfigured, Snapshot
 from service.answer import answers
+from service.answer.fees import fee_data
 from service.answer.present import version_data
 from service.api import contract, schemas
 from service.api.base import ApiBlueprint, current_month, document_errors, section_tags
@@ -130,6 +132,18 @@ class InjuryProtection(MethodView):
         return protection.answer(snap.regions, query["region"], date(month.year, month.month, 1)) | {
             "month": str(month)
         }
+
+
+@blp.route("/injury-protection/fee")
+class InjuryProtectionFee(MethodView):
+    @blp.arguments(schemas.InjuryProtectionFeeRequestSchema())
+    @blp.response(200, schemas.InjuryProtectionFeeSchema)
+    @_document_errors(*ERRORS)
+    def post(self, question: FeeRequest) -> dict[str, Any]:
+        """平台企业（或其合作企业）一个月订单的职业伤害保障费：单量 × 缴费基准额 × 浮动系数（人社部发〔2025〕24号）"""
+        snap = snapshot()
+        _region_or_404(question.region, snap)
+        return fee_data(price_fee(protection.bundled(), snap.regions, question))
 
 
 def swagger_asset(filename: str) -> Response:

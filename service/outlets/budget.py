@@ -112,14 +112,16 @@ def price(
     region: str | None,
     progress: Callable[[int, int], None],
     budget: Budget,
+    kind: str = "roster",
 ) -> Priced:
-    """Read, price and write one roster in a fresh child process; ``Refused``, ``OverBudget`` or ``Crashed``."""
+    """Read, price and write one roster (or a platform's orders, ``kind``) in a fresh child process;
+    ``Refused``, ``OverBudget`` or ``Crashed``."""
     context = _context()
     receive, send = context.Pipe(duplex=False)
     state = (snapshot.regions, snapshot.all_versions, snapshot.revision)
     process = context.Process(
         target=_child_main,
-        args=(send, data, state, limits, region, budget.memory_mb),
+        args=(send, data, state, limits, region, budget.memory_mb, kind),
         name="outlet-job",
         daemon=True,
     )
@@ -214,6 +216,7 @@ def _child_main(
     limits: Limits,
     region: str | None,
     memory_mb: int,
+    kind: str = "roster",
 ) -> None:
     """In the child: cap the address space, then read, price and write; every outcome is one message."""
     _die_with_parent()
@@ -229,7 +232,7 @@ def _child_main(
         send.send(("started",))
         from service.outlets.child import run_job
 
-        result, summary, rows, accepted = run_job(data, Snapshot(*state), limits, region, send)
+        result, summary, rows, accepted = run_job(data, Snapshot(*state), limits, region, send, kind)
         send.send(("done", result, summary, rows, accepted))
     except Exception as error:  # the parent answers for it; its kind decides the message
         from calc.quote import QuoteError

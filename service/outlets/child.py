@@ -16,21 +16,34 @@ from multiprocessing.connection import Connection
 import dateutil.parser  # noqa: F401
 import pandas  # noqa: F401
 
+from rates import protection
 from rates.store import Snapshot
 from service.outlets.job import run
+from service.outlets.jobstore import ORDERS
+from service.outlets.orders import read_and_price
+from service.outlets.orders_report import write_orders_result
 from service.outlets.report import write_result
 from service.outlets.roster import Limits
 
+protection.bundled()  # the platforms' per-order amounts, parsed once in the fork server, not in every orders job
 JSON_ERRORS_SHOWN = 1000  # errors listed in a job's JSON summary (its page shows the first 20 of them)
 
 
 def run_job(
-    data: bytes, snapshot: Snapshot, limits: Limits, region: str | None, send: Connection
+    data: bytes, snapshot: Snapshot, limits: Limits, region: str | None, send: Connection, kind: str = "roster"
 ) -> tuple[bytes, str, int, int]:
     """The workbook, the summary (JSON), rows read and rows priced; progress is sent as it goes."""
 
     def progress(step: int, total: int) -> None:
         send.send(("progress", step, total))
+
+    if kind == ORDERS:
+        orders = read_and_price(data, snapshot, limits, progress)
+        summary = orders.summary(JSON_ERRORS_SHOWN)
+        buffer = io.BytesIO()
+        write_orders_result(orders, buffer)
+        text = json.dumps(summary, ensure_ascii=False, default=str)
+        return buffer.getvalue(), text, summary["rows"], summary["accepted"]
 
     outcome = run(data, snapshot, limits, region, progress)
     summary = outcome.summary(JSON_ERRORS_SHOWN)

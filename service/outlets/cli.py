@@ -15,12 +15,13 @@ from calc.quote import QuoteError
 from service.core.db import snapshot
 from service.core.logs import mask_ids
 from service.outlets.jobs import jobs
+from service.outlets.jobstore import ORDERS, as_kind
 from service.outlets.roster import Limits, RosterFileError
 
 if TYPE_CHECKING:  # the engine (numpy, pandas) and the writer are imported by the command that runs
     from service.outlets.job import Outcome
 
-outlets_cli = AppGroup("outlets", help="快递网点：批量测算工伤保险费。")
+outlets_cli = AppGroup("outlets", help="快递网点：批量测算工伤保险费；平台订单：测算职业伤害保障费。")
 ERRORS_PRINTED = 10
 
 
@@ -104,6 +105,49 @@ def batch_command(source: Path, output: Path, region: str | None) -> None:
         writing.close()
     partial.replace(output)  # no half-written result under the requested name
     _print_summary(outcome, output)
+
+
+@outlets_cli.command("orders")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="结果 .xlsx")
+def orders_command(source: Path, output: Path) -> None:
+    """测算平台订单 SOURCE 每行（月份、地区、行业、单量）的职业伤害保障费，写出结果工作簿。
+
+    不能计算的行（未开展试点的地区、试点前的月份、非试点行业等）在结果“明细”表中写明原因，仍然成功退出；
+    文件本身无法使用时以非零状态退出。
+    """
+    from service.outlets.orders import read_and_price
+    from service.outlets.orders_report import write_orders_result
+
+    limits = Limits.from_config(current_app.config)
+    if source.stat().st_size > limits.max_bytes:
+        raise click.ClickException(f"文件超过上限 {limits.max_bytes / 1048576:.0f} MB：请拆分成几个文件分别处理。")
+    reading = _Bar("读取订单")
+    try:
+        orders = read_and_price(source.read_bytes(), snapshot(), limits, progress=reading)
+    except RosterFileError as error:
+        raise click.ClickException(mask_ids(as_kind(ORDERS, error.message))) from None
+    finally:
+        reading.close()
+    partial = output.with_name(output.name + ".part")
+    write_orders_result(orders, str(partial))
+    partial.replace(output)  # no half-written result under the requested name
+    summary = orders.summary(ERRORS_PRINTED)
+    echo(
+        f"读取 {summary['rows']} 行 = 计费 {summary['accepted']} 行 + 未计费 {summary['rejected']} 行；"
+        f"空行 {summary['blank_rows']} 行已跳过。"
+    )
+    for group in summary["groups"]:
+        echo(f"  {group['province_name']} {group['industry']}：{group['orders']} 单，{group['fee']:.2f} 元")
+    echo(f"合计：{summary['total']['orders']} 单，应缴 {summary['total']['fee']:.2f} 元")
+    for note in summary["notes"]:
+        echo(f"提示：{note}")
+    for error in summary["errors"]:
+        place = error["place"] if isinstance(error["place"], str) else f"第{error['place']}行"
+        echo(f"  {place} {error['column'] or '整行'}：{error['message']}", err=True)
+    if summary["problems"] > ERRORS_PRINTED:
+        echo(f"  ……共 {summary['problems']} 行未计费，完整列表见结果工作簿的“明细”表。", err=True)
+    echo(f"结果已写入 {output}")
 
 
 @outlets_cli.command("worker")

@@ -39,7 +39,19 @@ from sqlalchemy.orm import Session, undefer
 
 from service.core.db import serialise
 from service.outlets.jobqueue import Settings, in_process_consumer, peewee_database, storage_class
-from service.outlets.jobstore import DONE, FAILED, INTERNAL, PENDING, QUEUED, RUNNING, HueyTask, OutletJob, aware, now
+from service.outlets.jobstore import (
+    DONE,
+    FAILED,
+    INTERNAL,
+    PENDING,
+    QUEUED,
+    ROSTER,
+    RUNNING,
+    HueyTask,
+    OutletJob,
+    aware,
+    now,
+)
 
 if TYPE_CHECKING:  # huey is imported when a job is queued or a worker starts, not by every start
     from huey import Huey
@@ -95,8 +107,9 @@ class Jobs:
 
     # ------------------------------------------------------------ the web side
 
-    def submit(self, data: bytes, region: str | None, rows_total: int) -> str:
-        """Store the upload as a queued job and queue it; ``Busy`` when too many are waiting already."""
+    def submit(self, data: bytes, region: str | None, rows_total: int, kind: str = ROSTER) -> str:
+        """Store the upload as a queued job and queue it; ``Busy`` when too many are waiting already.
+        ``kind``: a courier roster, or a platform's orders (``jobstore.ORDERS``), on the same queue and limits."""
         self.forget_expired()
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             # count-then-insert under the lock the login limit uses: 20 uploads at once cannot all see 7
@@ -107,6 +120,7 @@ class Jobs:
             job = OutletJob(
                 id=secrets.token_urlsafe(18),
                 status=QUEUED,
+                kind=kind,
                 created_at=now(),
                 queued_at=now(),
                 region=region or None,
@@ -321,7 +335,7 @@ class Jobs:
             limits = Limits.from_config(self.app.config)
             with self._heartbeat(job_id, ticket, job.rows_total) as progress:
                 try:
-                    priced = budget.price(data, snapshot(), limits, job.region, progress.read, allowed)
+                    priced = budget.price(data, snapshot(), limits, job.region, progress.read, allowed, job.kind)
                 except budget.Refused as error:
                     if isinstance(error, budget.OverBudget):
                         log.warning("outlet job %s stopped: %s", job_id, error.code)

@@ -16,6 +16,7 @@ from rates.store import Base
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 PENDING = (QUEUED, RUNNING)
+ROSTER, ORDERS = "roster", "orders"
 STATUS_LABELS = {QUEUED: "排队等候", RUNNING: "正在处理", DONE: "已完成", FAILED: "未能完成"}
 INTERNAL = "处理花名册时发生内部错误，已记录：请稍后重新上传；如仍不行，请联系管理员。"
 
@@ -28,6 +29,8 @@ class OutletJob(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     status: Mapped[str] = mapped_column(String(10))
+    # what the upload is: an outlet's courier roster, or a platform's orders (职业伤害保障费); one queue for both
+    kind: Mapped[str] = mapped_column(String(10), default=ROSTER, server_default=ROSTER)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     queued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # last put in huey's queue
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -91,10 +94,17 @@ def aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
+def as_kind(kind: str, message: str) -> str:
+    """A message of the shared checks and job as a platform's orders upload reads it: the checks, limits and
+    budget speak of a roster (花名册); for an orders file they speak of the orders file (订单文件)."""
+    return message.replace("花名册", "订单文件") if kind == ORDERS else message
+
+
 def view(job: OutletJob) -> dict[str, Any]:
     """A job as the API and the page show it (the summary's money back as Decimal for the page's formats)."""
     data: dict[str, Any] = {
         "id": job.id,
+        "kind": job.kind,
         "status": job.status,
         "status_label": STATUS_LABELS[job.status],
         "rows_total": job.rows_total,
@@ -108,7 +118,7 @@ def view(job: OutletJob) -> dict[str, Any]:
             "status": job.error_status,
             "code": job.error_code,
             "field": "file" if job.error_code != "unknown_region" else "region",
-            "message": job.error_message,
+            "message": as_kind(job.kind, job.error_message or ""),
         }
     return data
 

@@ -24,7 +24,7 @@ from service.api.base import section
 from service.core.db import snapshot
 from service.core.errors import json_error
 from service.outlets.jobs import Busy, jobs
-from service.outlets.jobstore import DONE, FAILED, OutletJob, view, with_decimals
+from service.outlets.jobstore import DONE, FAILED, ORDERS, OutletJob, as_kind, view, with_decimals
 from service.outlets.recent import recent, remember
 from service.outlets.roster import Limits, RosterFileError, open_roster
 
@@ -33,6 +33,7 @@ from service.outlets.roster import Limits, RosterFileError, open_roster
 bp = Blueprint("outlets", __name__)
 PAGE_ERRORS_SHOWN = 20
 RESULT_NAME = "快递网点工伤保险测算结果.xlsx"
+ORDERS_RESULT_NAME = "职业伤害保障费测算结果.xlsx"
 REFRESH_SECONDS = 2  # the job page reloads itself this often while the job runs (without JavaScript)
 TOKEN = re.compile(r"[A-Za-z0-9_-]{24}")
 
@@ -52,6 +53,23 @@ def _upload() -> bytes:
             "file", f"文件超过上限 {cap / 1048576:.0f} MB：请拆分成几个文件分别上传。", "file_too_large", 413
         )
     return data
+
+
+def _submit_orders() -> str:
+    """A platform's orders: the same checks on the bytes and the same queue as a roster (no region: each row
+    names its own); the shared messages said of the orders file."""
+    try:
+        data = _upload()
+        opened = open_roster(data, limits())
+    except QuoteError as error:
+        raise QuoteError("file", as_kind(ORDERS, error.message), error.code, error.status) from None
+    except RosterFileError as error:
+        raise QuoteError("file", as_kind(ORDERS, error.message), error.code, error.status) from None
+    try:
+        return jobs().submit(data, None, opened.filled_rows, ORDERS)
+    except Busy as error:
+        error.message = as_kind(ORDERS, error.message)
+        raise
 
 
 def _submit(data: bytes, region: str | None) -> str:
@@ -132,7 +150,8 @@ def _result(job: OutletJob) -> Response:
         error = NotFound()
         error.zh_message = "结果尚未生成：请等测算完成后再下载。"  # type: ignore[attr-defined]
         raise error
-    return send_file(io.BytesIO(job.result), mimetype=XLSX, as_attachment=True, download_name=RESULT_NAME)
+    name = ORDERS_RESULT_NAME if job.kind == ORDERS else RESULT_NAME
+    return send_file(io.BytesIO(job.result), mimetype=XLSX, as_attachment=True, download_name=name)
 
 
 def _context(region: str | None = None) -> dict[str, Any]:
@@ -170,6 +189,8 @@ def job_page(job_id: str) -> str:
     job = _job_or_404(job_id)
     context = _context(job.region)  # the region the upload chose stays chosen for the next upload
     data = view(job)
+    if job.kind == ORDERS:
+        return _orders_job_page(job, data, context)
     if job.status == DONE and "summary" in data:
         summary = with_decimals(data["summary"])
         summary["errors"] = summary["errors"][:PAGE_ERRORS_SHOWN]
@@ -178,6 +199,55 @@ def job_page(job_id: str) -> str:
     if job.status == FAILED:
         return render_template("outlets.html", error=job.error_message, job=data, **context)
     return render_template("outlets.html", job=data, refresh=REFRESH_SECONDS, **context)
+
+
+@bp.get("/api/v1/outlets/orders/template")
+def orders_template() -> Response:
+    from service.outlets.orders_report import write_orders_template
+
+    buffer = write_orders_template()
+    return send_file(io.BytesIO(buffer), mimetype=XLSX, as_attachment=True, download_name="平台订单模板.xlsx")
+
+
+@bp.post("/api/v1/outlets/orders/batch")
+def orders_batch() -> Response | tuple[dict[str, Any], int, dict[str, str]]:
+    """202 and the job's address, as for a roster; its summary counts rows read = priced + refused."""
+    try:
+        job_id = _submit_orders()
+    except Busy as error:
+        return _busy(error)
+    job = jobs().get(job_id)
+    assert job is not None
+    body = _job_json(job)
+    return body, 202, {"Location": body["url"]}
+
+
+@bp.route("/outlets/orders", methods=["GET", "POST"])
+def orders_page() -> str | Response | tuple[str, int]:
+    """职业伤害保障费: a platform's orders uploaded from the page, on the roster's job and its pages."""
+    context = _context()
+    if request.method == "GET":
+        return render_template("orders.html", **context)
+    try:
+        job_id = _submit_orders()
+    except QuoteError as error:
+        return render_template("orders.html", error=error.message, **context), error.status
+    except Busy as error:
+        return _busy(error, page=True)
+    response = redirect(url_for("outlets.job_page", job_id=job_id), 303)
+    remember(response, job_id, request.files["file"].filename or "")
+    return response
+
+
+def _orders_job_page(job: OutletJob, data: dict[str, Any], context: dict[str, Any]) -> str:
+    if job.status == DONE and "summary" in data:
+        summary = data["summary"]
+        summary["errors"] = summary["errors"][:PAGE_ERRORS_SHOWN]
+        summary["errors_shown"] = len(summary["errors"])
+        return render_template("orders.html", summary=summary, token=job.id, job=data, **context)
+    if job.status == FAILED:
+        return render_template("orders.html", error=data["error"]["message"], job=data, **context)
+    return render_template("orders.html", job=data, refresh=REFRESH_SECONDS, **context)
 
 
 @bp.get("/outlets/results/<token>.xlsx")
@@ -191,6 +261,11 @@ _JOB = {
     "required": ["id", "status", "status_label", "rows_total", "rows_read", "rows_priced", "url"],
     "properties": {
         "id": {"type": "string"},
+        "kind": {
+            "type": "string",
+            "enum": ["roster", "orders"],
+            "description": "roster：快递员花名册；orders：平台订单",
+        },
         "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
         "status_label": {"type": "string"},
         "rows_total": {
@@ -314,6 +389,10 @@ def _document(state: BlueprintSetupState) -> None:
             }
         },
     )
+
+    from service.outlets.order_docs import document_orders
+
+    document_orders(api, rules, errors, _JOB)
 
 
 bp.record_once(_document)

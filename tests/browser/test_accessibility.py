@@ -85,6 +85,7 @@ PUBLIC = {
     "calculate-result": "/?region=360100&scheme=flexible_pension&start=2025-01&end=2025-12&base_ratio=0.6",
     "window": "/window",
     "outlets": "/outlets",
+    "outlets-orders": "/outlets/orders",
     "parameters": "/parameters",
     "parameters-region": "/parameters/360100",
     "login": "/login",

@@ -303,3 +303,36 @@ def estimate_points(snap: Snapshot) -> Iterator[dict[str, Any]]:
                             "base_ratio": ratio,
                             "start": str(start),
                         }
+
+
+# 职业伤害保障费 (issue 24): orders from none to many, and floats from none to the largest accepted
+FEE_ORDERS = (0, 1, 3, 12345, 1_000_000_000)
+FEE_FACTORS = ("1", "0.0625", "1.5", "3")
+
+
+def fee_points(snap: Snapshot, region: str) -> list[dict[str, Any]]:
+    """A platform's month of orders in ``region``: a spread of months from before the first pilot to a year past
+    the data, every industry with each of its per-order amounts (and none), and the orders and floats above.
+    Read from ``rates.protection`` (its industries and amounts), never named here."""
+    from rates.protection import bundled
+
+    data = bundled()
+    months = [Month(year, month) for year in range(2022, last_year(snap) + 2) for month in (1, 6, 7, 8, 12)]
+    amounts: dict[str, set[str]] = {}
+    for schedule in data.order_fees:
+        for industry, values in schedule.amounts.items():
+            amounts.setdefault(industry, set()).update(plain(v) for v in values)
+    points = []
+    for month in sample(months, 3, f"fee {region}"):
+        for industry, values in amounts.items():
+            for per_order in [None, *sorted(values)]:
+                for orders, factor in sample(
+                    [(o, f) for o in FEE_ORDERS for f in FEE_FACTORS], 1, f"fee {region} {month} {industry}", 2
+                ):
+                    body = {"region": region, "month": str(month), "industry": industry, "orders": orders}
+                    if per_order is not None:
+                        body["per_order"] = per_order
+                    if factor != "1":
+                        body["factor"] = factor
+                    points.append(body)
+    return points
