@@ -241,7 +241,7 @@ def _pending(session: Session, raise_id: int) -> TrustRaiseRow:
     if proposal is None:
         raise PublishError([Problem("raise", f"找不到编号为{raise_id}的申请。")])
     if proposal.status != PENDING:
-        raise StaleError(f"（此申请已{STATUS_LABELS.get(proposal.status, proposal.status)}）")
+        raise StaleError(f"（此申请{STATUS_LABELS.get(proposal.status, proposal.status)}）")
     return proposal
 
 
@@ -310,3 +310,14 @@ def pending_for(store: ParameterStore, version_ids: Sequence[int]) -> set[int]:
     )
     with Session(store.engine) as session:
         return set(session.scalars(query))
+
+
+UNREVIEWED = "：官方原文须经另一位管理员核准。请按“较可靠”发布，再在“提升可信度”中附上通知原句和网址提交申请。"
+
+
+def unreviewed(version: Version, before: Sequence[Version | None]) -> bool:
+    """Whether publishing ``version`` would claim 官方原文 on held text the versions ``before`` it (the one it
+    replaces, the one in force) do not hold: that is a trust raise, and a raise is reviewed (four eyes)."""
+    known = {(r.excerpt, r.excerpt_url) for v in before if v is not None for r in v.references if r.excerpt}
+    new = {(r.excerpt, r.excerpt_url) for r in version.references if r.excerpt}
+    return version.trust == "official" and not new <= known

@@ -16,8 +16,9 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from rates import audit, transfer
+from rates import audit, raises, transfer
 from rates import publish as publishing
+from rates.audit import audit_target
 from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS, Family, Kind
 from rates.model import Version
 from rates.months import Month
@@ -248,11 +249,16 @@ def _read_upload(snap: Snapshot, file: FileStorage | None, values: dict[str, str
 
 
 def refusals(planned: list[Planned]) -> list[Problem]:
-    """Why a planned publication cannot go ahead: a version without a 文号, or nothing to publish at all."""
+    """Why a planned publication cannot go ahead: no 文号, an unreviewed 官方原文, or nothing to publish at all."""
     problems = [
         Problem("doc_no", f"{p.version.region}/{p.version.family}/{p.version.effective_from}：须填写依据文件的文号。")
         for p in planned
         if not p.unchanged and not any(r.doc_no for r in p.version.references)
+    ]
+    problems += [  # issue 25: 官方原文 on new held text is a trust raise (/admin/trust), never one admin's publication
+        Problem("trust", f"{audit_target(p.version)}{raises.UNREVIEWED}")
+        for p in planned
+        if not p.unchanged and raises.unreviewed(p.version, (p.replaces, p.in_force))
     ]
     if all(p.unchanged for p in planned):
         problems.append(Problem("file", "与在用版本完全相同，没有需要发布的内容。"))
