@@ -150,10 +150,6 @@ def check(version: Version, index: int, excerpt: str, url: str, note: str | None
         problems.append(Problem("version", "已撤回的版本不能提升可信度。"))
     if version.trust == "official" and excerpts.held(version.references):
         problems.append(Problem("version", "该版本已标为官方原文，并存有原文摘录。"))
-    if not any(r.doc_no or r.url for r in version.references):
-        problems.append(
-            Problem("version", "该版本没有可查证的文件（文号或原文链接），是本服务的计算规则，不能标为官方原文。")
-        )
     if not 0 <= index < len(version.references):
         problems.append(Problem("reference_index", f"依据文件：请选择第1至第{len(version.references)}个依据文件。"))
     if not excerpt.strip():
