@@ -226,9 +226,7 @@ def propose(
         )
         session.add(proposal)
         session.flush()
-        audit.record(
-            session, actor, "trust_propose", audit_target(version), audit_view(version), _audit_after(proposal), address
-        )
+        audit.record(session, actor, "trust_propose", audit_target(version), None, _audit_after(proposal), address)
         return proposal.id
 
 

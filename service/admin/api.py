@@ -23,6 +23,7 @@ from rates import raises as raising
 from rates.families import FAMILIES
 from rates.publish import PublishError, StaleError
 from service.admin import preview
+from service.admin.trust import not_a_rule
 from service.admin.views import refusals
 from service.api.base import CONTROL_MESSAGE, FreeFormBlueprint
 from service.api.contract import SESSION_SECURITY
@@ -291,6 +292,7 @@ class TrustRaises(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """附上通知原文的句子和网址，申请把一个版本的可信度提升为官方原文（须另一位管理员核准）"""
         try:
+            not_a_rule(snapshot(), body["version_id"])
             raise_id = raising.propose(
                 store(),
                 body["version_id"],

@@ -13,7 +13,7 @@ from rates import excerpts, raises
 from rates.families import FAMILIES
 from rates.publish import Problem, PublishError, StaleError
 from rates.store import Snapshot
-from service.answer.present import version_data
+from service.answer.present import SERVICE_RULE_LABEL, is_service_rule, version_data
 from service.core.auth import current_user, login_required, remote_address
 from service.core.db import snapshot, store
 
@@ -35,6 +35,14 @@ def _version(snap: Snapshot, version_id: int) -> dict[str, Any] | None:
 
 def _listed(snap: Snapshot, items: list[raises.Raise]) -> list[dict[str, Any]]:
     return [{"raise": item, "version": _version(snap, item.version_id)} for item in items]
+
+
+def not_a_rule(snap: Snapshot, version_id: int) -> None:
+    """The service's own conventions (本服务计算规则, no 文号) rest on no notice: there is no sentence to attach."""
+    version = next((v for v in snap.all_versions if v.id == version_id), None)
+    if version is not None and is_service_rule(version):
+        message = f"这是{SERVICE_RULE_LABEL}，不是通知中的数字，没有原文可附，不能标为官方原文。"
+        raise PublishError([Problem("version", message)])
 
 
 def _overview(errors: dict[int, dict[str, str]] | None = None, status: int = 200) -> tuple[str, int]:
@@ -75,6 +83,7 @@ def propose(version_id: int) -> tuple[str, int] | Response:
         return _form(version, values, {}, 200)
     index = int(values["reference_index"]) if values["reference_index"].isdigit() else 0
     try:
+        not_a_rule(snap, version_id)
         raise_id = raises.propose(
             store(),
             version_id,

@@ -25,7 +25,7 @@ from rates.months import Month
 from rates.publish import Planned, Problem, PublishError, StaleError
 from rates.store import NotConfigured, Snapshot
 from service.admin import preview
-from service.admin.audit_words import actor_words, target_words
+from service.admin.audit_words import actor_words, raise_lines, target_words
 from service.answer.present import XLSX, version_data
 from service.api.base import current_month
 from service.core.auth import current_user, login_required, remote_address
@@ -391,7 +391,7 @@ def _changes(entry: audit.AuditEntry) -> list[str]:
         lines.append(f"可信度：{TRUST_LABELS.get(old, '—')} → {TRUST_LABELS.get(new, new)}")
     if after.get("withdrawn"):
         lines.append("已撤回")
-    return lines
+    return lines + raise_lines(entry.action, after)
 
 
 def _audit_rows(limit: int | None) -> tuple[list[dict[str, Any]], str, str]:
