@@ -180,7 +180,7 @@ def _validated(version: Version) -> None:
 
 
 def _active(session: Session, version_id: int) -> VersionRow:
-    row = session.get(VersionRow, version_id)
+    row = session.get(VersionRow, version_id) if 0 < version_id < 2**31 else None
     if row is None:
         raise PublishError([Problem("version", f"找不到编号为{version_id}的参数版本。")])
     replaced = session.scalar(select(VersionRow.id).where(VersionRow.supersedes_id == version_id))
@@ -231,7 +231,7 @@ def propose(
 
 
 def _pending(session: Session, raise_id: int) -> TrustRaiseRow:
-    proposal = session.get(TrustRaiseRow, raise_id)
+    proposal = session.get(TrustRaiseRow, raise_id) if 0 < raise_id < 2**31 else None  # ids are 32-bit integers
     if proposal is None:
         raise PublishError([Problem("raise", f"找不到编号为{raise_id}的申请。")])
     if proposal.status != PENDING:
@@ -246,7 +246,7 @@ def approve(
     remark = (remark or "").strip()[:REASON_LIMIT] or None
     try:
         with Session(store.engine) as session, session.begin():
-            first = session.get(TrustRaiseRow, raise_id)
+            first = session.get(TrustRaiseRow, raise_id) if 0 < raise_id < 2**31 else None
             target = session.get(VersionRow, first.version_id) if first is not None else None
             _lock(session, [target.region] if target is not None else [])
             proposal = _pending(session, raise_id)
