@@ -218,3 +218,11 @@ def test_the_routes_are_documented(app: Flask) -> None:
     for action in ("approve", "refuse"):
         assert "post" in paths[URL + "/{raise_id}/" + action]
     assert json.dumps(paths[URL]["post"], ensure_ascii=False).count("原文") >= 1
+
+
+def test_a_version_is_chosen_by_its_number(app: Flask) -> None:
+    alice = client_of(app, "alice")
+    assert alice.get("/admin/trust/new?version=v78").headers["Location"].endswith("/admin/trust/new/78")
+    wrong = alice.get("/admin/trust/new?version=七十八")
+    assert wrong.status_code == 422 and "请填写参数页上的版本号" in wrong.get_data(as_text=True)
+    assert alice.get("/admin/trust/new/99999999").status_code == 404

@@ -71,6 +71,16 @@ def _form(version: dict[str, Any], values: dict[str, str], errors: dict[str, str
     return render_template("admin/trust_new.html", version=version, values=values, errors=errors, others=others), status
 
 
+@bp.get("/new")
+@login_required("admin")
+def choose() -> Response | tuple[str, int]:
+    """By version number (v78 or 78), as the 参数 page shows it: the form of that version."""
+    typed = str(request.args.get("version", "")).strip().lstrip("vV")
+    if not typed.isdigit() or len(typed) > 10:
+        return _overview({0: {"version": "版本号：请填写参数页上的版本号，如 78。"}}, 422)
+    return redirect(url_for("admin_trust.propose", version_id=int(typed)), 303)
+
+
 @bp.route("/new/<int:version_id>", methods=["GET", "POST"])
 @login_required("admin")
 def propose(version_id: int) -> tuple[str, int] | Response:

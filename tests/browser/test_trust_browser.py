@@ -47,8 +47,8 @@ def test_a_raise_is_proposed_by_one_admin_and_approved_by_another(
     (url, version_id), (name, size) = trust_server, viewport
     page = page_at(size)
     log_in(page, url, "alice")
-    page.get_by_role("link", name=f"提升可信度 v{version_id}").click()
-    page.wait_for_url(f"{url}/admin/trust/new/{version_id}")
+    assert page.get_by_role("link", name=re.compile(r"^提升可信度 v\d+$")).count() > 0  # the overview offers raises
+    page.goto(f"{url}/admin/trust/new/{version_id}")  # 安徽 2025: no longer in force this month, still raisable
     page.get_by_label("原文摘录（通知原句，逐字）").fill("我省上限为21556元/月。")
     page.get_by_label(re.compile("^原文网址")).fill("ftp://hrss.ah.gov.cn/a.html")
     page.get_by_role("button", name="提交，待另一位管理员核准").click()
