@@ -226,3 +226,31 @@ def test_a_version_is_chosen_by_its_number(app: Flask) -> None:
     wrong = alice.get("/admin/trust/new?version=七十八")
     assert wrong.status_code == 422 and "请填写参数页上的版本号" in wrong.get_data(as_text=True)
     assert alice.get("/admin/trust/new/99999999").status_code == 404
+
+
+def test_the_store_keeps_raises_on_every_database(db_url: str) -> None:
+    """rates.raises on SQLite and PostgreSQL: propose, refuse, propose again, approve (another admin), audited."""
+    from rates.loader import load_tree
+    from rates.store import ParameterStore
+    from service.core import migrate
+    from service.core.db import make_engine
+
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)  # the trust_raise table as migration 0008 makes it
+    store = ParameterStore(engine)
+    store.load(*load_tree())
+    target = store.snapshot().at("340000", "avg_wage", Month(2025, 6)).version
+    assert target.id is not None
+    case = CASES["accepted"][0]["body"]
+    first = raises.propose(store, target.id, case["excerpt"], case["url"], None, "alice")
+    raises.refuse(store, first, "网址打错了", "bob")
+    second = raises.propose(store, target.id, case["excerpt"], case["url"], None, "alice")
+    with pytest.raises(raises.PublishError, match="四眼原则"):
+        raises.approve(store, second, "alice")
+    new = raises.approve(store, second, "bob", remark="核对无误")
+    raised = store.snapshot().at("340000", "avg_wage", Month(2025, 6)).version
+    assert raised.id == new and raised.trust == "official" and raised.references[0].excerpt == case["excerpt"]
+    assert [(r.id, r.status) for r in raises.raises(store)] == [(second, "approved"), (first, "refused")]
+    with Session(engine) as session:
+        actions = [e.action for e in audit.entries(session) if e.action.startswith("trust")]
+    assert actions == ["trust_approve", "trust_propose", "trust_refuse", "trust_propose"]
