@@ -150,7 +150,9 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
             422,
         )
 
-    calc = at("pension_calc_base", start)
+    # The 计发基数 of the retirement month (issue 25): the figure published for it where the store holds one, else
+    # the latest before it, provisionally (预发, 暂按上年度标准); never the start month's when a later one applies.
+    calc = at("pension_calc_base", reached.month)
     # What the chosen tier costs today, priced by the contribution engine (same versions, same rounding).
     try:
         quote = price(
@@ -189,6 +191,7 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
         calc_base,
         assumptions,
         lambda month: rule_for("flexible_pension", month),
+        calc.version.contribution_year,
     )
     months = request.paid_months + projection.months
     minimum = rule_for("minimum_contribution", reached.month)(
@@ -288,14 +291,17 @@ def _assumptions(request: EstimateRequest, calc: Resolved) -> list[Assumption]:
             _percent(a.wage_growth),
             "假设。默认0：缴费基数和计发基数保持今天的水平，结果是今天的钱，不是对将来的预测。",
         ),
-        Assumption(
-            "calc_base",
-            "退休当年的计发基数",
-            f"按{calc.version.contribution_year}年公布值",
-            "假设。退休当年的计发基数届时才公布；按已公布的最近一年数值"
-            + ("和上面的增长率推算。" if a.wage_growth else "计算（今天的钱）。"),
-        ),
     ]
+    if calc.provisional:  # the retirement year's own figure is not held yet (one that is held is no assumption)
+        items.append(
+            Assumption(
+                "calc_base",
+                "退休当年的计发基数",
+                f"按{calc.version.contribution_year}年公布值",
+                "假设。退休当年的计发基数届时才公布；按已公布的最近一年数值"
+                + ("和上面的增长率推算。" if a.wage_growth else "计算（今天的钱）。"),
+            )
+        )
     if request.paid_months and request.paid_average_index is None:
         items.append(
             Assumption(

@@ -136,10 +136,12 @@ def project(
     calc_base: Decimal,
     assumptions: Assumptions,
     contribution_rule: Callable[[Month], Callable[..., object]],
+    calc_base_year: int | None = None,
 ) -> Projection:
     """Every month from ``start`` to the month before retirement, priced by the rule in force.
 
-    The base (and the 计发基数) grow by the assumed wage growth each January; interest is credited
+    The base (and the 计发基数, from ``calc_base_year`` when later than the start) grow by the assumed wage growth
+    each January; interest is credited
     each January on the balance of the year before (the year's own credits earn from the next year).
     With the defaults (no growth, no interest) every figure stays in today's money.
     """
@@ -166,8 +168,11 @@ def project(
     if retirement.month == 1 and retirement.year > start.year and months:
         # retiring in January: that January still credits the interest of the year before
         balance = to_fen(balance * (ONE + assumptions.account_interest_rate))
+    # the 计发基数 grows from today, or from its own year when that is later (a figure already published for the
+    # year of retirement does not grow at all)
+    since = max(start.year, calc_base_year or start.year)
     return Projection(
-        months, contributions, balance, grown(calc_base, assumptions.wage_growth, retirement.year - start.year), first
+        months, contributions, balance, grown(calc_base, assumptions.wage_growth, retirement.year - since), first
     )
 
 

@@ -31,6 +31,9 @@ ACTION_LABELS = {
     "login": "登录",
     "logout": "退出登录",
     "quote_issue": "出具测算单",
+    "trust_propose": "提出提升可信度（附原文摘录）",
+    "trust_approve": "核准提升可信度（官方原文）",
+    "trust_refuse": "驳回提升可信度",
 }
 
 

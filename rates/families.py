@@ -314,6 +314,8 @@ TRUST_LABELS = {"official": "官方原文", "medium": "较可靠", "low": "待�
 # How a figure reached us is said in its reference's source line. 官方原文 (official) means the notice's
 # own text was read; a figure that reached us only through a compilation quoting it (据公开汇编转引) is at
 # best 较可靠, however faithful the quote: the label must not claim more than the source line does.
+# And 官方原文 is shown only where the service holds that text (issue 25): the verbatim sentence and the
+# page it was read on, kept with a reference (rates.excerpts); without it a claim is at most 较可靠.
 COMPILED_SOURCE_WORDS = ("转引", "汇编", "转述", "compilation", "compiled")
 
 
@@ -330,8 +332,9 @@ def compiled_only(sources: Sequence[str | None]) -> bool:
     )
 
 
-def trust_allowed(trust: str, sources: Sequence[str | None]) -> str:
-    """The trust a version may claim with these source lines: official lowered to medium when only compiled."""
-    if trust == "official" and compiled_only(sources):
+def trust_allowed(trust: str, sources: Sequence[str | None], *, held: bool) -> str:
+    """The trust a version may claim with these source lines and held text: official lowered to medium when
+    only compiled, or when the notice's verbatim text is not held."""
+    if trust == "official" and (compiled_only(sources) or not held):
         return "medium"
     return trust

@@ -16,8 +16,9 @@ from typing import Any
 import yaml
 
 from calc.medical.shapes import ORIGINAL, SHAPES
+from rates import excerpts
 from rates.families import FAMILIES, TRUST_LEVELS, Family, Field, Kind, trust_allowed
-from rates.model import Reference, Region, Version
+from rates.model import EXCERPT_KEYS, Reference, Region, Version
 from rates.months import Month
 from rates.tables import TableError, parse_table, read_table, table_text
 
@@ -25,7 +26,7 @@ BUNDLED = Path(__file__).parent / "params"
 
 TOP_KEYS = {"values", "superseded"}
 META_KEYS = {"reference", "trust", "note", "contribution_year", "effective_by_scheme", "effective_to"}
-REFERENCE_KEYS = {"title", "doc_no", "url", "published", "source", "fields", "carries_over"}
+REFERENCE_KEYS = {"title", "doc_no", "url", "published", "source", "fields", "carries_over", *EXCERPT_KEYS}
 SCHEMES_WITH_BASE = ("flexible_pension", "flexible_medical", "outlet_injury")
 
 
@@ -179,9 +180,27 @@ def parse_references(key: str, raw: Any, family: Family) -> tuple[Reference, ...
                 source=_optional_text(f"{where}.source", item.get("source")),
                 fields=fields,
                 carries_over=parse_month(f"{where}.carries_over", carries_over) if carries_over is not None else None,
+                **_excerpt(where, item),
             )
         )
     return tuple(references)
+
+
+def _excerpt(where: str, item: dict[str, Any]) -> dict[str, str | None]:
+    """The held text of a reference (rates.excerpts): the sentence with an http(s) page, or neither."""
+    held = {name: _optional_text(f"{where}.{name}", item.get(name)) for name in EXCERPT_KEYS}
+    text, url = held["excerpt"], held["excerpt_url"]
+    if (text is None) != (url is None):
+        raise _Problem(
+            f"{where}.{'excerpt_url' if url is None else 'excerpt'}", "an excerpt needs its url and a url its excerpt"
+        )
+    if url is not None and (len(url) > excerpts.URL_LIMIT or not excerpts.http_url(url)):
+        raise _Problem(f"{where}.excerpt_url", f"the excerpt's url must be an http(s) address: {url}")
+    if text is not None and len(text) > excerpts.EXCERPT_LIMIT:
+        raise _Problem(f"{where}.excerpt", f"an excerpt is a sentence, at most {excerpts.EXCERPT_LIMIT} characters")
+    if text is None and any(held[name] for name in ("excerpt_note", "excerpt_by", "excerpt_at")):
+        raise _Problem(f"{where}.excerpt", "an excerpt's note, author or time without the excerpt")
+    return held
 
 
 def _optional_text(key: str, raw: Any) -> str | None:
@@ -241,13 +260,22 @@ def parse_version(region: str, family: Family, month_key: Any, body: Any, origin
         if effective_to < effective:
             raise _Problem(f"{month_key}.effective_to", "a version cannot end before it takes effect")
     references = parse_references(f"{month_key}.reference", body.get("reference"), family)
-    allowed_trust = trust_allowed(trust, [r.source for r in references])
+    allowed_trust = trust_allowed(trust, [r.source for r in references], held=True)
     if allowed_trust != trust:
         raise _Problem(
             f"{month_key}.trust",
             f"{trust} claims more than the source line says (a compilation quoting the notice, 转引/汇编): "
             f"at most {allowed_trust}",
         )
+    if trust == "official" and not excerpts.held(references):
+        raise _Problem(f"{month_key}.trust", "official needs the notice's verbatim text held (excerpt and excerpt_url)")
+    for reference in references:
+        missing = excerpts.missing_figures(family, values, reference.excerpt or "") if reference.excerpt else []
+        if missing and not reference.excerpt_note:
+            raise _Problem(
+                f"{month_key}.reference.excerpt",
+                f"the excerpt does not contain {'、'.join(missing)}: say why in excerpt_note",
+            )
     return Version(
         region=region,
         family=family.name,

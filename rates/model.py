@@ -11,6 +11,7 @@ from typing import Any
 from rates.months import Month
 
 NATIONAL = "000000"
+EXCERPT_KEYS = ("excerpt", "excerpt_url", "excerpt_note", "excerpt_by", "excerpt_at")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,13 @@ class Reference:
     # until the next year's figures are published (省里明确暂按上年度标准): the provisional months from
     # then on are the province's carry-over, not one the service assumes for lack of news.
     carries_over: Month | None = None
+    # Held text (issue 25, rates.excerpts): the notice's verbatim sentence, the page it was read on, why a
+    # figure is not in it (when one is not), who attached it and when (ISO time). 官方原文 needs it.
+    excerpt: str | None = None
+    excerpt_url: str | None = None
+    excerpt_note: str | None = None
+    excerpt_by: str | None = None
+    excerpt_at: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -46,6 +54,9 @@ class Reference:
         }
         if self.carries_over is not None:  # only when set: references stored before it existed compare equal
             data["carries_over"] = str(self.carries_over)
+        for name in EXCERPT_KEYS:  # the same: only when held
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
         return data
 
     @classmethod
@@ -59,6 +70,7 @@ class Reference:
             source=data.get("source"),
             fields=tuple(data.get("fields") or ()),
             carries_over=Month.parse(data["carries_over"]) if data.get("carries_over") else None,
+            **{name: data.get(name) or None for name in EXCERPT_KEYS},
         )
 
 

@@ -75,6 +75,25 @@ _TRANSLATIONS: tuple[tuple[str, str], ...] = (
         r"^official claims more than the source line says.*$",
         "来源为公开汇编转引，可信度最高为“较可靠”，不能标为“官方原文”：请改为较可靠，或填写原文的来源。",
     ),
+    (
+        r"^official needs the notice's verbatim text held.*$",
+        "“官方原文”须存有通知原文摘录（原句和所在网页）：请按“较可靠”发布，"
+        "再在“提升可信度”中附上原文句子和网址，由另一位管理员核准。",
+    ),
+    (r"^an excerpt needs its url and a url its excerpt$", "原文摘录和摘录所在网页须同时填写。"),
+    (
+        r"^the excerpt's url must be an http\(s\) address: (.*)$",
+        r"摘录所在网页须为 http:// 或 https:// 开头的网址（填写的是\1）。",
+    ),
+    (r"^an excerpt is a sentence, at most (\d+) characters$", r"原文摘录最多\1个字，摘录载有数字的句子即可。"),
+    (
+        r"^an excerpt's note, author or time without the excerpt$",
+        "没有原文摘录时，不能填写摘录说明、摘录人或摘录时间。",
+    ),
+    (
+        r"^the excerpt does not contain (.*): say why in excerpt_note$",
+        r"原文摘录中没有\1：请核对摘录的句子，或在摘录说明中写明原因。",
+    ),
     (r"^'(.*)' is not a field of .*$", r"“\1”不是此类参数的项目。"),
     (r"^must map a scheme to a month$", "须为“险种: 月份”的对应关系。"),
     (r"^each version must be a mapping of values$", "每个版本须为一组取值。"),
@@ -102,6 +121,9 @@ _KEY_LABELS = {
     "url": "原文链接",
     "published": "发布日期",
     "source": "来源",
+    "excerpt": "原文摘录",
+    "excerpt_url": "摘录所在网页",
+    "excerpt_note": "摘录说明",
 }
 
 

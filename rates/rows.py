@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from rates import excerpts
 from rates.errors import Problem, PublishError
 from rates.families import FAMILIES, Kind
 from rates.model import Reference, Version
@@ -58,6 +59,7 @@ def first_day(month: Month) -> date:
 def row_to_version(row: VersionRow) -> Version:
     data = json.loads(row.payload)
     family = FAMILIES[row.family]
+    references = tuple(Reference.from_json(r) for r in data["references"])
     values: dict[str, Decimal | str] = {}
     for name, raw in data["values"].items():
         spec = family.field(name)
@@ -67,8 +69,9 @@ def row_to_version(row: VersionRow) -> Version:
         family=row.family,
         effective_from=Month(row.effective_from.year, row.effective_from.month),
         values=values,
-        references=tuple(Reference.from_json(r) for r in data["references"]),
-        trust=row.trust,
+        references=references,
+        # A record stored before issue 25 may claim 官方原文 without held text: it reads as what it can show.
+        trust=excerpts.allowed(row.trust, references),
         note=data.get("note"),
         contribution_year=row.contribution_year,
         effective_by_scheme={k: Month.parse(v) for k, v in data.get("effective_by_scheme", {}).items()},

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def feature_blueprints() -> list[Blueprint]:
     """The page and feature blueprints (the JSON API registers itself through flask-smorest)."""
-    from service.admin import due
+    from service.admin import due, trust
     from service.admin import views as admin
     from service.core import display
     from service.counter import checks
@@ -32,6 +32,7 @@ def feature_blueprints() -> list[Blueprint]:
         outlets.bp,
         admin.bp,
         due.bp,
+        trust.bp,
         coverage.bp,
         benefit_page.pages_bp,
         display.bp,

@@ -21,7 +21,7 @@ WAGE_2026_FORM = {
     "avg_wage_monthly": "6800",
     "title": "2025年度全省全口径城镇单位就业人员平均工资",
     "doc_no": "赣人社字〔2026〕1号",
-    "trust": "official",
+    "trust": "medium",  # issue 25: 官方原文 needs the notice's sentence held, raised through a review
 }
 
 

@@ -162,12 +162,12 @@ def test_second_admin_over_the_same_version_is_refused_as_stale(app: Flask, admi
 
 def test_correction_supersedes_and_history_keeps_both(app: Flask, admin: FlaskClient) -> None:
     form = {**WAGE_2026_FORM, "effective_from": "2025-01", "contribution_year": "2025", "avg_wage_monthly": "6525"}
-    form |= {"base_floor_monthly": "3915", "base_ceiling_monthly": "19575", "trust": "official"}
+    form |= {"base_floor_monthly": "3915", "base_ceiling_monthly": "19575", "trust": "low"}
     html = preview(admin, open_form(admin), form).get_data(as_text=True)
-    assert "更正 v" in html and "可信度 较可靠（medium） 官方原文（official）" in text(html)
+    assert "更正 v" in html and "可信度 较可靠（medium） 待核实（low）" in text(html)
     assert admin.post("/admin/publish/confirm", data=confirm_data(html)).status_code == 303
     (entry,) = entries(app, "correct")
-    assert entry.before["trust"] == "medium" and entry.after["trust"] == "official"
+    assert entry.before["trust"] == "medium" and entry.after["trust"] == "low"
     history = admin.get("/api/v1/parameters/360000/history").get_json()["versions"]
     assert len([v for v in history if v["family"] == "avg_wage" and v["effective_from"] == "2025-01"]) == 2
 
@@ -213,7 +213,7 @@ WAGE_ROW = {
     "effective_from": "2026-01",
     "contribution_year": "2026",
     "avg_wage_monthly": "6800",
-    "trust": "official",
+    "trust": "medium",
     "ref1_title": "2025年度全省全口径城镇单位就业人员平均工资",
     "ref1_doc_no": "赣人社字〔2026〕1号",
 }
@@ -226,7 +226,7 @@ def test_uploaded_workbook_with_one_bad_value_publishes_nothing_and_names_the_ce
     assert template.status_code == 200 and template.mimetype.endswith("spreadsheetml.sheet")
     before = versions(app)
     outlet = {"region": "360100", "family": "outlet_injury", "effective_from": "2026-01", "ratio": "百分之一"}
-    outlet |= {"trust": "official", "ref1_title": "测试用通知", "ref1_doc_no": "测试〔2026〕2号"}
+    outlet |= {"trust": "medium", "ref1_title": "测试用通知", "ref1_doc_no": "测试〔2026〕2号"}
     status, html = upload(admin, workbook_with(app, [WAGE_ROW, outlet]), "参数.xlsx")
     assert status == 422
     assert "第3行（单元格" in html and "每人每月缴费占月平均工资比例：不是有效的数字" in html
@@ -236,7 +236,7 @@ def test_uploaded_workbook_with_one_bad_value_publishes_nothing_and_names_the_ce
 
 def test_uploaded_workbook_previews_then_publishes_all_rows_in_one_go(app: Flask, admin: FlaskClient) -> None:
     outlet = {"region": "360100", "family": "outlet_injury", "effective_from": "2026-01", "ratio": "0.01"}
-    outlet |= {"trust": "official", "ref1_title": "测试用通知", "ref1_doc_no": "测试〔2026〕2号"}
+    outlet |= {"trust": "medium", "ref1_title": "测试用通知", "ref1_doc_no": "测试〔2026〕2号"}
     jiangxi_outlet = app.extensions["rates"].snapshot().at("360000", "outlet_injury", Month(2026, 1)).version.id
     status, html = upload(admin, workbook_with(app, [WAGE_ROW, outlet]), "参数.xlsx")
     assert status == 200, text(html)[:2000]
@@ -286,7 +286,7 @@ def test_uploaded_yaml_file_needs_its_region_and_family(app: Flask, admin: Flask
     text_2026 = (
         tree["360000/avg_wage.yaml"]
         + '  "2026-01":\n    contribution_year: 2026\n    avg_wage_monthly: "6800"\n'
-        + "    reference:\n      title: 测试\n      doc_no: 赣人社字〔2026〕1号\n    trust: official\n"
+        + "    reference:\n      title: 测试\n      doc_no: 赣人社字〔2026〕1号\n    trust: medium\n"
     )
     status, html = upload(admin, text_2026.encode(), "avg_wage.yaml")
     assert status == 422 and "请选择它所属的地区和参数类别" in html

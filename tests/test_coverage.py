@@ -12,6 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from rates import excerpts
 from rates.families import TRUST_LABELS, trust_allowed
 from rates.loader import load_tree
 from service.core.db import snapshot
@@ -40,12 +41,14 @@ def test_every_cell_is_the_trust_of_the_csv_row_or_not_configured(app: Flask) ->
     sources = {
         (v.region, v.contribution_year): [r.source for r in v.references] for v in versions if v.family == "avg_wage"
     }
+    # issue 25: 官方原文 also needs the notice's sentence held by the bundled version
+    held = {(v.region, v.contribution_year): excerpts.held(v.references) for v in versions if v.family == "avg_wage"}
     expected: dict[tuple[str, int], str] = {}
     for row in csv.DictReader(CSV.open(encoding="utf-8")):
         priced = row["avg_wage_monthly"] or (row["base_floor_monthly"] and row["base_ceiling_monthly"])
         key = (AREA_OF_ROW.get(row["province_code"], row["province_code"]), int(row["contribution_year"]))
         # the row's trust, at most 较可靠 where the bundled version's source line is a compilation only (issue 19)
-        allowed = trust_allowed(row["trust"], sources.get(key, []))
+        allowed = trust_allowed(row["trust"], sources.get(key, []), held=held.get(key, False))
         expected[key] = TRUST_LABELS[allowed] if priced else "未配置"
     for key, text in expected.items():
         assert shown[key] == text, key

@@ -84,7 +84,7 @@ def test_the_admin_api_refuses_a_lone_surrogate_in_a_reference_title(app: Flask)
     login(client, "admin1")
     text = (
         '{"dry_run": true, "versions": [{"region": "360000", "family": "avg_wage", "effective_from": "2026-01",'
-        ' "contribution_year": 2026, "avg_wage_monthly": "6800", "trust": "official",'
+        ' "contribution_year": 2026, "avg_wage_monthly": "6800", "trust": "medium",'
         ' "reference": {"title": "\\ud800", "doc_no": "x"}}]}'
     )
     response = post_json(client, "/api/v1/admin/publish", text)

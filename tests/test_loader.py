@@ -120,19 +120,25 @@ def test_bundled_average_wages_match_the_reference_csv() -> None:
 
 def test_official_trust_needs_more_than_a_compilation() -> None:
     """Issue 19: a version may not claim 官方原文 when every source line says 转引/汇编; a government page
-    reprinting the notice (云南 2026: 元谋县政府网站转载) is more than a compilation."""
+    reprinting the notice (云南 2026: 元谋县政府网站转载) is more than a compilation. Issue 25: nor without the
+    notice's verbatim text held (an excerpt with the page it was read on)."""
+    from rates.excerpts import held
     from rates.families import trust_allowed
 
-    assert trust_allowed("official", ["据公开汇编转引（GitHub 仓库 x）"]) == "medium"
-    assert trust_allowed("official", ["据公开汇编转引（x）", "据公开汇编转引（y）"]) == "medium"
-    assert (
-        trust_allowed("official", ["元谋县政府网站转载省级通知原文；另见 https://x；据公开汇编转引（x）"]) == "official"
-    )
-    assert trust_allowed("official", [None]) == "official"  # the document itself, no intermediary named
-    assert trust_allowed("low", ["据公开汇编转引（x）"]) == "low"
+    assert trust_allowed("official", ["据公开汇编转引（GitHub 仓库 x）"], held=True) == "medium"
+    assert trust_allowed("official", ["据公开汇编转引（x）", "据公开汇编转引（y）"], held=True) == "medium"
+    reprint = ["元谋县政府网站转载省级通知原文；另见 https://x；据公开汇编转引（x）"]
+    assert trust_allowed("official", reprint, held=True) == "official"
+    assert trust_allowed("official", reprint, held=False) == "medium"  # issue 25: no text held, no 官方原文
+    assert trust_allowed("official", [None], held=True) == "official"  # the document itself, no intermediary named
+    assert trust_allowed("official", [None], held=False) == "medium"
+    assert trust_allowed("low", ["据公开汇编转引（x）"], held=False) == "low"
     _, versions = load_tree()
     for version in versions:
-        assert version.trust == trust_allowed(version.trust, [r.source for r in version.references]), version
+        sources = [r.source for r in version.references]
+        assert version.trust == trust_allowed(version.trust, sources, held=held(version.references)), version
+        if version.trust == "official":  # every 官方原文 of the bundled files holds its sentence and page
+            assert held(version.references), version
     guangdong = [
         v for v in versions if v.region in ("440000", "440100") and str(v.effective_from) in ("2025-01", "2025-07")
     ]

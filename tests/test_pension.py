@@ -105,6 +105,7 @@ def test_every_province_of_the_csv_has_its_calc_base(snap: Snapshot) -> None:
     area the tree has no region for (长春) is left out; a region holds no year the CSV does not give."""
     import csv
 
+    from rates.excerpts import held as holds_text
     from rates.families import trust_allowed
 
     path = REFERENCE / "pension_calc_base.csv"
@@ -128,7 +129,11 @@ def test_every_province_of_the_csv_has_its_calc_base(snap: Snapshot) -> None:
         assert version.effective_from == first and version.effective_to is None, (region, first)
         assert version.values["calc_base_monthly"] == Decimal(row["calc_base_monthly"]), (region, first)
         # the row's trust, unless the version's own source line is a compilation only (issue 19: then 较可靠 at most)
-        assert version.trust == trust_allowed(row["trust"], [r.source for r in version.references]), (region, first)
+        # and 官方原文 only with the notice's sentence held (issue 25)
+        allowed = trust_allowed(
+            row["trust"], [r.source for r in version.references], held=holds_text(version.references)
+        )
+        assert version.trust == allowed, (region, first)
         assert re.search(r"[\u4e00-\u9fff]", version.note or ""), "notes users read are Chinese"
         month = first
         while month <= last:

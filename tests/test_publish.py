@@ -34,7 +34,7 @@ WAGE_2026: dict[str, Any] = {
     "contribution_year": 2026,
     "avg_wage_monthly": "6800",
     "reference": {"title": "2025年度全省全口径城镇单位就业人员平均工资", "doc_no": "赣人社字〔2026〕1号"},
-    "trust": "official",
+    "trust": "medium",  # issue 25: 官方原文 needs held text (the correction below holds it)
 }
 
 
@@ -85,7 +85,13 @@ def test_correction_supersedes_and_history_keeps_both(store: ParameterStore) -> 
             "avg_wage_monthly": "6525",
             "base_floor_monthly": "3915",
             "base_ceiling_monthly": "19575",
-            "reference": {"title": "2024年度全省平均工资及2025年度缴费基数上下限", "doc_no": "赣人社字〔2025〕150号"},
+            "reference": {
+                "title": "2024年度全省平均工资及2025年度缴费基数上下限",
+                "doc_no": "赣人社字〔2025〕150号",
+                # issue 25: 官方原文 holds the notice's sentence (every figure in it) and the page it was read on
+                "excerpt": "全省月平均工资为6525元，缴费基数下限为3915元，上限为19575元。",
+                "excerpt_url": "https://rst.jiangxi.gov.cn/example.html",
+            },
             "trust": "official",
         },
     )
@@ -160,7 +166,7 @@ def test_two_concurrent_corrections_of_one_version_one_is_refused(store: Paramet
             "effective_from": "2022-05",
             "ratio": f"0.00{i + 5}",
             "reference": {"title": "更正", "doc_no": f"测试〔2026〕{i}号"},
-            "trust": "official",
+            "trust": "medium",
         }
         version = parse_proposal("360000", "outlet_injury", body)
         publish(other, [version], f"admin{i}", based_on={("360000", "outlet_injury"): seen})

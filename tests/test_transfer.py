@@ -37,7 +37,7 @@ WAGE_2026: dict[str, Any] = {  # test data, as in tests/test_publish.py
     "contribution_year": 2026,
     "avg_wage_monthly": "6800",
     "reference": {"title": "2025年度全省全口径城镇单位就业人员平均工资", "doc_no": "赣人社字〔2026〕1号"},
-    "trust": "official",
+    "trust": "medium",  # issue 25: 官方原文 needs held text
 }
 
 

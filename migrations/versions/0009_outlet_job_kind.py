@@ -1,7 +1,7 @@
 """What a job reads: an outlet's courier roster, or a platform's orders (职业伤害保障费, issue 24)
 
 Revision ID: 0009
-Revises: 0007 (0008 when merged after it: the lead renumbers down_revision)
+Revises: 0008
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

@@ -36,6 +36,11 @@ REFERENCE_PARTS = (
     ("source", "来源"),
     ("fields", "适用项目"),
     ("carries_over", "省里明确沿用起始月份"),
+    ("excerpt", "原文摘录"),
+    ("excerpt_url", "原文摘录所在网页"),
+    ("excerpt_note", "摘录说明"),
+    ("excerpt_by", "摘录人"),
+    ("excerpt_at", "摘录时间"),
 )
 LEADING = [
     ("region", "地区代码"),

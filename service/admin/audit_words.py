@@ -31,3 +31,25 @@ def target_words(target: str, regions: Mapping[str, str]) -> str:
         region = regions.get(found["region"], found["region"])
         return f"{region} · {label} · {found['month']}起"
     return target
+
+
+RAISE_ACTIONS = ("trust_propose", "trust_approve", "trust_refuse")
+
+
+def raise_lines(action: str, after: Mapping[str, object]) -> list[str]:
+    """A trust raise's audit entry in words (issue 25): the sentence, its page, the note, the outcome."""
+    if action not in RAISE_ACTIONS:
+        return []
+    found = after.get("raise", after)
+    proposal: Mapping[str, object] = found if isinstance(found, Mapping) else {}
+    lines = [f"申请 {proposal.get('id')}：原文摘录“{proposal.get('excerpt')}”", f"原文网址：{proposal.get('url')}"]
+    if proposal.get("note"):
+        lines.append(f"说明：{proposal['note']}")
+    if action == "trust_approve":
+        lines.append(
+            f"核准，写入官方原文版本 v{after.get('id')}"
+            + (f"；备注：{proposal['reason']}" if proposal.get("reason") else "")
+        )
+    if action == "trust_refuse":
+        lines.append(f"驳回理由：{proposal.get('reason')}")
+    return lines

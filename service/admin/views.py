@@ -16,15 +16,16 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from rates import audit, transfer
+from rates import audit, raises, transfer
 from rates import publish as publishing
+from rates.audit import audit_target
 from rates.families import FAMILIES, TRUST_LABELS, TRUST_LEVELS, Family, Kind
 from rates.model import Version
 from rates.months import Month
 from rates.publish import Planned, Problem, PublishError, StaleError
 from rates.store import NotConfigured, Snapshot
 from service.admin import preview
-from service.admin.audit_words import actor_words, target_words
+from service.admin.audit_words import actor_words, raise_lines, target_words
 from service.answer.present import XLSX, version_data
 from service.api.base import current_month
 from service.core.auth import current_user, login_required, remote_address
@@ -248,11 +249,16 @@ def _read_upload(snap: Snapshot, file: FileStorage | None, values: dict[str, str
 
 
 def refusals(planned: list[Planned]) -> list[Problem]:
-    """Why a planned publication cannot go ahead: a version without a 文号, or nothing to publish at all."""
+    """Why a planned publication cannot go ahead: no 文号, an unreviewed 官方原文, or nothing to publish at all."""
     problems = [
         Problem("doc_no", f"{p.version.region}/{p.version.family}/{p.version.effective_from}：须填写依据文件的文号。")
         for p in planned
         if not p.unchanged and not any(r.doc_no for r in p.version.references)
+    ]
+    problems += [  # issue 25: 官方原文 on new held text is a trust raise (/admin/trust), never one admin's publication
+        Problem("trust", f"{audit_target(p.version)}{raises.UNREVIEWED}")
+        for p in planned
+        if not p.unchanged and raises.unreviewed(p.version, (p.replaces, p.in_force))
     ]
     if all(p.unchanged for p in planned):
         problems.append(Problem("file", "与在用版本完全相同，没有需要发布的内容。"))
@@ -385,7 +391,7 @@ def _changes(entry: audit.AuditEntry) -> list[str]:
         lines.append(f"可信度：{TRUST_LABELS.get(old, '—')} → {TRUST_LABELS.get(new, new)}")
     if after.get("withdrawn"):
         lines.append("已撤回")
-    return lines
+    return lines + raise_lines(entry.action, after)
 
 
 def _audit_rows(limit: int | None) -> tuple[list[dict[str, Any]], str, str]:

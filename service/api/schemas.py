@@ -190,6 +190,13 @@ class DocumentSchema(Schema):
     carries_over = fields.String(
         allow_none=True, metadata={"description": "文件明确自该月起暂按上年度标准（新标准公布前沿用）"}
     )
+    excerpt = fields.String(
+        allow_none=True, metadata={"description": "原文摘录：通知原文的句子（逐字）；“官方原文”仅在存有原文摘录时标注"}
+    )
+    excerpt_url = fields.String(allow_none=True, metadata={"description": "原文摘录所在网页"})
+    excerpt_note = fields.String(allow_none=True, metadata={"description": "摘录中未出现某数字的原因（附摘录者说明）"})
+    excerpt_by = fields.String(allow_none=True, metadata={"description": "附上原文摘录的管理员"})
+    excerpt_at = fields.String(allow_none=True, metadata={"description": "附上原文摘录的时间（ISO 8601）"})
 
 
 class VersionSchema(Schema):

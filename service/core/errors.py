@@ -35,6 +35,13 @@ FIELD_LABELS = {
     "file": "文件",
     "versions": "参数版本",
     "based_on": "所依据的版本",
+    "version_id": "参数版本号",
+    "excerpt": "原文摘录",
+    "url": "原文网址",
+    "note": "说明",
+    "reason": "理由",
+    "reference_index": "依据文件",
+    "status": "申请状态",
     "_schema": "请求体",
 }
 

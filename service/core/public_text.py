@@ -74,7 +74,12 @@ def _public(source: str | None, say_unseen: bool) -> str:
 
 
 # Where a version was recorded from, as a public page says it: no file name (the admin pages keep it).
-PUBLIC_ORIGINS = (("admin form", "管理页表单"), ("admin withdrawal", "管理页撤回"), ("upload ", "管理页上传文件"))
+PUBLIC_ORIGINS = (
+    ("admin form", "管理页表单"),
+    ("admin withdrawal", "管理页撤回"),
+    ("upload ", "管理页上传文件"),
+    ("trust raise ", "管理页提升可信度（附通知原文，经另一位管理员核准）"),
+)
 
 
 def public_origin(origin: str | None) -> str:

@@ -98,6 +98,8 @@ ADMIN = {
     "admin-audit": "/admin/audit",
     "admin-export": "/admin/export",
     "admin-due": "/admin/due",
+    "admin-trust": "/admin/trust",
+    "admin-trust-new": "/admin/trust/new/78",  # 安徽 2025 in the bundled store: the raise form
     "window-quotes": "/window/quotes",
 }
 

@@ -108,15 +108,30 @@ def quote_problems(ask: Ask, data: dict[str, Any]) -> list[str]:
     for version in data["references"]:
         if version["trust_label"] != label(version):
             problems.append(f"{where}: v{version['id']} labelled {version['trust_label']}, not {label(version)}")
-        # a version claims no more trust than its own source lines give (defect 5: 官方原文 over 据公开汇编转引)
-        allowed = trust_allowed(version["trust"], [r.get("source") for r in version["references"]])
+        # a version claims no more trust than its own source lines give (defect 5: 官方原文 over 据公开汇编转引),
+        # and 官方原文 only where the notice's verbatim sentence and its page are held (issue 25)
+        held = any(r.get("excerpt") and r.get("excerpt_url") for r in version["references"])
+        allowed = trust_allowed(version["trust"], [r.get("source") for r in version["references"]], held=held)
         if allowed != version["trust"]:
             problems.append(f"{where}: v{version['id']} claims {version['trust']}, its sources allow {allowed}")
+        if version["trust_label"] == TRUST_LABELS["official"] and not held:
+            problems.append(f"{where}: v{version['id']} shown as 官方原文 without its verbatim text held")
     documents = [r for r in data["references"] if not is_service_rule(r)]
     weaker = any(r["trust"] != "official" for r in documents)
     said = any("未取自官方原文" in note for note in data["notes"])
     if weaker != said:
         problems.append(f"{where}: the note on unofficial figures ({said}) disagrees with the sources ({weaker})")
+    return problems
+
+
+def official_without_text(page: str) -> list[str]:
+    """Issue 25: every version the 参数 page shows as 官方原文 quotes the notice's sentence it holds, with its page."""
+    problems = []
+    for block in page.split('<article class="version')[1:]:
+        block = block.split("</article>")[0]
+        name = block.split('id="', 1)[1].split('"', 1)[0] if 'id="' in block else "?"
+        if 'class="trust trust-official"' in block and 'class="held-text"' not in block:
+            problems.append(f"{name} shown as 官方原文 without its verbatim text")
     return problems
 
 

@@ -32,6 +32,7 @@ def test_every_region_and_month_shows_its_parameters(client: FlaskClient, snap: 
         for version in data["families"]:
             if f'id="v{version["id"]}"' not in page.decode():
                 problems.append(f"参数 page {region} {month}: v{version['id']} ({version['family']}) not listed")
+        problems += [f"参数 page {region} {month}: {p}" for p in probe.official_without_text(page.decode())]
         probe.TALLY.add("parameters")
     for region in space.regions(snap):
         status, _ = probe.get(client, f"/api/v1/parameters/{region}/history")
