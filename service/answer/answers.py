@@ -198,7 +198,7 @@ class Caches:
     def tier_table(self, snapshot: Snapshot, request: TierRequest) -> dict[str, Any]:
         return decoded(self.tiers_json(snapshot, request))
 
-    def drawn(self, snapshot: Snapshot, part: Hashable, draw: Callable[[], str]) -> str:
+    def drawn(self, snapshot: Snapshot, part: Hashable, draw: Callable[[], Held]) -> Held:
         """A part of a page drawn for this snapshot (``service.pages.drawn``), kept beside the tier tables."""
         return self.kept(snapshot).tiers.get(part, draw)
 
