@@ -29,7 +29,15 @@ from service.outlets.cells import CellError, cell_text, is_total, normal, parse_
 from service.outlets.files import CORRUPT, HEADER_SCAN_ROWS, Limits, RosterFileError, shown
 from service.outlets.formulas import Unreadable, unreadable_cells
 from service.outlets.roster import PROGRESS_CHUNK, open_roster
-from service.outlets.sheets import BLANK, sheet_body, sheet_rows, with_merged_header
+from service.outlets.sheets import (
+    BLANK,
+    HeaderProblem,
+    HeaderSpec,
+    find_header,
+    sheet_body,
+    sheet_rows,
+    with_merged_header,
+)
 
 COLUMNS = {
     "month": "月份",
@@ -64,24 +72,12 @@ def _header_key(value: Any) -> str | None:
     return HEADER_NAMES.get(text)
 
 
-def find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | tuple[None, str, bool]:
-    """The first row naming every required column; else (None, why, whether a row looked like a header)."""
-    best: tuple[int, dict[str, int]] | None = None
-    for number, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
-        found: dict[str, int] = {}
-        for column, value in enumerate(cells):
-            key = _header_key(value)
-            if key is not None and key not in found:
-                found[key] = column
-        if all(k in found for k in REQUIRED):
-            return number, found
-        if len(found) >= 2 and (best is None or len(found) > len(best[1])):
-            best = (number, found)
-    if best is not None:
-        missing = "、".join(COLUMNS[k] for k in REQUIRED if k not in best[1])
-        return None, f"第{best[0] + 1}行像是表头，但缺少这些列：{missing}。请按模板填写列名。", True
-    names = "、".join(COLUMNS[k] for k in REQUIRED)
-    return None, f"在前{HEADER_SCAN_ROWS}行中找不到订单表头（须有“{names}”等列）：请使用模板。", False
+ORDERS_HEADER = HeaderSpec(
+    COLUMNS,
+    REQUIRED,
+    _header_key,
+    f"在前{HEADER_SCAN_ROWS}行中找不到订单表头（须有“{'、'.join(COLUMNS[k] for k in REQUIRED)}”等列）：请使用模板。",
+)
 
 
 @dataclass
@@ -346,16 +342,14 @@ def read_and_price(
             unreadable = unreadable_cells(archive, members[index] or None, opened.checked.with_markers)
             rows = sheet_rows(sheet, unreadable)
             head = list(itertools.islice(rows, HEADER_SCAN_ROWS))
-            found = find_header(with_merged_header(head, sheet.merged_cell_ranges or []))
-            if found[0] is None:
-                _, why, partial = found
-                if partial:
-                    raise RosterFileError(f"工作表“{name}”{why}", "no_header", 422)
-                problem = problem or str(why)
+            found = find_header(with_merged_header(head, sheet.merged_cell_ranges or []), ORDERS_HEADER)
+            if isinstance(found, HeaderProblem):
+                if found.partial:
+                    raise RosterFileError(f"工作表“{name}”{found.message}", "no_header", 422)
+                problem = problem or found.message
                 orders.skipped.append(f"工作表“{name}”没有订单表头，未读取")
                 continue
-            header, columns = found[0], found[1]
-            assert isinstance(columns, dict)
+            header, columns = found
             wanted = {c for k, c in columns.items() if k != "remark"}
             cells, counted = sheet_body(head, rows, header, wanted if unreadable else None, limits, counted)
         except (CalamineError, ValueError, OSError, UnicodeDecodeError) as error:

@@ -12,7 +12,7 @@ import io
 import itertools
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,27 +64,43 @@ class HeaderProblem:
     partial: bool
 
 
-def find_header(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | HeaderProblem:
+@dataclass(frozen=True)
+class HeaderSpec:
+    """What a kind of sheet's header names: its columns (by key), which of them it must have, how a cell's text
+    is read as a column's key, and what to say when no row of the first ones is its header."""
+
+    columns: Mapping[str, str]
+    required: tuple[str, ...]
+    key: Callable[[Any], str | None]
+    not_found: str
+
+
+ROSTER_HEADER = HeaderSpec(
+    COLUMNS,
+    REQUIRED,
+    header_key,
+    f"在前{HEADER_SCAN_ROWS}行中找不到表头（须有“网点名称、姓名、公民身份号码、参保起始月、参保终止月”等列）："
+    "请使用模板，或把列名改成模板中的名称。",
+)
+
+
+def find_header(rows: list[list[Any]], spec: HeaderSpec = ROSTER_HEADER) -> tuple[int, dict[str, int]] | HeaderProblem:
     """The first row naming every required column, or what is missing."""
     best: tuple[int, dict[str, int]] | None = None
     for number, cells in enumerate(rows[:HEADER_SCAN_ROWS]):
         found: dict[str, int] = {}
         for column, value in enumerate(cells):
-            key = header_key(value)
+            key = spec.key(value)
             if key is not None and key not in found:
                 found[key] = column
-        if all(k in found for k in REQUIRED):
+        if all(k in found for k in spec.required):
             return number, found
         if len(found) >= 2 and (best is None or len(found) > len(best[1])):
             best = (number, found)
     if best is not None:
-        missing = "、".join(COLUMNS[k] for k in REQUIRED if k not in best[1])
+        missing = "、".join(spec.columns[k] for k in spec.required if k not in best[1])
         return HeaderProblem(f"第{best[0] + 1}行像是表头，但缺少这些列：{missing}。请按模板填写列名。", partial=True)
-    return HeaderProblem(
-        f"在前{HEADER_SCAN_ROWS}行中找不到表头（须有“网点名称、姓名、公民身份号码、参保起始月、参保终止月”等列）："
-        "请使用模板，或把列名改成模板中的名称。",
-        partial=False,
-    )
+    return HeaderProblem(spec.not_found, partial=False)
 
 
 def open_workbook(data: bytes) -> CalamineWorkbook:
