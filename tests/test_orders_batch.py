@@ -295,3 +295,11 @@ def test_progress_reports_add_up_to_the_rows(app: Flask) -> None:
     )
     assert sum(step for step, _ in steps) == 7003 == len(orders.rows) == orders.accepted
     assert {total for _, total in steps} == {7003}
+
+
+def test_page_totals_are_written_exactly() -> None:
+    """The orders page writes 元 through Decimal: a float would turn the last fen of a large total."""
+    from service.core.display import yuan
+
+    assert yuan("123456789012345678.91") == "123,456,789,012,345,678.91"
+    assert yuan(Decimal("0.5")) == "0.50"

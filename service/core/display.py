@@ -94,6 +94,12 @@ def provisional_badge(label: str) -> Markup:
     return Markup('<span class="badge provisional">{}</span>').format(label)
 
 
+@bp.app_template_filter("yuan")
+def yuan(amount: Decimal | str) -> str:
+    """An amount in 元 as the result pages write a total: thousands separated, two decimals, exact (never a float)."""
+    return format(Decimal(str(amount)), ",.2f")
+
+
 @bp.app_template_global("used_for")
 def used_for(spans: Mapping[int, str] | None, version_id: int) -> Markup:
     """ "；用于 2025-01 至 2025-12": the months (or years) a version priced in an answer, where the page says them."""
