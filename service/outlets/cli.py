@@ -64,13 +64,18 @@ def _print_summary(outcome: Outcome, output: Path) -> None:
         echo(f"  {total.outlet}：{total.headcount} 人，{total.courier_months} 人月，{yuan(total.amount_fen)} 元")
     grand = outcome.total
     echo(f"合计：{grand.headcount} 人，{grand.courier_months} 人月，应缴 {yuan(grand.amount_fen)} 元")
+    _print_tail(summary, output, "处问题，完整列表见结果工作簿的“错误”表。")
+
+
+def _print_tail(summary: dict[str, Any], output: Path, more: str) -> None:
+    """A batch's notes, its first problems (``more``: where the rest are, given their count) and where it wrote."""
     for note in summary["notes"]:
         echo(f"提示：{note}")
     for error in summary["errors"]:
         place = error["place"] if isinstance(error["place"], str) else f"第{error['place']}行"
         echo(f"  {place} {error['column'] or '整行'}：{error['message']}", err=True)
     if summary["problems"] > ERRORS_PRINTED:
-        echo(f"  ……共 {summary['problems']} 处问题，完整列表见结果工作簿的“错误”表。", err=True)
+        echo(f"  ……共 {summary['problems']} {more}", err=True)
     echo(f"结果已写入 {output}")
 
 
@@ -140,14 +145,7 @@ def orders_command(source: Path, output: Path) -> None:
     for group in summary["groups"]:
         echo(f"  {group['province_name']} {group['industry']}：{group['orders']} 单，{group['fee']:.2f} 元")
     echo(f"合计：{summary['total']['orders']} 单，应缴 {summary['total']['fee']:.2f} 元")
-    for note in summary["notes"]:
-        echo(f"提示：{note}")
-    for error in summary["errors"]:
-        place = error["place"] if isinstance(error["place"], str) else f"第{error['place']}行"
-        echo(f"  {place} {error['column'] or '整行'}：{error['message']}", err=True)
-    if summary["problems"] > ERRORS_PRINTED:
-        echo(f"  ……共 {summary['problems']} 行未计费，完整列表见结果工作簿的“明细”表。", err=True)
-    echo(f"结果已写入 {output}")
+    _print_tail(summary, output, "行未计费，完整列表见结果工作簿的“明细”表。")
 
 
 @outlets_cli.command("worker")

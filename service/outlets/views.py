@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, send_file, url_for
@@ -170,17 +171,7 @@ def _context(region: str | None = None) -> dict[str, Any]:
 @bp.route("/outlets", methods=["GET", "POST"])
 def page() -> str | Response | tuple[str, int]:
     context = _context(request.form.get("region"))
-    if request.method == "GET":
-        return render_template("outlets.html", **context)
-    try:
-        job_id = _submit(_upload(), context["region"])
-    except QuoteError as error:
-        return render_template("outlets.html", error=error.message, **context), error.status
-    except Busy as error:
-        return _busy(error, page=True)
-    response = redirect(url_for("outlets.job_page", job_id=job_id), 303)
-    remember(response, job_id, request.files["file"].filename or "")
-    return response
+    return _upload_page("outlets.html", context, lambda: _submit(_upload(), context["region"]))
 
 
 @bp.get("/outlets/jobs/<job_id>")
@@ -225,13 +216,18 @@ def orders_batch() -> Response | tuple[dict[str, Any], int, dict[str, str]]:
 @bp.route("/outlets/orders", methods=["GET", "POST"])
 def orders_page() -> str | Response | tuple[str, int]:
     """职业伤害保障费: a platform's orders uploaded from the page, on the roster's job and its pages."""
-    context = _context()
+    return _upload_page("orders.html", _context(), _submit_orders)
+
+
+def _upload_page(template: str, context: dict[str, Any], submit: Callable[[], str]) -> str | Response | tuple[str, int]:
+    """An upload form: shown on GET; on POST the file queued as a job (``submit``), and the browser sent to its page
+    and remembered among its uploads, or the form again with why the file was refused."""
     if request.method == "GET":
-        return render_template("orders.html", **context)
+        return render_template(template, **context)
     try:
-        job_id = _submit_orders()
+        job_id = submit()
     except QuoteError as error:
-        return render_template("orders.html", error=error.message, **context), error.status
+        return render_template(template, error=error.message, **context), error.status
     except Busy as error:
         return _busy(error, page=True)
     response = redirect(url_for("outlets.job_page", job_id=job_id), 303)
