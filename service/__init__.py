@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Flask
 
-from service.core import config
+from service.core import codec, config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,7 +59,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         **config.from_environment(Path(app.instance_path)),
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in JSON
+    app.json = codec.Provider(app)  # one JSON encoder for the answers and jsonify alike
+    app.jinja_environment = codec.Environment  # type: ignore[misc]  # templates read answers' keys directly
     if test_config is not None:
         app.config.from_mapping(test_config)
     config.finish(app)

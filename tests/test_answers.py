@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from calc.quote import SCHEMES, QuoteError, QuoteRequest
+from rates.model import Reference
 from rates.months import Month
 from rates.publish import parse_proposal, publish
 from rates.store import Snapshot
@@ -64,6 +65,8 @@ def test_answers_equal_the_schema_dump(medical_app: Flask) -> None:
     snap = medical_app.extensions["rates"].snapshot()
     regions = [code for code in snap.regions if code != "000000"]
     answered = refused = 0
+    with medical_app.app_context():
+        cite = answers.Caches(0, 10_000).citer(snap)
     for request in _varied(regions, 900):  # 60 regions since issues 10, 11 and 15: more are refused
         try:
             expected = quote_answer(snap, request)  # the schema's own dump, marshmallow field by field
@@ -76,6 +79,8 @@ def test_answers_equal_the_schema_dump(medical_app: Flask) -> None:
         data = answers.quote_json(snap, request)
         assert json.loads(data) == expected, request
         assert data == (medical_app.json.dumps(expected) + "\n").encode()  # byte for byte what the app wrote
+        # the versions it cites joined as kept once per snapshot: the same bytes, the first time and after
+        assert answers.quote_json(snap, request, cite) == data == answers.quote_json(snap, request, cite)
         answered += 1
     assert answered > 300 and refused > 30  # both kinds were really exercised
 
@@ -279,6 +284,11 @@ def test_each_snapshot_object_has_its_own_maps(app: Flask) -> None:
 
 def _changed(value: object) -> object:
     """Another value of the same kind (a field of a request changed by one step)."""
+    if isinstance(value, bool):
+        return not value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a nested value: its first field changed
+        first = dataclasses.fields(value)[0].name
+        return dataclasses.replace(value, **{first: _changed(getattr(value, first))})
     if isinstance(value, Month):
         return value + 1
     if isinstance(value, (Decimal, int)):
@@ -302,8 +312,9 @@ def _changed(value: object) -> object:
             medical_tier=1,
         ),
         answers.TierRequest("360100", "flexible_pension", Month(2025, 3)),
+        answers.Cited(7, "360000", True, Reference("赣人社字〔2025〕1号")),
     ],
-    ids=["QuoteRequest", "TierRequest"],
+    ids=["QuoteRequest", "TierRequest", "Cited"],
 )
 def test_changing_any_field_of_a_request_changes_its_key(request_value: Any) -> None:
     """Issue 19, defect 1: a key listed fields by hand and forgot medical_tier. The key is the frozen request

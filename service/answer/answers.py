@@ -13,28 +13,30 @@
   under its own frozen key. Bytes and text, not object graphs: a full garbage collection walks every
   object alive, and a bytes object is not even tracked by the collector.
 
-The pages decode the same bytes (``Data``) and render them with Jinja: what a page shows is what the
+The pages decode the same bytes (``decoded``) and render them with Jinja: what a page shows is what the
 API answers.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import weakref
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
 from cachetools import LRUCache
 from flask import current_app
 
 from calc.quote import Line, QuoteRequest, price, tiers
+from rates.model import Reference
 from rates.months import Month
-from rates.store import Snapshot
+from rates.store import Resolved, Snapshot
 from service.answer.dumping import compile_dump
-from service.answer.present import month_line, quote_data, tier_data, used_versions
+from service.answer.present import month_line, ordered, quote_data, tier_data, used_versions, version_data
 from service.api import schemas
+from service.core.codec import decode, encode, encode_part
 
 
 @dataclass(frozen=True)
@@ -48,20 +50,48 @@ class TierRequest:
 
 Held = TypeVar("Held", bytes, str)  # what the maps hold: bytes and text, never an object graph
 
-_DUMP_QUOTE = compile_dump(schemas.QuoteSchema(exclude=("months",)))
+_DUMP_QUOTE = compile_dump(schemas.QuoteSchema(exclude=("months", "references")))
 _DUMP_LINE = compile_dump(schemas.LineSchema())
+_DUMP_VERSION = compile_dump(schemas.VersionSchema())
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A version as an answer cites it (``VersionSchema``): what its dump depends on besides the snapshot."""
+
+    version_id: int
+    level: str
+    provisional: bool
+    declared_by: Reference | None
+
+
+Cite = Callable[[Resolved], orjson.Fragment]  # a version cited by an answer, as JSON ready to be joined
+
+
+def cited(snapshot: Snapshot, used: Resolved) -> bytes:
+    """A version cited by an answer, dumped and encoded afresh (``Caches`` keeps it once per snapshot)."""
+    return encode_part(_DUMP_VERSION(version_data(snapshot, used.version, used)))
+
+
 _DUMP_TIERS = compile_dump(schemas.TiersSchema())
 
 
-def encode(data: Any) -> bytes:
-    """JSON as the app's provider writes it (Chinese readable, keys sorted), with its final newline."""
-    return (json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n").encode()
+def quote_json(snapshot: Snapshot, request: QuoteRequest, cite: Cite | None = None) -> bytes:
+    """The API's answer to a calculation: ``present.quote_answer``'s dump, encoded.
 
-
-def quote_json(snapshot: Snapshot, request: QuoteRequest) -> bytes:
-    """The API's answer to a calculation: ``present.quote_answer``'s dump, encoded."""
+    The versions it cites are the same few for many answers: ``cite`` gives each one's JSON, kept once
+    per snapshot by ``Caches`` (without it, each is dumped afresh; ``tests/test_answers.py`` checks that
+    both give the same bytes).
+    """
     quote = price(snapshot, request)
-    return encode({**_DUMP_QUOTE(quote_data(snapshot, quote, months=False)), "months": dumped_months(quote.lines)})
+    cite = cite or (lambda used: orjson.Fragment(cited(snapshot, used)))
+    return encode(
+        {
+            **_DUMP_QUOTE(quote_data(snapshot, quote, months=False, references=False)),
+            "months": dumped_months(quote.lines),
+            "references": [cite(used) for used in ordered(quote.used)],
+        }
+    )
 
 
 def dumped_months(lines: list[Line]) -> list[dict[str, Any]]:
@@ -101,26 +131,9 @@ def tiers_json(snapshot: Snapshot, request: TierRequest) -> bytes:
     return encode(_DUMP_TIERS(tiers_answer(snapshot, request)))
 
 
-class Data(dict[str, Any]):
-    """An answer's object as the pages get it: a dict whose keys templates also read as attributes.
-
-    Jinja reads ``line.amount`` by trying the attribute, then the key; on a plain dict every such read
-    raised and caught an AttributeError, a good part of the 测算 page's time. The order stays Jinja's
-    (a dict's own attributes such as ``items`` first), so templates read exactly what they read before.
-    """
-
-    __slots__ = ()
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
 def decoded(data: bytes) -> dict[str, Any]:
     """An answer's bytes as the pages read them: a fresh copy each time, so a page may change it freely."""
-    answer: dict[str, Any] = json.loads(data, object_hook=Data)
+    answer: dict[str, Any] = decode(data)
     return answer
 
 
@@ -186,7 +199,19 @@ class Caches:
             return fresh  # an older snapshot's maps are used by this request alone
 
     def answer_json(self, snapshot: Snapshot, request: QuoteRequest) -> bytes:
-        return self.kept(snapshot).answers.get(request, lambda: quote_json(snapshot, request))
+        return self.kept(snapshot).answers.get(request, lambda: quote_json(snapshot, request, self.citer(snapshot)))
+
+    def citer(self, snapshot: Snapshot) -> Cite:
+        """The versions an answer cites, each dumped once per snapshot and kept beside the tier tables."""
+        kept = self.kept(snapshot).tiers
+
+        def cite(used: Resolved) -> orjson.Fragment:
+            if used.version.id is None:  # not a stored version (never so in a served snapshot): not kept
+                return orjson.Fragment(cited(snapshot, used))
+            key = Cited(used.version.id, used.level, used.provisional, used.declared_by)
+            return orjson.Fragment(kept.get(key, lambda: cited(snapshot, used)))
+
+        return cite
 
     def answer(self, snapshot: Snapshot, request: QuoteRequest) -> dict[str, Any]:
         """The answer as the pages read it (``decoded``)."""

@@ -97,9 +97,9 @@ def ordered(used: list[Resolved]) -> list[Resolved]:
     return sorted(used, key=lambda r: (order[r.version.family], r.version.effective_from))
 
 
-def quote_data(snapshot: Snapshot, quote: Quote, months: bool = True) -> dict[str, Any]:
-    """The answer's data before the dump (``months=False``: without them, ``service.answer.answers`` dumps them
-    itself)."""
+def quote_data(snapshot: Snapshot, quote: Quote, months: bool = True, references: bool = True) -> dict[str, Any]:
+    """The answer's data before the dump (``months=False``, ``references=False``: without them,
+    ``service.answer.answers`` dumps them itself)."""
     request = quote.request
     notes = []
     declared = declarations(quote.used)
@@ -128,7 +128,7 @@ def quote_data(snapshot: Snapshot, quote: Quote, months: bool = True) -> dict[st
         "provisional": quote.provisional,
         "provisional_declared": declared,
         "notes": notes,
-        "references": used_versions(snapshot, quote.used),
+        **({"references": used_versions(snapshot, quote.used)} if references else {}),
     }
 
 

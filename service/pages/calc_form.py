@@ -23,7 +23,6 @@ from rates.families import TRUST_LABELS
 from rates.model import NATIONAL, Version
 from rates.months import Month
 from rates.store import NotConfigured, Snapshot
-from service.answer.answers import Data
 from service.answer.present import DECLARED_LABEL, PART_LABELS, PROVISIONAL_LABEL, percent
 from service.api import schemas
 from service.api.base import current_month
@@ -57,7 +56,7 @@ REQUEST_SCHEMA = schemas.CalculateRequestSchema()  # the API's input rules; a sc
 def typed(form: MultiDict[str, str]) -> dict[str, str]:
     """What the user typed, trimmed and cut to a sane length, to put back into the form."""
     given = form.to_dict()  # a plain dict: a MultiDict raises (and catches) an error for every field absent
-    values = Data({name: given.get(name, "").strip()[:40] for name in FORM_FIELDS})  # read as attributes too
+    values = dict({name: given.get(name, "").strip()[:40] for name in FORM_FIELDS})
     values["basis"] = "base" if values["basis"] == "base" else "ratio"
     values["medical_basis"] = "base" if values["medical_basis"] == "base" else "ratio"
     return values
@@ -277,7 +276,7 @@ def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str])
     month = form_month(values)
     region = values["region"]
     configured = drawn.kept(snap, drawn.MedicalConfigured(month), lambda: medical_configured(snap, month))
-    form = Data(
+    form = dict(
         regions=drawn.region_options(snap, region),
         tier_options=_ratio_options(snap, values, "flexible_pension", "base_ratio"),
         medical_tier_options=_ratio_options(snap, values, "flexible_medical", "medical_base_ratio"),
@@ -338,7 +337,7 @@ def _stretches(versions: list[Version], levels: set[str], start: Month, end: Mon
 
 def defaults() -> dict[str, str]:
     month = current_month()
-    values = Data({name: "" for name in FORM_FIELDS})
+    values = dict({name: "" for name in FORM_FIELDS})
     values.update(
         start=str(Month(month.year, 1)), end=str(Month(month.year, 12)), basis="ratio", scheme="flexible_pension"
     )

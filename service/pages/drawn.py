@@ -10,7 +10,6 @@ part every time. tests/test_drawn.py checks each part against the macro drawn af
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,8 +21,9 @@ from markupsafe import Markup
 from rates.families import TRUST_LABELS
 from rates.months import Month
 from rates.store import Snapshot
-from service.answer.answers import Data, TierRequest, caches
+from service.answer.answers import TierRequest, caches
 from service.answer.present import DECLARED_LABEL, PROVISIONAL_LABEL, percent
+from service.core.codec import decode, encode
 from service.core.display import used_for
 from service.pages.region_picker import region_groups
 
@@ -75,7 +75,7 @@ class TierSection:
     request: TierRequest
 
 
-LABELS = Data(provisional_label=PROVISIONAL_LABEL, declared_label=DECLARED_LABEL, trust_labels=TRUST_LABELS)
+LABELS = dict(provisional_label=PROVISIONAL_LABEL, declared_label=DECLARED_LABEL, trust_labels=TRUST_LABELS)
 _CUT = "\x00"  # where the rows go in the drawn frame; no escaped text of the parameters holds a NUL
 _ROWS = Markup(_CUT)  # noqa: S704  # a constant of ours
 
@@ -113,9 +113,9 @@ def tier_options(snap: Snapshot, asked: TierOptions, offered: Choices, typed: st
     def draw() -> str:
         choices = offered()
         rows = [[c["value"], str(macro([c], None)), str(macro([c], c["value"]))] for c in choices]
-        return json.dumps(rows, ensure_ascii=False)
+        return encode(rows).decode()
 
-    rows = json.loads(caches().drawn(snap, asked, draw))
+    rows = decode(caches().drawn(snap, asked, draw))
     listed = "".join(row[2] if row[0] == typed else row[1] for row in rows)
     extra = with_typed([], typed) if typed not in {row[0] for row in rows} else []
     return Markup(listed + str(macro(extra, typed)))  # noqa: S704  # the macro's output
@@ -131,15 +131,17 @@ def sources(snap: Snapshot, region: str, references: list[dict[str, Any]], spans
             drawn = str(macros.source_item(region, v, TRUST_LABELS, _ROWS)).split(_CUT)
             if len(drawn) != 2:
                 raise ValueError("a version's text holds the character that marks where its months go")
-            return json.dumps(drawn, ensure_ascii=False)
+            return encode(drawn).decode()
 
-        key = SourceItem(region, version["id"], version["provisional"], json.dumps(version["declared_by"]))
-        before, after = json.loads(caches().drawn(snap, key, draw))
+        key = SourceItem(region, version["id"], version["provisional"], encode(version["declared_by"]).decode())
+        before, after = decode(caches().drawn(snap, key, draw))
         items.append(Markup(before + str(used_for(spans, version["id"])) + after))  # noqa: S704  # the macro's output
     return Markup(macros.sources(region, references, TRUST_LABELS, items=items))  # noqa: S704
 
 
-def tier_section(snap: Snapshot, request: TierRequest, table: Callable[[], Data], chosen: str | None) -> Markup:
+def tier_section(
+    snap: Snapshot, request: TierRequest, table: Callable[[], dict[str, Any]], chosen: str | None
+) -> Markup:
     """``pages/_tiers.html``'s section of the tier table ``table()``, the row of the tier ``chosen`` marked.
 
     Drawn once per tier table: the frame around the rows, each row's body, and each row's opening both as
@@ -153,16 +155,16 @@ def tier_section(snap: Snapshot, request: TierRequest, table: Callable[[], Data]
         if len(frame) != 3:
             raise ValueError("a tier table's text holds the character that marks where its rows go")
         chart = [
-            [str(macros.chart_mark(t, m)) for m in (False, True)] + [str(macros.chart_body(t, tiers.chart))]
-            for t in tiers.rows
+            [str(macros.chart_mark(t, m)) for m in (False, True)] + [str(macros.chart_body(t, tiers["chart"]))]
+            for t in tiers["rows"]
         ]
         listed = [
-            [str(macros.table_mark(t, m)) for m in (False, True)] + [str(macros.table_body(t))] for t in tiers.rows
+            [str(macros.table_mark(t, m)) for m in (False, True)] + [str(macros.table_body(t))] for t in tiers["rows"]
         ]
-        parts = {"frame": frame, "ratios": [t.ratio for t in tiers.rows], "chart": chart, "table": listed}
-        return json.dumps(parts, ensure_ascii=False).encode()
+        parts = {"frame": frame, "ratios": [t["ratio"] for t in tiers["rows"]], "chart": chart, "table": listed}
+        return encode(parts)
 
-    kept_parts = json.loads(caches().drawn(snap, TierSection(request), draw))
+    kept_parts = decode(caches().drawn(snap, TierSection(request), draw))
     marks = [ratio == chosen for ratio in kept_parts["ratios"]]
     head, middle, tail = kept_parts["frame"]
     chart = "".join(row[mark] + row[2] for row, mark in zip(kept_parts["chart"], marks, strict=True))

@@ -20,7 +20,7 @@ from rates import protection
 from rates.families import TRUST_LABELS, TRUST_LEVELS
 from rates.months import Month
 from rates.store import Snapshot
-from service.answer.answers import Data, TierRequest, caches
+from service.answer.answers import TierRequest, caches
 from service.answer.present import is_service_rule, percent
 from service.api.base import current_month
 from service.core.db import snapshot
@@ -93,7 +93,7 @@ def month_spans(quote: dict[str, Any]) -> dict[int, str]:
     }
 
 
-def tier_table(snap: Snapshot, asked: TierRequest) -> Data:
+def tier_table(snap: Snapshot, asked: TierRequest) -> dict[str, Any]:
     """The tier comparison: the API's table (decoded afresh), with what the chart draws."""
     answer = caches().tier_table(snap, asked)
     data = answer["tiers"]
@@ -106,13 +106,13 @@ def tier_table(snap: Snapshot, asked: TierRequest) -> Data:
         tier["y"] = CHART["top"] + i * CHART["row"]
         tier["text_y"] = tier["y"] + CHART["bar"] - 3
         tier["value_x"] = CHART["label"] + tier["bar"] + 4
-    return Data(  # read as attributes by the template, hundreds of times
+    return dict(
         region=asked.region,
         year=asked.month.year,
         month=str(asked.month),
         rows=data,
         references=answer["references"],
-        chart=Data(
+        chart=dict(
             CHART,
             height=CHART["top"] * 2 + len(data) * CHART["row"],
             percent_x=CHART["label"] - 4,

@@ -27,8 +27,8 @@ def _plain_section(app: Flask, snap: Snapshot, asked: TierRequest, chosen: str |
     """``pages/_tiers.html`` drawn in one go, each row marked where its tier is the one chosen."""
     macros = app.jinja_env.get_template("pages/_tiers.html").module
     tiers = tier_table(snap, asked)
-    chart = "".join(str(macros.chart_row(t, tiers.chart, t.ratio == chosen)) for t in tiers.rows)
-    table = "".join(str(macros.table_row(t, t.ratio == chosen)) for t in tiers.rows)
+    chart = "".join(str(macros.chart_row(t, tiers["chart"], t["ratio"] == chosen)) for t in tiers["rows"])
+    table = "".join(str(macros.table_row(t, t["ratio"] == chosen)) for t in tiers["rows"])
     return str(macros.section(tiers, drawn.LABELS, Markup(chart), Markup(table)))  # the macros' output
 
 
@@ -51,7 +51,7 @@ def test_tier_sections_are_the_template_drawn_plainly(sweep_app: Flask, cold_app
         with app.test_request_context("/"):
             for question in space.sample(asked, 60, salt="drawn", full=2000):
                 try:
-                    ratios = [t.ratio for t in tier_table(snap, question).rows]
+                    ratios = [t["ratio"] for t in tier_table(snap, question)["rows"]]
                 except QuoteError:
                     continue  # no table: the page says why instead (tests/sweep/test_tiers.py)
                 ends = [ratios[0], ratios[len(ratios) // 2], ratios[-1]] if ratios else []
@@ -78,8 +78,8 @@ def test_source_lists_are_the_macro_drawn_plainly(sweep_app: Flask, cold_app: Fl
                     continue
                 quote = decoded(raw)
                 spans = month_spans(quote)
-                plain = str(macros.sources(ask.region, quote.references, TRUST_LABELS, spans))
-                assert str(drawn.sources(snap, ask.region, quote.references, spans)) == plain, ask
+                plain = str(macros.sources(ask.region, quote["references"], TRUST_LABELS, spans))
+                assert str(drawn.sources(snap, ask.region, quote["references"], spans)) == plain, ask
                 compared += 1
     assert compared > 50
 
