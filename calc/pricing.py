@@ -6,6 +6,7 @@ their plain values to the pure rules in ``calc.rules`` and records which version
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -25,9 +26,9 @@ from calc.lines import (
     value,
 )
 from calc.medical import pricing as medical
-from calc.reads import READS, Lookup
+from calc.reads import READS, Lookup, note
 from calc.rules import Split, rule_for
-from rates.interface import Parameters
+from rates.interface import Parameters, Resolved
 from rates.months import Month
 
 
@@ -90,44 +91,67 @@ def resolution(params: Parameters, region: str, scheme: str, month: Month) -> Re
 Plan = tuple[Resolution, tuple[object, ...]]  # the versions a month reads, and the key of months priced alike
 
 
-def _month_plans(request: QuoteRequest, at: Lookup) -> Callable[[Month], Plan]:
-    """The versions in force that each month of one request reads, resolved once per month of it.
+class Plans:
+    """The versions in force that each month of a question reads, resolved once per month.
 
-    Months under the same versions and rule share one plan (its key), so that they are priced once. Kept
-    for this request only: the answer cache keeps whole answers, and the snapshot keeps only parameters.
+    A month is resolved for the question without its tier (``base_ratio``): the tier only scales the base
+    and no resolution may read it, so the questions of one tier table, which differ only in their tier,
+    share one ``Plans`` (``serves``) and resolve each month once, not once per tier. Months under the same
+    versions and rule share one plan (its key), so that they are priced once. Kept for the questions of
+    one answer only: the answer cache keeps whole answers, and the snapshot keeps only parameters.
     """
-    plans: dict[object, Plan] = {}
 
-    def plan(month: Month) -> Plan:
+    def __init__(self, params: Parameters, request: QuoteRequest):
+        self.params = params
+        self.request = request if request.base_ratio is None else dataclasses.replace(request, base_ratio=None)
+        self._plans: dict[object, Plan] = {}
+        self._noted: dict[int, tuple[Resolved, ...]] = {}  # every version each month's resolution looked up
+        self._alike: dict[tuple[object, ...], tuple[Resolved, ...]] = {}  # one object for months noting alike
+
+    def serves(self, request: QuoteRequest) -> bool:
+        """Whether ``request`` resolves as the question these plans are for (it may differ in its tier)."""
+        return request is self.request or dataclasses.replace(request, base_ratio=None) == self.request
+
+    def __call__(self, month: Month) -> tuple[Plan, tuple[Resolved, ...]]:
         index = month.index()
-        found = plans.get(index)
+        found = self._plans.get(index)
         if found is None:
-            got = resolve_month(request, at, month)
+            at = Lookup(self.params, self.request.region)
+            got = resolve_month(self.request, at, month)
             key = (
-                rule_for(request.scheme, month),
+                rule_for(self.request.scheme, month),
                 *((id(r.version), r.provisional, id(r.declared_by)) for r in got.values()),
             )
-            found = plans[index] = plans.setdefault(key, (got, key))
-        return found
+            found = self._plans[index] = self._plans.setdefault(key, (got, key))
+            noted = tuple(at.used.values())
+            alike = tuple((id(r.version), r.level, r.provisional, id(r.declared_by)) for r in noted)  # kept alive
+            self._noted[index] = self._alike.setdefault(alike, noted)
+        return found, self._noted[index]
 
-    return plan
 
-
-def price(params: Parameters, request: QuoteRequest) -> Quote:
-    """Price every month of the request with the versions in force for that month."""
+def price(params: Parameters, request: QuoteRequest, plans: Plans | None = None) -> Quote:
+    """Price every month of the request with the versions in force for that month (``plans``: those of
+    another question differing only in its tier, shared)."""
     validate(params, request)
-    at = Lookup(params, request.region)
+    if plans is None or not plans.serves(request):
+        plans = Plans(params, request)
     months = list(request.start.until(request.end))
     if request.scheme == "resident_medical":
         months = [m for i, m in enumerate(months) if i == 0 or m.month == 1]  # one line per year touched
-    pricer, plan_of = PRICERS[request.scheme], _month_plans(request, at)
+    pricer = PRICERS[request.scheme]
     # Months under the same versions and rule price alike: each such group is priced once (the line of its
     # first month, copied for the others).
     priced: dict[tuple[object, ...], Line] = {}
     by_plan: dict[int, tuple[Plan, Line]] = {}  # the plan kept alive beside its line, so that its id stays its own
     lines: list[Line] = []
+    used: dict[int, Resolved] = {}
+    last: tuple[Resolved, ...] = ()
     for month in months:
-        plan = plan_of(month)
+        plan, noted = plans(month)
+        if noted is not last:  # noting the same versions again changes nothing
+            for resolved in noted:
+                note(used, resolved)
+            last = noted
         known = by_plan.get(id(plan))
         if known is None:
             got, key = plan
@@ -149,4 +173,4 @@ def price(params: Parameters, request: QuoteRequest) -> Quote:
             )
         if line.year is None or not lines or lines[-1].year != line.year:  # a yearly amount: one line a year
             lines.append(line)
-    return Quote(request, lines, list(at.used.values()))
+    return Quote(request, lines, list(used.values()))

@@ -47,10 +47,14 @@ class Lookup:
         return resolved
 
     def note(self, resolved: Resolved) -> None:
-        """Remember a version the request used (a provisional use wins: the answer must say so)."""
-        key = resolved.version.id if resolved.version.id is not None else id(resolved.version)
-        if key not in self.used or resolved.provisional:
-            self.used[key] = resolved
+        note(self.used, resolved)
+
+
+def note(used: dict[int, Resolved], resolved: Resolved) -> None:
+    """Remember a version a request used (a provisional use wins: the answer must say so)."""
+    key = resolved.version.id if resolved.version.id is not None else id(resolved.version)
+    if key not in used or resolved.provisional:
+        used[key] = resolved
 
 
 def notice_for(regions: dict[str, Region], code: str, family: str) -> Notice | None:

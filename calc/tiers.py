@@ -10,7 +10,7 @@ from calc.lines import NO_AVERAGE, Quote, QuoteError, QuoteRequest, value
 from calc.medical.pricing import where_to_ask
 from calc.medical.shapes import SCHEME as MEDICAL
 from calc.medical.shapes import shape_of
-from calc.pricing import price, validate
+from calc.pricing import Plans, price, validate
 from calc.reads import Lookup, not_configured
 from rates.interface import NotConfigured, Parameters, Resolved
 from rates.months import Month
@@ -46,10 +46,10 @@ def tier_ratios(floor_ratio: Decimal, ceiling_ratio: Decimal) -> list[Decimal]:
 PricedYear = tuple[Decimal, bool, tuple[Resolved, ...], dict[int, tuple[Decimal | None, Decimal]]]
 
 
-def _priced_year(params: Parameters, year: QuoteRequest) -> PricedYear | str:
+def _priced_year(params: Parameters, year: QuoteRequest, plans: Plans | None = None) -> PricedYear | str:
     """The year priced, or why its tier has no amount (a notice without an average: kept as well)."""
     try:
-        quote = price(params, year)
+        quote = price(params, year, plans)
     except QuoteError as error:
         if error.code != NO_AVERAGE:
             raise
@@ -70,9 +70,10 @@ def tiers(
     result: list[Tier] = []
     used: dict[int, Resolved] = {}
     first, last = _first_priced_month(params, region, scheme, month), Month(month.year, 12)
+    plans = Plans(params, QuoteRequest(region, scheme, first, last))  # every tier's year resolves alike
     for ratio in ratios:
         year = QuoteRequest(region, scheme, first, last, base_ratio=ratio)
-        priced = _priced_year(params, year)
+        priced = _priced_year(params, year, plans)
         if isinstance(priced, str):
             # The year needs an average some month of it lacks; the asked month may have one, and then its tier
             # is what /calculate answers for that month (issue 19: 广州 2025-10 at 70% was 不可测算 here while
