@@ -28,7 +28,8 @@ from calc.lines import (
 from calc.medical import pricing as medical
 from calc.reads import READS, Lookup, note
 from calc.rules import Split, rule_for
-from rates.interface import Parameters, Resolved
+from rates.interface import NotConfigured, Parameters, Resolved
+from rates.model import Region
 from rates.months import Month
 
 
@@ -91,6 +92,41 @@ def resolution(params: Parameters, region: str, scheme: str, month: Month) -> Re
 Plan = tuple[Resolution, tuple[object, ...]]  # the versions a month reads, and the key of months priced alike
 
 
+Read = tuple[str, str, str | None, Resolved | None]  # a lookup: region, family, scheme, and its version (None: none)
+
+
+class _Recorded:
+    """The parameters as one month's resolution reads them: every lookup it makes, and what it found."""
+
+    def __init__(self, params: Parameters):
+        self.params, self.read = params, list[Read]()
+
+    @property
+    def regions(self) -> dict[str, Region]:
+        return self.params.regions
+
+    def at(self, region: str, family: str, month: Month, scheme: str | None = None) -> Resolved:
+        try:
+            found = self.params.at(region, family, month, scheme)
+        except NotConfigured:
+            self.read.append((region, family, scheme, None))
+            raise
+        self.read.append((region, family, scheme, found))
+        return found
+
+
+def _finds(params: Parameters, read: list[Read], month: Month) -> bool:
+    """Whether each lookup of ``read`` finds in ``month`` what it found then."""
+    for region, family, scheme, found in read:
+        try:
+            now: Resolved | None = params.at(region, family, month, scheme)
+        except NotConfigured:
+            now = None
+        if now != found:
+            return False
+    return True
+
+
 class Plans:
     """The versions in force that each month of a question reads, resolved once per month.
 
@@ -99,6 +135,10 @@ class Plans:
     share one ``Plans`` (``serves``) and resolve each month once, not once per tier. Months under the same
     versions and rule share one plan (its key), so that they are priced once. Kept for the questions of
     one answer only: the answer cache keeps whole answers, and the snapshot keeps only parameters.
+
+    A resolution reads the parameters only through ``at`` (and the region list): a month whose every lookup
+    of the month before finds the same version, under the same rule, resolves as that month did, and takes
+    its plan without resolving again (``tests/sweep/test_plans.py`` checks this against resolving every month).
     """
 
     def __init__(self, params: Parameters, request: QuoteRequest):
@@ -106,7 +146,7 @@ class Plans:
         self.request = request if request.base_ratio is None else dataclasses.replace(request, base_ratio=None)
         self._plans: dict[object, Plan] = {}
         self._noted: dict[int, tuple[Resolved, ...]] = {}  # every version each month's resolution looked up
-        self._alike: dict[tuple[object, ...], tuple[Resolved, ...]] = {}  # one object for months noting alike
+        self._read: dict[int, tuple[object, list[Read]]] = {}  # each month's rule, and the lookups it made
 
     def serves(self, request: QuoteRequest) -> bool:
         """Whether ``request`` resolves as the question these plans are for (it may differ in its tier)."""
@@ -116,17 +156,23 @@ class Plans:
         index = month.index()
         found = self._plans.get(index)
         if found is None:
-            at = Lookup(self.params, self.request.region)
-            got = resolve_month(self.request, at, month)
-            key = (
-                rule_for(self.request.scheme, month),
-                *((id(r.version), r.provisional, id(r.declared_by)) for r in got.values()),
-            )
-            found = self._plans[index] = self._plans.setdefault(key, (got, key))
-            noted = tuple(at.used.values())
-            alike = tuple((id(r.version), r.level, r.provisional, id(r.declared_by)) for r in noted)  # kept alive
-            self._noted[index] = self._alike.setdefault(alike, noted)
+            rule = rule_for(self.request.scheme, month)
+            before = self._read.get(index - 1)
+            if before is not None and before[0] is rule and _finds(self.params, before[1], month):
+                found = self._plans[index] = self._plans[index - 1]
+                self._noted[index], self._read[index] = self._noted[index - 1], before
+            else:
+                found = self._resolve(month, index, rule)
         return found, self._noted[index]
+
+    def _resolve(self, month: Month, index: int, rule: object) -> Plan:
+        recorded = _Recorded(self.params)
+        at = Lookup(recorded, self.request.region)
+        got = resolve_month(self.request, at, month)
+        key = (rule, *((id(r.version), r.provisional, id(r.declared_by)) for r in got.values()))
+        found = self._plans[index] = self._plans.setdefault(key, (got, key))
+        self._noted[index], self._read[index] = tuple(at.used.values()), (rule, recorded.read)
+        return found
 
 
 def price(params: Parameters, request: QuoteRequest, plans: Plans | None = None) -> Quote:
