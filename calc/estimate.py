@@ -20,7 +20,7 @@ from calc.pension import (
     project,
 )
 from calc.pricing import price
-from calc.record import NATIONAL, TRANSITIONAL_NOTE, RegionLookup, payout_note, pension_parts
+from calc.record import NATIONAL, TRANSITIONAL_NOTE, RegionLookup, payout_note, pension_parts, second_base_note
 from calc.retirement import CATEGORIES, AgeRule, Retirement, age_words, retirement, years_words
 from calc.rules import rule_for
 from calc.tiers import tier_ratios
@@ -216,7 +216,7 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
         national,
         reached.month,
         projection.calc_base,
-        projection.calc_base * index,
+        index,
         months,
         None,
         projection.balance,
@@ -247,7 +247,8 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
         payback=payback_years(projection.contributions, basic + account),
         provisional=calc.provisional or quote.provisional,
         assumptions=_assumptions(request, calc),
-        notes=_notes(request, calc, payout, reached, months, minimum, list(at.used.values())),
+        notes=_notes(request, calc, payout, reached, months, minimum, list(at.used.values()))
+        + ([second_base_note(parts.rules)] if parts.base_missing else []),
         used=list(at.used.values()),
     )
 

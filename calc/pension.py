@@ -33,6 +33,30 @@ class BenefitRules:
     years_precision: str = "exact_months"
     part_rounding: str = "half_up_fen"
     payout_between_ages: str = "whole_year"
+    basic_rounding: str | None = None  # 基础养老金 rounded otherwise than the other parts (上海: 见分进角)
+    remainder_month_rate: Decimal | None = None  # 上海: each month past the whole years at this rate, not ÷ 12 × 1%
+    index_base: str = "sheet_calc_base"  # which 计发基数 the index multiplies (INDEX_BASES)
+
+
+@dataclass(frozen=True)
+class IndexBase:
+    label: str  # what users read: the base a record gives as ``index_base``
+    required: bool  # a record without it (and without a printed indexed wage) cannot be computed
+
+
+# 本人指数化月平均缴费工资 = 平均缴费指数 × which 计发基数: the sheet's own (国发〔2005〕38号第六条), 河南's pooling
+# area (the index is taken against the area's wages, 豫劳社养发〔2006〕26号), or 吉林's province (长春 pays on
+# its own base, the index on the province's; elsewhere in 吉林 both are the same figure, so it may be left out).
+INDEX_BASES = {
+    "sheet_calc_base": IndexBase("计发基数", False),
+    "local_calc_base": IndexBase("退休地（统筹地区）计发基数", True),
+    "province_calc_base": IndexBase("全省计发基数", False),
+}
+
+
+def indexed_wage(calc_base: Decimal, average_index: Decimal, index_base: Decimal | None) -> Decimal:
+    """本人指数化月平均缴费工资 = 平均缴费指数 × the base the province indexes by (国发〔2005〕38号第六条)."""
+    return average_index * (index_base if index_base is not None else calc_base)
 
 
 HALF_YEAR_MONTHS = 6
@@ -50,18 +74,30 @@ def contribution_years(months: int, precision: str) -> Decimal | None:
     return (Decimal(months) / 12).quantize(places, rounding=mode)
 
 
+def whole_years_and_months_rate(months: int, month_rate: Decimal) -> Decimal:
+    """整年 × 1% + 满整年后的剩余月数 × ``month_rate`` (沪人社规〔2021〕27号第一条: 0.083% a month)."""
+    whole, rest = divmod(months, 12)
+    return whole * Decimal("0.01") + rest * month_rate
+
+
 def basic_pension_by_rules(
     calc_base: Decimal, indexed_wage: Decimal, months: int, years: Decimal | None, rules: BenefitRules
 ) -> Decimal:
     """(计发基数 + 本人指数化月平均缴费工资) ÷ 2 × 缴费年限 × 1%, by the province's rules (国发〔2005〕38号第六条).
 
     ``years`` is the 缴费年限 as a sheet prints it; without it the months give it by the province's precision.
+    Where the months past the whole years have a rate of their own (上海), printed years are taken back to
+    whole months (a 上海 sheet prints 年 and 月).
     """
-    years = years if years is not None else contribution_years(months, rules.years_precision)
     total = calc_base + indexed_wage
+    rounding = rules.basic_rounding or rules.part_rounding
+    if rules.remainder_month_rate is not None:
+        counted = months if years is None else int((years * 12).quantize(ONE, rounding=ROUND_HALF_UP))
+        return round_part(total / 2 * whole_years_and_months_rate(counted, rules.remainder_month_rate), rounding)
+    years = years if years is not None else contribution_years(months, rules.years_precision)
     # exact months: one division at the end (÷ 2, ÷ 12 and × 1% together are ÷ 2400)
     amount = total * months / 2400 if years is None else total * years / 200
-    return round_part(amount, rules.part_rounding)
+    return round_part(amount, rounding)
 
 
 def account_pension_by_rules(balance: Decimal, payout: Decimal, rules: BenefitRules) -> Decimal:

@@ -12,10 +12,12 @@ from decimal import Decimal
 
 from calc.lines import QuoteError
 from calc.pension import (
+    INDEX_BASES,
     BenefitRules,
     PayoutMonths,
     account_pension_by_rules,
     basic_pension_by_rules,
+    indexed_wage,
     payout_months,
 )
 from calc.reads import Lookup
@@ -42,10 +44,18 @@ class RegionLookup(Lookup):
 
 
 def benefit_rules(at: Lookup, national: Lookup, month: Month) -> BenefitRules:
-    """The region's precision and rounding, and the national rule for ages with months, in force in ``month``."""
-    own = at("pension_benefit_rules", month).version.values
+    """The region's precision, rounding and bases, and the national rule for ages with months, in ``month``."""
+    own = at("pension_benefit_rules", month).version
     between = national("pension_benefit_rules", month).version.values.get("payout_between_ages") or "whole_year"
-    return BenefitRules(str(own["years_precision"]), str(own["part_rounding"]), str(between))
+    values = own.values
+    return BenefitRules(
+        str(values["years_precision"]),
+        str(values["part_rounding"]),
+        str(between),
+        basic_rounding=str(values["basic_rounding"]) if values.get("basic_rounding") else None,
+        remainder_month_rate=own.decimal("remainder_month_rate"),
+        index_base=str(values.get("index_base") or "sheet_calc_base"),
+    )
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,7 @@ class Parts:
     account: Decimal
     payout: PayoutMonths
     rules: BenefitRules
+    base_missing: bool = False  # the rule indexes by a second 计发基数 that was not given (the sheet's used)
 
 
 def pension_parts(
@@ -61,14 +72,20 @@ def pension_parts(
     national: Lookup,
     month: Month,
     calc_base: Decimal,
-    indexed_wage: Decimal,
+    average_index: Decimal,
     months: int,
     years: Decimal | None,
     balance: Decimal,
     age_months: int,
     field: str = "retirement_age_months",
+    index_base: Decimal | None = None,
+    printed_wage: Decimal | None = None,
 ) -> Parts:
-    """基础养老金 and 个人账户养老金 of a retirement in ``month`` by the region's rules (国发〔2005〕38号第六条)."""
+    """基础养老金 and 个人账户养老金 of a retirement in ``month`` by the region's rules (国发〔2005〕38号第六条).
+
+    ``index_base`` is the second 计发基数 of a province that indexes by another (河南, 吉林); ``printed_wage``
+    a sheet's printed 本人指数化月平均缴费工资, used as printed.
+    """
     rules = benefit_rules(at, national, month)
     table = national("pension_payout_months", month)
     payout = payout_months(
@@ -78,8 +95,20 @@ def pension_parts(
         raise QuoteError(
             field, f"计发月数表中没有{age_words(age_months)}退休的计发月数（表中为40至70岁）。", "not_configured", 422
         )
-    basic = basic_pension_by_rules(calc_base, indexed_wage, months, years, rules)
-    return Parts(basic, account_pension_by_rules(balance, payout.months, rules), payout, rules)
+    second = index_base if rules.index_base != "sheet_calc_base" else None
+    wage = printed_wage if printed_wage is not None else indexed_wage(calc_base, average_index, second)
+    missing = printed_wage is None and second is None and rules.index_base != "sheet_calc_base"
+    basic = basic_pension_by_rules(calc_base, wage, months, years, rules)
+    return Parts(basic, account_pension_by_rules(balance, payout.months, rules), payout, rules, missing)
+
+
+def second_base_note(rules: BenefitRules) -> str:
+    """What an answer says when the region indexes by a second 计发基数 it was not given (the first one used)."""
+    wanted = INDEX_BASES[rules.index_base].label
+    return (
+        f"本地区基础养老金中的本人指数化月平均缴费工资按{wanted}×平均缴费指数计算；{wanted}未填写（本服务未收录），"
+        "按计发基数计算（两者相同时结果不变，不同时以经办机构核定为准）。"
+    )
 
 
 def payout_note(payout: PayoutMonths, age_months: int) -> str | None:
@@ -112,6 +141,7 @@ class BenefitRequest:
     contribution_years: Decimal | None = None  # 缴费年限 as the sheet prints it, used as printed
     indexed_wage: Decimal | None = None  # 本人指数化月平均缴费工资 as printed; default 计发基数 × 指数
     sheet_payout_months: Decimal | None = None  # 计发月数 as the sheet prints it, compared with the table
+    index_base: Decimal | None = None  # the second 计发基数 where the region indexes by another (河南, 吉林)
 
 
 @dataclass(frozen=True)
@@ -149,7 +179,6 @@ def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
         both = "缴费月数和缴费年限只填一项：核定表印有缴费年限的填年限（按所印数值计算），否则填月数。"
         raise QuoteError("contribution_years", both, "conflict", 422)
     at, national = RegionLookup(params, request.region), RegionLookup(params, NATIONAL)
-    wage = request.indexed_wage if request.indexed_wage is not None else request.calc_base * request.average_index
     years = request.contribution_years
     months = request.contribution_months if request.contribution_months is not None else 0
     parts = pension_parts(
@@ -157,13 +186,26 @@ def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
         national,
         request.month,
         request.calc_base,
-        wage,
+        request.average_index,
         months,
         years,
         request.account_balance,
         request.retirement_age_months,
+        index_base=request.index_base,
+        printed_wage=request.indexed_wage,
     )
     notes = [TRANSITIONAL_NOTE.replace("本估算", "本核算")]
+    if parts.base_missing:
+        wanted = INDEX_BASES[parts.rules.index_base]
+        if wanted.required:
+            raise QuoteError(
+                "index_base",
+                f"本地区基础养老金按全省计发基数和{wanted.label}两个基数计发：请填写核定表所印的{wanted.label}"
+                "（或所印本人指数化月平均缴费工资）。",
+                "required",
+                422,
+            )
+        notes.append(second_base_note(parts.rules))
     said = payout_note(parts.payout, request.retirement_age_months)
     if said:
         notes.append(said)
@@ -192,7 +234,8 @@ def recomputed(
     region without any 计发基数 gives nothing. The index stays the sheet's; a printed indexed wage is not
     recomputed (it was the index × the base the sheet used), so the final one is the final base × the index.
     """
-    if request.region == NATIONAL:
+    if request.region == NATIONAL or rules.index_base != "sheet_calc_base":
+        # two bases (河南, 吉林) are both replaced when the year's figures come out; the store holds one of them
         return None
     try:  # looked up aside: the version is a reference of the answer only when it changes the figure
         resolved = RegionLookup(at.params, request.region)("pension_calc_base", request.month)

@@ -64,6 +64,7 @@ BASE_ROUNDING_RULES = ("half_up_yuan", "down_yuan", "up_yuan", "half_up_fen")
 YEARS_PRECISIONS = ("exact_months", "round_2", "up_2", "round_4", "half_year_up")
 PART_ROUNDINGS = ("half_up_fen", "up_jiao")
 PAYOUT_BETWEEN_AGES = ("whole_year", "monthly_tenth")
+INDEX_BASE_CHOICES = ("sheet_calc_base", "local_calc_base", "province_calc_base")
 # What users read for every word-valued figure (a rounding rule, a medical basis): pages, admin form,
 # exports. The one place that names them (a medical basis by its shape's label, calc.medical.shapes).
 CHOICE_LABELS = {
@@ -81,6 +82,9 @@ CHOICE_LABELS = {
     "up_jiao": "见分进角（保留一位小数，分位有数即进位）",
     "whole_year": "按已满整岁的计发月数",
     "monthly_tenth": "按相邻整岁计发月数逐月均分，保留一位小数",
+    "sheet_calc_base": "计发基数 × 平均缴费指数",
+    "local_calc_base": "退休地（统筹地区）计发基数 × 平均缴费指数（另有全省计发基数）",
+    "province_calc_base": "全省计发基数 × 平均缴费指数（计发基数为市县计发基数）",
     "pooling_area": "统筹地区平均工资",
 }
 MEDICAL_SHAPE_FIELDS = (
@@ -177,6 +181,33 @@ PENSION_FAMILIES = (
                 required=False,
                 choices=PAYOUT_BETWEEN_AGES,
                 choice_labels=tuple(CHOICE_LABELS[c] for c in PAYOUT_BETWEEN_AGES),
+            ),
+            # 上海 (沪人社规〔2021〕27号): the basic part to the 角 while the sheets print the account to the fen
+            Field(
+                "basic_rounding",
+                Kind.CHOICE,
+                "基础养老金取整（与各项不同时）",
+                required=False,
+                choices=PART_ROUNDINGS,
+                choice_labels=tuple(CHOICE_LABELS[c] for c in PART_ROUNDINGS),
+            ),
+            # 上海: months past the whole years at a rate of their own (0.083% a month)
+            Field(
+                "remainder_month_rate",
+                Kind.RATIO,
+                "满整年后剩余月数每月计发比例（不按月数÷12折算）",
+                required=False,
+                low=ZERO,
+                high=Decimal("0.01"),
+            ),
+            # 河南, 吉林: the indexed wage on another 计发基数 than the one the sheet names first
+            Field(
+                "index_base",
+                Kind.CHOICE,
+                "本人指数化月平均缴费工资所用基数",
+                required=False,
+                choices=INDEX_BASE_CHOICES,
+                choice_labels=tuple(CHOICE_LABELS[c] for c in INDEX_BASE_CHOICES),
             ),
         ),
         yearly=False,

@@ -87,11 +87,12 @@ def replay(params: Parameters, sheet: dict[str, Any]) -> list[Outcome]:
         month=month,
         region=str(sheet["region"]),
         indexed_wage=_dec(sheet, "indexed_wage"),
+        index_base=_dec(sheet, "index_base"),
         sheet_payout_months=_dec(sheet, "payout_months"),
     )
     try:
         result = benefit(params, request)
-    except QuoteError as error:  # an age outside the table: the account part cannot be replayed
+    except QuoteError as error:  # an age outside the table, a second 计发基数 the file lacks: nothing replayed
         return [Outcome(name, part, printed[part], None, error.message) for part in PARTS]
     final = result.final.basic if result.final else None
     out = [Outcome(name, "basic", printed["basic"], result.basic, final_basic=final)]

@@ -23,6 +23,7 @@ BENEFIT_FIELDS = (
     "contribution_years",
     "indexed_wage",
     "calc_base",
+    "index_base",
     "average_index",
     "contribution_months",
     "account_balance",

@@ -134,6 +134,17 @@ class BenefitRequestSchema(Schema):
         allow_none=True,
         metadata={"description": "核定表所印本人指数化月平均缴费工资；默认 计发基数 × 平均缴费指数"},
     )
+    index_base = schemas.DecimalText(
+        places=2,
+        maximum=Decimal(10**6),
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "example": "7933",
+            "description": "第二个计发基数：河南填退休地（统筹地区）计发基数（必填，或填所印指数化工资），"
+            "吉林长春填全省计发基数；其他地区不填",
+        },
+    )
     sheet_payout_months = schemas.DecimalText(
         places=1,
         maximum=Decimal(1000),
@@ -210,6 +221,11 @@ class BenefitSchema(Schema):
     account_pension = schemas.Money()
     years_precision = fields.String(metadata={"description": "所用缴费年限精度口径"})
     part_rounding = fields.String(metadata={"description": "所用取整口径"})
+    basic_rounding = fields.String(metadata={"description": "基础养老金所用取整口径（上海见分进角；其他同各项）"})
+    remainder_month_rate = fields.String(
+        allow_none=True, metadata={"description": "满整年后剩余月数每月计发比例（上海0.083%）；按月数÷12折算时为空"}
+    )
+    indexed_by = fields.String(metadata={"description": "本人指数化月平均缴费工资所用基数（河南、吉林另有规定）"})
     final_calc_base = schemas.Money(
         allow_none=True, metadata={"description": "退休当年的最终计发基数（与核定表所用不同时；否则为空）"}
     )
@@ -281,6 +297,9 @@ def benefit_data(snap: Snapshot, result: Benefit) -> dict[str, Any]:
         "payout_months_exact": result.payout.exact,
         "years_precision": CHOICE_LABELS[result.rules.years_precision],
         "part_rounding": CHOICE_LABELS[result.rules.part_rounding],
+        "basic_rounding": CHOICE_LABELS[result.rules.basic_rounding or result.rules.part_rounding],
+        "remainder_month_rate": percent(rate) if (rate := result.rules.remainder_month_rate) is not None else None,
+        "indexed_by": CHOICE_LABELS[result.rules.index_base],
         "final_calc_base": result.final.calc_base if result.final else None,
         "final_basic_pension": result.final.basic if result.final else None,
         "retirement_age": age_words(result.request.retirement_age_months),
@@ -322,6 +341,7 @@ def benefit_request(body: dict[str, Any]) -> BenefitRequest:
         contribution_years=body.get("contribution_years"),
         indexed_wage=body.get("indexed_wage"),
         sheet_payout_months=body.get("sheet_payout_months"),
+        index_base=body.get("index_base"),
     )
 
 

@@ -81,7 +81,8 @@ def sheet_body(sheet: dict[str, Any]) -> dict[str, Any] | None:
     age = (int(month[:4]) - int(birth[:4])) * 12 + int(month[5:]) - int(birth[5:])
     body = {key: sheet[key] for key in ("region", "calc_base", "average_index", "account_balance")}
     body |= {"retirement_age_months": age, "month": month}
-    body |= {key: sheet[key] for key in ("contribution_months", "contribution_years", "indexed_wage") if key in sheet}
+    given = ("contribution_months", "contribution_years", "indexed_wage", "index_base")
+    body |= {key: sheet[key] for key in given if key in sheet}
     return body
 
 
@@ -98,6 +99,9 @@ def test_every_published_sheet_through_the_api(client: FlaskClient) -> None:
         status, raw = probe.post(client, "/api/v1/pension/benefit", body)
         data = json.loads(raw)
         probe.TALLY.add("published sheets")
+        both = {(sheet["id"], "basic"), (sheet["id"], "account")}
+        if status == 422 and data["error"]["field"] == "index_base" and both <= listed:
+            continue  # a file without the second 计发基数 its region's rule needs (河南): refused, and listed
         if status != 200:
             problems.append(f"sheet {sheet['id']}: {status} {data}")
             continue
@@ -121,6 +125,12 @@ def test_every_region_s_record_mode_answers(client: FlaskClient, snap: Snapshot)
             body |= {"account_balance": "123456.78", "retirement_age_months": age, "month": month}
             status, raw = probe.post(client, "/api/v1/pension/benefit", body)
             data = json.loads(raw)
+            if status == 422 and data["error"]["field"] == "index_base":
+                # a region whose basic pension needs a second 计发基数 (河南): said in Chinese, then given
+                if "计发基数" not in data["error"]["message"]:
+                    problems.append(f"record {body}: the missing second base is not said in Chinese: {data}")
+                status, raw = probe.post(client, "/api/v1/pension/benefit", {**body, "index_base": "7000"})
+                data = json.loads(raw)
             probe.TALLY.add("benefit records")
             if status != 200:
                 problems.append(f"record {body}: {status} {data}")
