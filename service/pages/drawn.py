@@ -146,7 +146,8 @@ def tier_section(
 
     Drawn once per tier table: the frame around the rows, each row's body, and each row's opening both as
     chosen and not (the mark is all that differs); a request joins them. ``section()`` drawn in one go with
-    ``chart_row`` and ``table_row`` gives the same text (tested). Kept as UTF-8: a page is mostly ASCII.
+    ``chart_rows`` and ``table_rows`` of the tier chosen gives the same text (tested). Kept as UTF-8: a page
+    is mostly ASCII.
     """
 
     def draw() -> bytes:
@@ -154,13 +155,11 @@ def tier_section(
         frame = str(macros.section(tiers, LABELS, _ROWS, _ROWS)).split(_CUT)
         if len(frame) != 3:
             raise ValueError("a tier table's text holds the character that marks where its rows go")
-        chart = [
-            [str(macros.chart_mark(t, m)) for m in (False, True)] + [str(macros.chart_body(t, tiers["chart"]))]
-            for t in tiers["rows"]
-        ]
-        listed = [
-            [str(macros.table_mark(t, m)) for m in (False, True)] + [str(macros.table_body(t))] for t in tiers["rows"]
-        ]
+        rows, chart_box = tiers["rows"], tiers["chart"]
+        chart = _pieces(
+            macros.chart_rows(rows, chart_box, None, _ROWS), macros.chart_rows(rows, chart_box, None, _ROWS, True)
+        )
+        listed = _pieces(macros.table_rows(rows, None, _ROWS), macros.table_rows(rows, None, _ROWS, True))
         parts = {"frame": frame, "ratios": [t["ratio"] for t in tiers["rows"]], "chart": chart, "table": listed}
         return encode(parts)
 
@@ -170,3 +169,14 @@ def tier_section(
     chart = "".join(row[mark] + row[2] for row, mark in zip(kept_parts["chart"], marks, strict=True))
     listed = "".join(row[mark] + row[2] for row, mark in zip(kept_parts["table"], marks, strict=True))
     return Markup(head + chart + middle + listed + tail)  # noqa: S704  # the template's own output, joined
+
+
+def _pieces(plain: Markup, marked: Markup) -> list[list[str]]:
+    """Each row as [its opening, its opening marked as chosen, its body], from the rows drawn plainly and with
+    every opening marked (``every``: openings only), each opening and body cut apart."""
+    if not str(plain):
+        return []  # a table without rows
+    plain_parts, marked_parts = str(plain).split(_CUT), str(marked).split(_CUT)
+    if len(plain_parts) % 2 or len(plain_parts) != len(marked_parts):
+        raise ValueError("a tier table's text holds the character that marks where its rows are cut")
+    return [[plain_parts[i], marked_parts[i], plain_parts[i + 1]] for i in range(0, len(plain_parts), 2)]

@@ -8,7 +8,6 @@ tests/sweep/test_caches.py checks whole pages kept against drawn afresh."""
 from __future__ import annotations
 
 from flask import Flask, get_template_attribute
-from markupsafe import Markup
 
 from calc.quote import QuoteError
 from rates.families import TRUST_LABELS
@@ -27,9 +26,9 @@ def _plain_section(app: Flask, snap: Snapshot, asked: TierRequest, chosen: str |
     """``pages/_tiers.html`` drawn in one go, each row marked where its tier is the one chosen."""
     macros = app.jinja_env.get_template("pages/_tiers.html").module
     tiers = tier_table(snap, asked)
-    chart = "".join(str(macros.chart_row(t, tiers["chart"], t["ratio"] == chosen)) for t in tiers["rows"])
-    table = "".join(str(macros.table_row(t, t["ratio"] == chosen)) for t in tiers["rows"])
-    return str(macros.section(tiers, drawn.LABELS, Markup(chart), Markup(table)))  # the macros' output
+    chart = macros.chart_rows(tiers["rows"], tiers["chart"], chosen)
+    table = macros.table_rows(tiers["rows"], chosen)
+    return str(macros.section(tiers, drawn.LABELS, chart, table))  # the macros' output
 
 
 def test_region_lists_are_the_macro_drawn_plainly(sweep_app: Flask, snap: Snapshot) -> None:
