@@ -114,6 +114,18 @@ RETIREMENT_CATEGORIES = ("male", "female_55", "female_50")
 _AGE_LOW, _AGE_HIGH = Decimal(16), Decimal(70)
 
 
+def _choice(name: str, label: str, choices: tuple[str, ...], required: bool = True) -> Field:
+    """A rule field chosen among named ways (``CHOICE_LABELS`` says each in Chinese)."""
+    return Field(
+        name,
+        Kind.CHOICE,
+        label,
+        required=required,
+        choices=choices,
+        choice_labels=tuple(CHOICE_LABELS[c] for c in choices),
+    )
+
+
 def _retirement_fields() -> tuple[Field, ...]:
     labels = {"male": "男职工", "female_55": "女职工（原55岁）", "female_50": "女职工（原50岁）"}
     fields: list[Field] = []
@@ -159,38 +171,12 @@ PENSION_FAMILIES = (
         "pension_benefit_rules",
         "基本养老金计发口径（年限精度、取整）",
         (
-            Field(
-                "years_precision",
-                Kind.CHOICE,
-                "缴费年限精度（由缴费月数折算）",
-                choices=YEARS_PRECISIONS,
-                choice_labels=tuple(CHOICE_LABELS[c] for c in YEARS_PRECISIONS),
-            ),
-            Field(
-                "part_rounding",
-                Kind.CHOICE,
-                "各项养老金取整",
-                choices=PART_ROUNDINGS,
-                choice_labels=tuple(CHOICE_LABELS[c] for c in PART_ROUNDINGS),
-            ),
+            _choice("years_precision", "缴费年限精度（由缴费月数折算）", YEARS_PRECISIONS),
+            _choice("part_rounding", "各项养老金取整", PART_ROUNDINGS),
             # national only: ages with months (2025-01 on) between the whole-year figures of the table
-            Field(
-                "payout_between_ages",
-                Kind.CHOICE,
-                "非整岁退休的计发月数",
-                required=False,
-                choices=PAYOUT_BETWEEN_AGES,
-                choice_labels=tuple(CHOICE_LABELS[c] for c in PAYOUT_BETWEEN_AGES),
-            ),
+            _choice("payout_between_ages", "非整岁退休的计发月数", PAYOUT_BETWEEN_AGES, required=False),
             # 上海 (沪人社规〔2021〕27号): the basic part to the 角 while the sheets print the account to the fen
-            Field(
-                "basic_rounding",
-                Kind.CHOICE,
-                "基础养老金取整（与各项不同时）",
-                required=False,
-                choices=PART_ROUNDINGS,
-                choice_labels=tuple(CHOICE_LABELS[c] for c in PART_ROUNDINGS),
-            ),
+            _choice("basic_rounding", "基础养老金取整（与各项不同时）", PART_ROUNDINGS, required=False),
             # 上海: months past the whole years at a rate of their own (0.083% a month)
             Field(
                 "remainder_month_rate",
@@ -201,14 +187,7 @@ PENSION_FAMILIES = (
                 high=Decimal("0.01"),
             ),
             # 河南, 吉林: the indexed wage on another 计发基数 than the one the sheet names first
-            Field(
-                "index_base",
-                Kind.CHOICE,
-                "本人指数化月平均缴费工资所用基数",
-                required=False,
-                choices=INDEX_BASE_CHOICES,
-                choice_labels=tuple(CHOICE_LABELS[c] for c in INDEX_BASE_CHOICES),
-            ),
+            _choice("index_base", "本人指数化月平均缴费工资所用基数", INDEX_BASE_CHOICES, required=False),
         ),
         yearly=False,
     ),
@@ -263,6 +242,7 @@ OUTLET_FIELDS = (
     Field("float_low", Kind.RATIO, "浮动系数下限", required=False, low=ZERO, high=MAX_FLOAT),
     Field("float_high", Kind.RATIO, "浮动系数上限", required=False, low=ZERO, high=MAX_FLOAT),
 )
+
 
 FAMILIES: dict[str, Family] = {
     f.name: f

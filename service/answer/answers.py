@@ -53,6 +53,7 @@ Held = TypeVar("Held", bytes, str)  # what the maps hold: bytes and text, never 
 _DUMP_QUOTE = compile_dump(schemas.QuoteSchema(exclude=("months", "references")))
 _DUMP_LINE = compile_dump(schemas.LineSchema())
 _DUMP_VERSION = compile_dump(schemas.VersionSchema())
+_DUMP_TIERS = compile_dump(schemas.TiersSchema())
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,6 @@ Cite = Callable[[Resolved], orjson.Fragment]  # a version cited by an answer, as
 def cited(snapshot: Snapshot, used: Resolved) -> bytes:
     """A version cited by an answer, dumped and encoded afresh (``Caches`` keeps it once per snapshot)."""
     return encode_part(_DUMP_VERSION(version_data(snapshot, used.version, used)))
-
-
-_DUMP_TIERS = compile_dump(schemas.TiersSchema())
 
 
 def quote_json(snapshot: Snapshot, request: QuoteRequest, cite: Cite | None = None) -> bytes:
