@@ -3,6 +3,7 @@ for medical insurance in a shape without ratio tiers, the choices its shape offe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -46,6 +47,28 @@ def tier_ratios(floor_ratio: Decimal, ceiling_ratio: Decimal) -> list[Decimal]:
 PricedYear = tuple[Decimal, bool, tuple[Resolved, ...], dict[int, tuple[Decimal | None, Decimal]]]
 
 
+@dataclass(frozen=True)
+class TierYear:
+    """The year a tier table prices, whichever month of it is asked: each tier from ``first`` to December.
+
+    Every month of a calendar year shows the same yearly amounts, so the twelve tables of a year share one
+    pricing of it (``YearPrices``); a service may keep it under this key (``Years``), which holds all it
+    depends on besides the parameters: the tiers offered (a new notice may change them mid-year) and the
+    first month priced.
+    """
+
+    region: str
+    scheme: str
+    first: Month
+    ratios: tuple[Decimal, ...]
+
+
+# Each tier's year priced (``PricedYear``), or why it has no amount, in the order of ``TierYear.ratios``.
+YearPrices = tuple[PricedYear | str, ...]
+# How ``tiers`` gets a year's prices: ``make()`` itself, or what a cache keeps for the key.
+Years = Callable[[TierYear, Callable[[], YearPrices]], YearPrices]
+
+
 def _priced_year(params: Parameters, year: QuoteRequest, plans: Plans | None = None) -> PricedYear | str:
     """The year priced, or why its tier has no amount (a notice without an average: kept as well)."""
     try:
@@ -58,8 +81,23 @@ def _priced_year(params: Parameters, year: QuoteRequest, plans: Plans | None = N
     return quote.total, quote.provisional, tuple(quote.used), months
 
 
+def year_prices(params: Parameters, year: TierYear) -> YearPrices:
+    """Every tier of ``year`` priced from its first month to December (the tiers share one resolution)."""
+    last = Month(year.first.year, 12)
+    plans = Plans(params, QuoteRequest(year.region, year.scheme, year.first, last))
+    return tuple(
+        _priced_year(params, QuoteRequest(year.region, year.scheme, year.first, last, base_ratio=r), plans)
+        for r in year.ratios
+    )
+
+
+def afresh(_: TierYear, make: Callable[[], YearPrices]) -> YearPrices:
+    """``Years`` keeping nothing: the year priced for every table."""
+    return make()
+
+
 def tiers(
-    params: Parameters, region: str, month: Month, scheme: str = "flexible_pension"
+    params: Parameters, region: str, month: Month, scheme: str = "flexible_pension", years: Years = afresh
 ) -> tuple[list[Tier], list[Resolved]]:
     """Each tier's base and monthly amount in ``month``, and its amount over that calendar year."""
     validate(params, QuoteRequest(region, scheme, month, month))
@@ -67,13 +105,11 @@ def tiers(
         return shaped
     scheme_params = Lookup(params, region)(scheme, month)
     ratios = tier_ratios(value(scheme_params, "base_ratio_floor"), value(scheme_params, "base_ratio_ceiling"))
+    first = _first_priced_month(params, region, scheme, month)
+    year = TierYear(region, scheme, first, tuple(ratios))
     result: list[Tier] = []
     used: dict[int, Resolved] = {}
-    first, last = _first_priced_month(params, region, scheme, month), Month(month.year, 12)
-    plans = Plans(params, QuoteRequest(region, scheme, first, last))  # every tier's year resolves alike
-    for ratio in ratios:
-        year = QuoteRequest(region, scheme, first, last, base_ratio=ratio)
-        priced = _priced_year(params, year, plans)
+    for ratio, priced in zip(ratios, years(year, lambda: year_prices(params, year)), strict=True):
         if isinstance(priced, str):
             # The year needs an average some month of it lacks; the asked month may have one, and then its tier
             # is what /calculate answers for that month (issue 19: 广州 2025-10 at 70% was 不可测算 here while
@@ -89,7 +125,7 @@ def tiers(
             continue
         total, provisional, cited, months = priced
         base, amount = months[month.index()]
-        note = None if first.month == 1 else f"{first}至{last}"
+        note = None if first.month == 1 else f"{first}至{Month(month.year, 12)}"
         result.append(Tier(ratio, base or Decimal(0), amount, total, provisional, note=note))
         used.update({r.version.id or 0: r for r in cited})
     return result, list(used.values())

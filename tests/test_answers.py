@@ -229,7 +229,11 @@ def test_tiers_are_kept_per_snapshot_and_never_stale(app: Flask, client: FlaskCl
     assert first.get_json()["tiers"][0]["base"] == "3915.00" and first.get_json()["tiers"][0]["provisional"] is True
     assert client.get(url).data == first.data
     with app.app_context():
-        assert len(app.extensions["caches"].kept(app.extensions["rates"].snapshot()).tiers) == 1  # priced once
+        kept = app.extensions["caches"].kept(app.extensions["rates"].snapshot()).tiers
+        assert sorted(type(key).__name__ for key in kept._kept) == ["TierRequest", "TierYear"]  # priced once
+    assert client.get(url.replace("2026-03", "2026-04")).status_code == 200
+    with app.app_context():  # another month of the year: its own table, cut from the same year's prices
+        assert sorted(type(key).__name__ for key in kept._kept) == ["TierRequest", "TierRequest", "TierYear"]
     page = client.get("/?region=360100&scheme=flexible_pension&start=2026-03&end=2026-03&basis=ratio&base_ratio=0.6")
     assert page.status_code == 200 and "3915.00" in page.get_data(as_text=True)
 

@@ -10,8 +10,10 @@
   bytes, for one parameter snapshot at a time. A publication makes a new snapshot object; the first
   request priced on it starts both maps afresh, so an answer of an older snapshot is never served.
   The tier map also keeps the parts of pages drawn once per snapshot (``service.pages.drawn``), each
-  under its own frozen key. Bytes and text, not object graphs: a full garbage collection walks every
-  object alive, and a bytes object is not even tracked by the collector.
+  under its own frozen key, and each year's tier prices (``calc.tiers.TierYear``: the twelve months of a
+  year show the same yearly amounts, so a month met for the first time is cut from its year priced once).
+  Bytes and text, not object graphs, but for those prices: a full garbage collection walks every object
+  alive, and a bytes object is not even tracked by the collector.
 
 The pages decode the same bytes (``decoded``) and render them with Jinja: what a page shows is what the
 API answers.
@@ -30,6 +32,7 @@ from cachetools import LRUCache
 from flask import current_app
 
 from calc.quote import Line, QuoteRequest, price, tiers
+from calc.tiers import YearPrices, Years, afresh
 from rates.model import Reference
 from rates.months import Month
 from rates.store import Resolved, Snapshot
@@ -48,7 +51,9 @@ class TierRequest:
     month: Month
 
 
-Held = TypeVar("Held", bytes, str)  # what the maps hold: bytes and text, never an object graph
+# What the maps hold: bytes and text, never an object graph, but for the priced years of tier tables (a few
+# hundred small tuples each, once per region, scheme and year: the twelve months of a year share them).
+Held = TypeVar("Held", bytes, str, YearPrices)
 
 _DUMP_QUOTE = compile_dump(schemas.QuoteSchema(exclude=("months", "references")))
 _DUMP_LINE = compile_dump(schemas.LineSchema())
@@ -111,9 +116,9 @@ def dumped_months(lines: list[Line]) -> list[dict[str, Any]]:
     return out
 
 
-def tiers_answer(snapshot: Snapshot, request: TierRequest) -> dict[str, Any]:
-    """The tiers endpoint's answer as data, before the schema's dump."""
-    rows, used = tiers(snapshot, request.region, request.month, request.scheme)
+def tiers_answer(snapshot: Snapshot, request: TierRequest, years: Years = afresh) -> dict[str, Any]:
+    """The tiers endpoint's answer as data, before the schema's dump (``years``: the year's prices, as kept)."""
+    rows, used = tiers(snapshot, request.region, request.month, request.scheme, years)
     return {
         "region": request.region,
         "region_name": snapshot.regions[request.region].name,
@@ -125,8 +130,8 @@ def tiers_answer(snapshot: Snapshot, request: TierRequest) -> dict[str, Any]:
     }
 
 
-def tiers_json(snapshot: Snapshot, request: TierRequest) -> bytes:
-    return encode(_DUMP_TIERS(tiers_answer(snapshot, request)))
+def tiers_json(snapshot: Snapshot, request: TierRequest, years: Years = afresh) -> bytes:
+    return encode(_DUMP_TIERS(tiers_answer(snapshot, request, years)))
 
 
 def decoded(data: bytes) -> dict[str, Any]:
@@ -216,7 +221,10 @@ class Caches:
         return decoded(self.answer_json(snapshot, request))
 
     def tiers_json(self, snapshot: Snapshot, request: TierRequest) -> bytes:
-        return self.kept(snapshot).tiers.get(request, lambda: tiers_json(snapshot, request))
+        """The tier table, its year's prices kept beside it (``calc.tiers.TierYear``): a month met for the first
+        time is cut from its year priced once."""
+        kept = self.kept(snapshot).tiers
+        return kept.get(request, lambda: tiers_json(snapshot, request, kept.get))
 
     def tier_table(self, snapshot: Snapshot, request: TierRequest) -> dict[str, Any]:
         return decoded(self.tiers_json(snapshot, request))

@@ -16,14 +16,14 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app, get_template_attribute
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from rates.families import TRUST_LABELS
 from rates.months import Month
 from rates.store import Snapshot
 from service.answer.answers import TierRequest, caches
 from service.answer.present import DECLARED_LABEL, PROVISIONAL_LABEL, percent
-from service.core.codec import decode, encode
+from service.core.codec import decode, encode, encode_part
 from service.core.display import used_for
 from service.pages.region_picker import region_groups
 
@@ -145,30 +145,55 @@ def tier_section(
     """``pages/_tiers.html``'s section of the tier table ``table()``, the row of the tier ``chosen`` marked.
 
     Drawn once per tier table: the frame around the rows, each row's body, and each row's opening both as
-    chosen and not (the mark is all that differs); a request joins them. ``section()`` drawn in one go with
+    chosen and not (the mark is all that differs); a request joins them. Tables alike but for their month
+    share one drawing (``TierDrawing``). ``section()`` drawn in one go with
     ``chart_rows`` and ``table_rows`` of the tier chosen gives the same text (tested). Kept as UTF-8: a page
     is mostly ASCII.
     """
-
-    def draw() -> bytes:
-        tiers, macros = table(), current_app.jinja_env.get_template("pages/_tiers.html").module
-        frame = str(macros.section(tiers, LABELS, _ROWS, _ROWS)).split(_CUT)
-        if len(frame) != 3:
-            raise ValueError("a tier table's text holds the character that marks where its rows go")
-        rows, chart_box = tiers["rows"], tiers["chart"]
-        chart = _pieces(
-            macros.chart_rows(rows, chart_box, None, _ROWS), macros.chart_rows(rows, chart_box, None, _ROWS, True)
-        )
-        listed = _pieces(macros.table_rows(rows, None, _ROWS), macros.table_rows(rows, None, _ROWS, True))
-        parts = {"frame": frame, "ratios": [t["ratio"] for t in tiers["rows"]], "chart": chart, "table": listed}
-        return encode(parts)
-
-    kept_parts = decode(caches().drawn(snap, TierSection(request), draw))
+    kept_parts = decode(caches().drawn(snap, TierSection(request), lambda: _section_parts(snap, request, table())))
     marks = [ratio == chosen for ratio in kept_parts["ratios"]]
     head, middle, tail = kept_parts["frame"]
     chart = "".join(row[mark] + row[2] for row, mark in zip(kept_parts["chart"], marks, strict=True))
     listed = "".join(row[mark] + row[2] for row, mark in zip(kept_parts["table"], marks, strict=True))
     return Markup(head + chart + middle + listed + tail)  # noqa: S704  # the template's own output, joined
+
+
+@dataclass(frozen=True)
+class TierDrawing:
+    """A tier table's section drawn with its month left open: the table as JSON, its month taken out.
+
+    The months of a year mostly show the same rows (the same yearly amounts, and the same monthly ones until
+    a new average wage applies), so their sections are one drawing with the month written in.
+    """
+
+    table: bytes
+
+
+_MONTH = "\x01"  # where the month goes in a drawing
+_MONTH_MARK = Markup(_MONTH)  # noqa: S704  # a constant of ours
+_MONTH_JSON = encode_part(_MONTH)[1:-1]  # the mark as the kept JSON writes it
+
+
+def _section_parts(snap: Snapshot, request: TierRequest, tiers: dict[str, Any]) -> bytes:
+    """The pieces ``tier_section`` joins, for ``request``'s month: the drawing shared by tables alike."""
+    month, content = tiers["month"], encode({**tiers, "month": None})
+    if _MONTH_JSON in content or escape(month) != month:
+        raise ValueError("a tier table's text holds the character that marks where its month goes")
+    drawing = caches().drawn(snap, TierDrawing(content), lambda: _drawing(tiers))
+    return drawing.replace(_MONTH_JSON, encode_part(month)[1:-1])
+
+
+def _drawing(tiers: dict[str, Any]) -> bytes:
+    macros = current_app.jinja_env.get_template("pages/_tiers.html").module
+    frame = str(macros.section({**tiers, "month": _MONTH_MARK}, LABELS, _ROWS, _ROWS)).split(_CUT)
+    if len(frame) != 3:
+        raise ValueError("a tier table's text holds the character that marks where its rows go")
+    rows, chart_box = tiers["rows"], tiers["chart"]
+    chart = _pieces(
+        macros.chart_rows(rows, chart_box, None, _ROWS), macros.chart_rows(rows, chart_box, None, _ROWS, True)
+    )
+    listed = _pieces(macros.table_rows(rows, None, _ROWS), macros.table_rows(rows, None, _ROWS, True))
+    return encode({"frame": frame, "ratios": [t["ratio"] for t in rows], "chart": chart, "table": listed})
 
 
 def _pieces(plain: Markup, marked: Markup) -> list[list[str]]:

@@ -7,10 +7,13 @@ tests/sweep/test_caches.py checks whole pages kept against drawn afresh."""
 
 from __future__ import annotations
 
+import random
+
 from flask import Flask, get_template_attribute
 
 from calc.quote import QuoteError
 from rates.families import TRUST_LABELS
+from rates.months import Month
 from rates.store import Snapshot
 from service.answer.answers import TierRequest, decoded
 from service.pages import drawn
@@ -99,3 +102,34 @@ def test_tier_lists_are_the_macro_drawn_plainly(sweep_app: Flask, cold_app: Flas
                     plain = str(macro(drawn.with_typed(choices, typed), typed))
                     got = drawn.tier_options(snap, asked, lambda c=choices: c, typed)
                     assert str(got) == plain, (asked, typed)
+
+
+def test_the_months_of_a_year_share_a_drawing_and_show_their_own_month(
+    sweep_app: Flask, cold_app: Flask, snap: Snapshot
+) -> None:
+    """Every month of a sample of years, in a shuffled order: months whose tables are alike share one drawing
+    (drawn.TierDrawing) with the month written in, and each section equals the template drawn plainly."""
+    years = sorted(
+        {
+            (region, scheme, month.year)
+            for region in space.regions(snap)
+            for scheme in TIERED
+            for month in space.sweep_months(snap, region, scheme)
+        }
+    )
+    rng, compared = random.Random(f"{space.SEED}-drawn-years"), 0
+    for app in (sweep_app, cold_app):
+        with app.test_request_context("/"):
+            for region, scheme, year in space.sample(years, 6, salt="drawn-years", full=200):
+                months = [Month(year, m) for m in range(1, 13)]
+                rng.shuffle(months)
+                for month in months:
+                    question = TierRequest(region, scheme, month)
+                    try:
+                        expected = _plain_section(app, snap, question, None)
+                    except QuoteError:
+                        continue
+                    got = drawn.tier_section(snap, question, lambda q=question: tier_table(snap, q), None)
+                    assert str(got) == expected, question
+                    compared += 1
+    assert compared > 50
