@@ -32,7 +32,7 @@ from cachetools import LRUCache
 from flask import current_app
 
 from calc.quote import Line, QuoteRequest, price, tiers
-from calc.tiers import YearPrices, Years, afresh
+from calc.tiers import Years, afresh
 from rates.model import Reference
 from rates.months import Month
 from rates.store import Resolved, Snapshot
@@ -52,8 +52,9 @@ class TierRequest:
 
 
 # What the maps hold: bytes and text, never an object graph, but for the priced years of tier tables (a few
-# hundred small tuples each, once per region, scheme and year: the twelve months of a year share them).
-Held = TypeVar("Held", bytes, str, YearPrices)
+# hundred small tuples each, once per region, scheme and year: the twelve months of a year share them) and
+# the key of a drawing shared by months (``service.pages.drawn.TierDrawing``).
+Held = TypeVar("Held")
 
 _DUMP_QUOTE = compile_dump(schemas.QuoteSchema(exclude=("months", "references")))
 _DUMP_LINE = compile_dump(schemas.LineSchema())

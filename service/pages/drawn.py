@@ -70,7 +70,7 @@ class SourceItem:
 
 @dataclass(frozen=True)
 class TierSection:
-    """The 各档次对比 section of a tier table, each row drawn both ways (chosen or not)."""
+    """The 各档次对比 section of a tier table: what it keeps is the key of its drawing (``TierDrawing``)."""
 
     request: TierRequest
 
@@ -146,11 +146,25 @@ def tier_section(
 
     Drawn once per tier table: the frame around the rows, each row's body, and each row's opening both as
     chosen and not (the mark is all that differs); a request joins them. Tables alike but for their month
-    share one drawing (``TierDrawing``). ``section()`` drawn in one go with
+    share one drawing (``TierDrawing``), the month written in. ``section()`` drawn in one go with
     ``chart_rows`` and ``table_rows`` of the tier chosen gives the same text (tested). Kept as UTF-8: a page
     is mostly ASCII.
     """
-    kept_parts = decode(caches().drawn(snap, TierSection(request), lambda: _section_parts(snap, request, table())))
+    month = str(request.month)
+    if escape(month) != month:
+        raise ValueError("a month is written as it is drawn")
+    made: list[dict[str, Any]] = []  # the table, made at most once, only if a part must be drawn
+
+    def made_table() -> dict[str, Any]:
+        if not made:
+            made.append(table())
+        return made[0]
+
+    # The drawing under the month's own key is the very key object of the drawing: the months that share a
+    # drawing hold it once (each section kept whole held a page's worth of text per month: issue 20, memory).
+    drawing_key = caches().drawn(snap, TierSection(request), lambda: _drawing_key(made_table()))
+    drawing = caches().drawn(snap, drawing_key, lambda: _drawing(made_table()))
+    kept_parts = decode(drawing.replace(_MONTH_JSON, encode_part(month)[1:-1]))
     marks = [ratio == chosen for ratio in kept_parts["ratios"]]
     head, middle, tail = kept_parts["frame"]
     chart = "".join(row[mark] + row[2] for row, mark in zip(kept_parts["chart"], marks, strict=True))
@@ -174,13 +188,12 @@ _MONTH_MARK = Markup(_MONTH)  # noqa: S704  # a constant of ours
 _MONTH_JSON = encode_part(_MONTH)[1:-1]  # the mark as the kept JSON writes it
 
 
-def _section_parts(snap: Snapshot, request: TierRequest, tiers: dict[str, Any]) -> bytes:
-    """The pieces ``tier_section`` joins, for ``request``'s month: the drawing shared by tables alike."""
-    month, content = tiers["month"], encode({**tiers, "month": None})
-    if _MONTH_JSON in content or escape(month) != month:
+def _drawing_key(tiers: dict[str, Any]) -> TierDrawing:
+    """The key of ``tiers``' drawing: the table without its month."""
+    content = encode({**tiers, "month": None})
+    if _MONTH_JSON in content:
         raise ValueError("a tier table's text holds the character that marks where its month goes")
-    drawing = caches().drawn(snap, TierDrawing(content), lambda: _drawing(tiers))
-    return drawing.replace(_MONTH_JSON, encode_part(month)[1:-1])
+    return TierDrawing(content)
 
 
 def _drawing(tiers: dict[str, Any]) -> bytes:
