@@ -2,7 +2,8 @@
 
 Rules of 国发〔2005〕38号 (第六条): 基础养老金 = 计发基数 × (1 + 本人平均缴费指数) ÷ 2 × 缴费年限 × 1%;
 个人账户养老金 = 个人账户储存额 ÷ 计发月数. Each part is rounded once, to the fen. 过渡性养老金 (for
-years before personal accounts) is set by each province and is not computed here.
+years before personal accounts) is set by each province: ``transitional_pension`` computes it where the
+region's benefit rules hold the province's formula (record mode only).
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ def basic_pension(calc_base: Decimal, average_index: Decimal, contribution_month
 
 
 @dataclass(frozen=True)
+class TransitionalRule:
+    """A province's 过渡性养老金 (rates: pension_benefit_rules, transitional_*)."""
+
+    rate: Decimal  # 过渡系数 per year counted (1.0% … 1.4%)
+    wage: str  # indexed_wage | mean_of_base_and_indexed_wage (rates.families.TRANSITIONAL_WAGES)
+    years: str  # which years the document counts (rates.families.TRANSITIONAL_YEARS)
+
+
+@dataclass(frozen=True)
 class BenefitRules:
     """How a province turns the record into the pension (rates: pension_benefit_rules)."""
 
@@ -36,6 +46,7 @@ class BenefitRules:
     basic_rounding: str | None = None  # 基础养老金 rounded otherwise than the other parts (上海: 见分进角)
     remainder_month_rate: Decimal | None = None  # 上海: each month past the whole years at this rate, not ÷ 12 × 1%
     index_base: str = "sheet_calc_base"  # which 计发基数 the index multiplies (INDEX_BASES)
+    transitional: TransitionalRule | None = None  # None: the province's 过渡性养老金 is not held (未覆盖)
 
 
 @dataclass(frozen=True)
@@ -98,6 +109,17 @@ def basic_pension_by_rules(
     # exact months: one division at the end (÷ 2, ÷ 12 and × 1% together are ÷ 2400)
     amount = total * months / 2400 if years is None else total * years / 200
     return round_part(amount, rounding)
+
+
+def transitional_wage(calc_base: Decimal, index: Decimal, wage: str, indexed: Decimal | None = None) -> Decimal:
+    """The wage 过渡性养老金 is a share of: the indexed wage, or its mean with the 计发基数 (川劳社发〔2006〕17号)."""
+    own = indexed if indexed is not None else calc_base * index
+    return own if wage == "indexed_wage" else (calc_base + own) / 2
+
+
+def transitional_pension(wage: Decimal, years: Decimal, rule: TransitionalRule, rounding: str) -> Decimal:
+    """过渡性养老金 = 计发基数口径 × 过渡年限 × 过渡系数, by the province's document (e.g. 新政发〔2006〕59号)."""
+    return round_part(wage * years * rule.rate, rounding)
 
 
 def account_pension_by_rules(balance: Decimal, payout: Decimal, rules: BenefitRules) -> Decimal:

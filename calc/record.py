@@ -15,13 +15,18 @@ from calc.pension import (
     INDEX_BASES,
     BenefitRules,
     PayoutMonths,
+    TransitionalRule,
     account_pension_by_rules,
     basic_pension_by_rules,
+    contribution_years,
     indexed_wage,
     payout_months,
+    transitional_pension,
+    transitional_wage,
 )
 from calc.reads import Lookup
 from calc.retirement import age_words
+from rates.families import CHOICE_LABELS
 from rates.interface import Parameters, Resolved
 from rates.months import Month
 from rates.tables import read_table
@@ -48,6 +53,10 @@ def benefit_rules(at: Lookup, national: Lookup, month: Month) -> BenefitRules:
     own = at("pension_benefit_rules", month).version
     between = national("pension_benefit_rules", month).version.values.get("payout_between_ages") or "whole_year"
     values = own.values
+    rate = own.decimal("transitional_rate")
+    transitional = None
+    if rate is not None:  # the loader holds the three together
+        transitional = TransitionalRule(rate, str(values["transitional_wage"]), str(values["transitional_years"]))
     return BenefitRules(
         str(values["years_precision"]),
         str(values["part_rounding"]),
@@ -55,6 +64,7 @@ def benefit_rules(at: Lookup, national: Lookup, month: Month) -> BenefitRules:
         basic_rounding=str(values["basic_rounding"]) if values.get("basic_rounding") else None,
         remainder_month_rate=own.decimal("remainder_month_rate"),
         index_base=str(values.get("index_base") or "sheet_calc_base"),
+        transitional=transitional,
     )
 
 
@@ -142,6 +152,11 @@ class BenefitRequest:
     indexed_wage: Decimal | None = None  # 本人指数化月平均缴费工资 as printed; default 计发基数 × 指数
     sheet_payout_months: Decimal | None = None  # 计发月数 as the sheet prints it, compared with the table
     index_base: Decimal | None = None  # the second 计发基数 where the region indexes by another (河南, 吉林)
+    # 过渡性养老金: the years the province counts (视同缴费年限 or those before the personal account), as
+    # the sheet prints them or in months, and the index it uses where the sheet prints one of its own
+    transitional_years: Decimal | None = None
+    transitional_months: int | None = None
+    transitional_index: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +166,17 @@ class Recomputed:
     calc_base: Decimal
     year: int | None
     basic: Decimal
+
+
+@dataclass(frozen=True)
+class Transitional:
+    """过渡性养老金 as computed, with its basis: the wage, the index and the years it used."""
+
+    amount: Decimal
+    wage: Decimal
+    index: Decimal
+    years: Decimal
+    rule: TransitionalRule
 
 
 @dataclass
@@ -163,10 +189,11 @@ class Benefit:
     notes: list[str]
     used: list[Resolved]
     final: Recomputed | None = None  # the sheet's base differs from the year's final figure
+    transitional: Transitional | None = None  # None: not held for the region (未覆盖), or no years given
 
     @property
     def total(self) -> Decimal:
-        return self.basic + self.account
+        return self.basic + self.account + (self.transitional.amount if self.transitional else 0)
 
 
 def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
@@ -194,7 +221,8 @@ def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
         index_base=request.index_base,
         printed_wage=request.indexed_wage,
     )
-    notes = [TRANSITIONAL_NOTE.replace("本估算", "本核算")]
+    bridge, said_of_it = transitional(request, parts.rules)
+    notes = [said_of_it]
     if parts.base_missing:
         wanted = INDEX_BASES[parts.rules.index_base]
         if wanted.required:
@@ -222,7 +250,51 @@ def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
             f"公布后按后者重新核算、补发差额，基础养老金为{final.basic:f}元（个人缴费指数不变；以经办机构重算为准）。"
         )
     used = list(at.used.values()) + [r for r in national.used.values() if r not in at.used.values()]
-    return Benefit(request, parts.basic, parts.account, parts.payout, parts.rules, notes, used, final)
+    return Benefit(request, parts.basic, parts.account, parts.payout, parts.rules, notes, used, final, bridge)
+
+
+def rate_words(rate: Decimal) -> str:
+    """A rate as a percentage people read: 0.013 -> 1.3%."""
+    return f"{format((rate * 100).normalize(), 'f')}%"
+
+
+NOT_INCLUDED = "不含各地增发项目和以后年度的养老金调整；实际待遇以社保经办机构核定为准。"
+
+
+def transitional(request: BenefitRequest, rules: BenefitRules) -> tuple[Transitional | None, str]:
+    """过渡性养老金 by the region's rule where it is held and the record gives its years; what the answer says."""
+    months, years = request.transitional_months, request.transitional_years
+    if months is not None and years is not None:
+        both = "过渡性养老金年限和月数只填一项：核定表印有年限的填年限（按所印数值计算），否则填月数。"
+        raise QuoteError("transitional_years", both, "conflict", 422)
+    rule = rules.transitional
+    given = months is not None or years is not None
+    if rule is None:
+        unused = "所填过渡性养老金年限未使用；" if given else ""
+        return None, (
+            "过渡性养老金：本服务未覆盖本地区（未收录本地区过渡性养老金计发办法的文件），"
+            f"本核算不含过渡性养老金，{unused}{NOT_INCLUDED}"
+        )
+    label = CHOICE_LABELS[rule.years]
+    if not given:
+        return None, (
+            f"本地区过渡性养老金按{label}计算（过渡系数{rate_words(rule.rate)}）：未填写该年限，本核算不含过渡性养老金；"
+            + NOT_INCLUDED
+        )
+    if years is None:
+        assert months is not None
+        years = contribution_years(months, rules.years_precision) or Decimal(months) / 12
+    index = request.transitional_index if request.transitional_index is not None else request.average_index
+    printed = request.indexed_wage if request.transitional_index is None else None
+    wage = transitional_wage(request.calc_base, index, rule.wage, printed)
+    amount = transitional_pension(wage, years, rule, rules.part_rounding)
+    said = f"过渡性养老金按{label}计算；{NOT_INCLUDED}"
+    if request.transitional_index is None:
+        said = (
+            f"过渡性养老金所用平均缴费指数未填写，按平均缴费指数{request.average_index:f}计算"
+            "（核定表另印过渡性养老金指数的，请填写所印指数）；" + said
+        )
+    return Transitional(amount, wage, index, years, rule), said
 
 
 def recomputed(

@@ -65,6 +65,9 @@ YEARS_PRECISIONS = ("exact_months", "round_2", "up_2", "round_4", "half_year_up"
 PART_ROUNDINGS = ("half_up_fen", "up_jiao")
 PAYOUT_BETWEEN_AGES = ("whole_year", "monthly_tenth")
 INDEX_BASE_CHOICES = ("sheet_calc_base", "local_calc_base", "province_calc_base")
+# 过渡性养老金 (issue 22): which wage the province's document multiplies, and which years it counts
+TRANSITIONAL_WAGES = ("indexed_wage", "mean_of_base_and_indexed_wage")
+TRANSITIONAL_YEARS = ("sight_before_account", "before_account", "before_1996", "before_1995_07", "before_1998")
 # What users read for every word-valued figure (a rounding rule, a medical basis): pages, admin form,
 # exports. The one place that names them (a medical basis by its shape's label, calc.medical.shapes).
 CHOICE_LABELS = {
@@ -86,6 +89,13 @@ CHOICE_LABELS = {
     "local_calc_base": "退休地（统筹地区）计发基数 × 平均缴费指数（另有全省计发基数）",
     "province_calc_base": "全省计发基数 × 平均缴费指数（计发基数为市县计发基数）",
     "pooling_area": "统筹地区平均工资",
+    "indexed_wage": "计发基数 × 过渡性养老金所用平均缴费指数（本人指数化月平均缴费工资）",
+    "mean_of_base_and_indexed_wage": "（计发基数 + 计发基数 × 平均缴费指数）÷ 2",
+    "sight_before_account": "建立个人账户前的视同缴费年限",
+    "before_account": "建立个人账户前的缴费年限（含视同缴费年限）",
+    "before_1996": "1995年底前的缴费年限（含视同缴费年限）",
+    "before_1995_07": "1995年6月底前未建立个人账户的累计缴费年限",
+    "before_1998": "1997年底前的缴费年限（含视同缴费年限和实际缴费年限）",
 }
 MEDICAL_SHAPE_FIELDS = (
     Field(
@@ -188,6 +198,17 @@ PENSION_FAMILIES = (
             ),
             # 河南, 吉林: the indexed wage on another 计发基数 than the one the sheet names first
             _choice("index_base", "本人指数化月平均缴费工资所用基数", INDEX_BASE_CHOICES, required=False),
+            # 过渡性养老金 = the wage × the years counted × this rate; a region without it is not covered (未覆盖)
+            Field(
+                "transitional_rate",
+                Kind.RATIO,
+                "过渡性养老金过渡系数（每年）",
+                required=False,
+                low=ZERO,
+                high=Decimal("0.05"),
+            ),
+            _choice("transitional_wage", "过渡性养老金计发基数口径", TRANSITIONAL_WAGES, required=False),
+            _choice("transitional_years", "参与过渡性养老金计算的年限", TRANSITIONAL_YEARS, required=False),
         ),
         yearly=False,
     ),

@@ -233,6 +233,8 @@ def parse_version(region: str, family: Family, month_key: Any, body: Any, origin
         _check_medical(month_key, values)
     if family.name == "outlet_injury":
         _check_outlet(month_key, values)
+    if family.name == "pension_benefit_rules":
+        _check_transitional(month_key, values)
 
     trust = body.get("trust")
     if trust not in TRUST_LEVELS:
@@ -289,6 +291,17 @@ def parse_version(region: str, family: Family, month_key: Any, body: Any, origin
         effective_by_scheme=by_scheme,
         origin=origin,
     )
+
+
+TRANSITIONAL_FIELDS = ("transitional_rate", "transitional_wage", "transitional_years")
+
+
+def _check_transitional(month_key: str, values: dict[str, Decimal | str]) -> None:
+    """过渡性养老金 is held whole or not at all: its rate, the wage it multiplies and the years it counts."""
+    given = [name for name in TRANSITIONAL_FIELDS if name in values]
+    if given and len(given) != len(TRANSITIONAL_FIELDS):
+        missing = [name for name in TRANSITIONAL_FIELDS if name not in values]
+        raise _Problem(f"{month_key}.{missing[0]}", "过渡性养老金 needs its rate, wage and years together")
 
 
 def _check_coherence(month_key: str, values: dict[str, Decimal | str], wage: bool = False) -> None:

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHEETS_FILE = ROOT / "tests" / "cases" / "pension_sheets.yaml"
 DOCS_FILE = ROOT / "docs" / "pension-sheets.md"
 PARTS = ("basic", "account")
-PRINTED = {"basic": "basic_pension", "account": "account_pension"}
+PRINTED = {"basic": "basic_pension", "account": "account_pension", "transitional": "transitional_pension"}
 
 
 def bundled_snapshot() -> Snapshot:
@@ -72,9 +72,10 @@ def _dec(sheet: dict[str, Any], name: str) -> Decimal | None:
 def replay(params: Parameters, sheet: dict[str, Any]) -> list[Outcome]:
     """Both parts of one sheet, through the engine's record mode."""
     name = sheet["id"]
-    printed = {part: _dec(sheet, PRINTED[part]) for part in PARTS}
+    parts = PARTS + (("transitional",) if "transitional_pension" in sheet else ())
+    printed = {part: _dec(sheet, PRINTED[part]) for part in parts}
     if "month" not in sheet:
-        return [Outcome(name, part, printed[part], None, "退休月份") for part in PARTS]
+        return [Outcome(name, part, printed[part], None, "退休月份") for part in parts]
     month = Month.parse(str(sheet["month"]))
     age = month.index() - Month.parse(str(sheet["birth_month"])).index() if "birth_month" in sheet else None
     request = BenefitRequest(
@@ -89,11 +90,14 @@ def replay(params: Parameters, sheet: dict[str, Any]) -> list[Outcome]:
         indexed_wage=_dec(sheet, "indexed_wage"),
         index_base=_dec(sheet, "index_base"),
         sheet_payout_months=_dec(sheet, "payout_months"),
+        transitional_years=_dec(sheet, "transitional_years"),
+        transitional_months=sheet.get("transitional_months"),
+        transitional_index=_dec(sheet, "transitional_index"),
     )
     try:
         result = benefit(params, request)
     except QuoteError as error:  # an age outside the table, a second 计发基数 the file lacks: nothing replayed
-        return [Outcome(name, part, printed[part], None, error.message) for part in PARTS]
+        return [Outcome(name, part, printed[part], None, error.message) for part in parts]
     final = result.final.basic if result.final else None
     out = [Outcome(name, "basic", printed["basic"], result.basic, final_basic=final)]
     if printed["account"] is None:
@@ -104,6 +108,10 @@ def replay(params: Parameters, sheet: dict[str, Any]) -> list[Outcome]:
         out.append(Outcome(name, "account", printed["account"], None, "个人账户储存额"))
     else:
         out.append(Outcome(name, "account", printed["account"], result.account))
+    if "transitional" in parts:
+        computed = result.transitional.amount if result.transitional else None
+        why = None if result.transitional else "本地区退休当月的过渡性养老金计发办法（未覆盖）"
+        out.append(Outcome(name, "transitional", printed["transitional"], computed, why))
     return out
 
 
@@ -111,8 +119,8 @@ def replay_all(params: Parameters) -> list[Outcome]:
     return [outcome for sheet in load_sheets()["sheets"] for outcome in replay(params, sheet)]
 
 
-_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*(基础养老金|个人账户养老金)\s*\|")
-PART_WORDS = {"基础养老金": "basic", "个人账户养老金": "account"}
+_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*(基础养老金|个人账户养老金|过渡性养老金)\s*\|")
+PART_WORDS = {"基础养老金": "basic", "个人账户养老金": "account", "过渡性养老金": "transitional"}
 
 
 def documented() -> set[tuple[str, str]]:

@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 
 from calc.pension import contribution_years, payout_months
 from calc.rounding import round_part
+from rates.months import Month
 from rates.store import Snapshot
 from tests.pension_sheets import DOCS_FILE, Outcome, bundled_snapshot, documented, load_sheets, replay, replay_all
 
@@ -56,7 +57,7 @@ def test_every_part_not_reproduced_is_documented_and_nothing_else(outcomes: list
 
 def test_the_documented_shares_are_the_replay_s(outcomes: list[Outcome]) -> None:
     text = DOCS_FILE.read_text(encoding="utf-8")
-    for part, word in (("basic", "基础养老金"), ("account", "个人账户养老金")):
+    for part, word in (("basic", "基础养老金"), ("account", "个人账户养老金"), ("transitional", "过渡性养老金")):
         mine = [o for o in outcomes if o.part == part]
         replayed = [o for o in mine if o.missing is None]
         good = sum(1 for o in replayed if o.reproduced)
@@ -68,7 +69,7 @@ def test_the_documented_shares_are_the_replay_s(outcomes: list[Outcome]) -> None
 
 def test_most_sheets_reproduce(outcomes: list[Outcome]) -> None:
     """A floor under today's result: a change that breaks sheets shows here as well as in the list."""
-    for part in ("basic", "account"):
+    for part in ("basic", "account", "transitional"):
         replayed = [o for o in outcomes if o.part == part and o.missing is None]
         assert sum(o.reproduced for o in replayed) / len(replayed) >= 0.8, part
 
@@ -78,7 +79,8 @@ def _body(sheet: dict[str, Any]) -> dict[str, Any]:
     age = (int(month[:4]) - int(birth[:4])) * 12 + int(month[5:]) - int(birth[5:])
     body = {"region": sheet["region"], "calc_base": sheet["calc_base"], "average_index": sheet["average_index"]}
     body |= {"account_balance": sheet["account_balance"], "retirement_age_months": age, "month": month}
-    for name in ("contribution_months", "contribution_years", "indexed_wage", "index_base"):
+    names = ("contribution_months", "contribution_years", "indexed_wage", "index_base")
+    for name in (*names, "transitional_years", "transitional_months", "transitional_index"):
         if name in sheet:
             body[name] = sheet[name]
     if "payout_months" in sheet:
@@ -92,7 +94,7 @@ def test_the_api_answers_as_the_replay(snap: Snapshot, client: FlaskClient) -> N
     for sheet in load_sheets()["sheets"]:
         if sheet["region"] in seen or not {"month", "birth_month", "account_balance"} <= set(sheet):
             continue
-        basic, account = replay(snap, sheet)
+        basic, account, *bridge = replay(snap, sheet)
         if basic.missing:  # a file without a figure the region's rule needs: the API refuses it (tested below)
             continue
         seen.add(sheet["region"])
@@ -101,6 +103,8 @@ def test_the_api_answers_as_the_replay(snap: Snapshot, client: FlaskClient) -> N
         assert response.status_code == 200, (sheet["id"], body)
         assert Decimal(body["basic_pension"]) == basic.computed, sheet["id"]
         assert Decimal(body["account_pension"]) == account.computed, sheet["id"]
+        if bridge and bridge[0].computed is not None:  # 过渡性养老金 where the region's formula is held
+            assert Decimal(body["transitional_pension"]) == bridge[0].computed, sheet["id"]
     assert len(seen) >= 15
 
 
@@ -267,3 +271,118 @@ def test_the_clerk_s_page_states_shanghai_s_method(client: FlaskClient) -> None:
     html = client.get(f"/window/benefit?{query}&retirement_age_months=720&month=2026-01").get_data(as_text=True)
     assert 'data-testid="basic">5500.70' in html
     assert "满整年后剩余月数 × 0.083%" in html and "基础养老金取整：见分进角" in html
+
+
+# ---------------------------------------------------------------- 过渡性养老金 (issue 22)
+
+TIANJIN = {"region": "120000", "calc_base": "9232", "average_index": "0.79", "contribution_months": 400}
+TIANJIN |= {"account_balance": "103735.84", "retirement_age_months": 721, "month": "2025-02"}
+
+
+def test_transitional_pension_by_the_region_s_document(client: FlaskClient) -> None:
+    """天津 tianjin-4: 9232 × 0.81 × 9.42 × 1.0% = 704.42, in the total, with its basis and its document."""
+    answer = client.post(
+        "/api/v1/pension/benefit", json=TIANJIN | {"transitional_years": "9.42", "transitional_index": "0.81"}
+    )
+    data = answer.get_json()
+    assert answer.status_code == 200, data
+    assert data["transitional_pension"] == "704.42" and data["transitional_covered"] is True
+    assert Decimal(data["total"]) == Decimal(data["basic_pension"]) + Decimal(data["account_pension"]) + Decimal(
+        "704.42"
+    )
+    assert "视同缴费年限 9.42 年 × 过渡系数 1%" in data["transitional_formula"]
+    assert "平均缴费指数 0.81" in data["transitional_formula"]
+    assert any(
+        r.get("doc_no") and "津劳局〔2006〕359号" in r["doc_no"] for v in data["references"] for r in v["references"]
+    ), data["references"]
+    plain = client.post("/api/v1/pension/benefit", json=TIANJIN | {"transitional_years": "9.42"}).get_json()
+    assert plain["transitional_pension"] == "687.03"  # 9232 × 0.79 × 9.42 × 1%, and it says which index it used
+    assert any("过渡性养老金所用平均缴费指数未填写" in note for note in plain["notes"]), plain["notes"]
+    months = client.post(
+        "/api/v1/pension/benefit", json=TIANJIN | {"transitional_months": 113, "transitional_index": "0.81"}
+    )
+    assert months.get_json()["transitional_pension"] == "704.42"  # 113 months: 9.42 years at 天津's two decimals
+
+
+@pytest.mark.parametrize(
+    ("region", "month", "asked", "expected"),
+    [
+        ("510000", "2025-01", {"transitional_years": "8.08"}, "858.31"),  # 四川 sichuan-2: (8321 + 8021.44) ÷ 2
+        ("650000", "2023-05", {"transitional_years": "3.17"}, None),  # 新疆: the index × base, 1.3%
+        ("320000", "2024-03", {"transitional_years": "14.83", "transitional_index": "0.8634"}, "1323.39"),
+    ],
+)
+def test_transitional_pension_in_each_shape(
+    region: str, month: str, asked: dict[str, str], expected: str | None
+) -> None:
+    """The wage is the indexed wage, or its mean with the 计发基数 (四川); the years as printed."""
+    from calc.record import BenefitRequest, benefit
+
+    bases = {"510000": ("8321", "0.964"), "650000": ("7625", "0.654"), "320000": ("8613", "0.3246")}
+    base, index = bases[region]
+    request = BenefitRequest(
+        Decimal(base),
+        Decimal(index),
+        400,
+        Decimal("100000"),
+        720,
+        Month.parse(month),
+        region,
+        transitional_years=Decimal(asked["transitional_years"]),
+        transitional_index=Decimal(asked["transitional_index"]) if "transitional_index" in asked else None,
+    )
+    result = benefit(bundled_snapshot(), request)
+    assert result.transitional is not None
+    if expected is not None:
+        assert result.transitional.amount == Decimal(expected)
+    else:  # 7625 × 0.654 × 3.17 × 1.3% = 205.50 (xinjiang-1)
+        assert result.transitional.amount == Decimal("205.50")
+    assert result.total == result.basic + result.account + result.transitional.amount
+
+
+def test_transitional_pension_elsewhere_is_said_to_be_not_covered(client: FlaskClient) -> None:
+    """A region whose formula the service holds no document for: no figure, and the answer says so in Chinese."""
+    body = TIANJIN | {"region": "440000", "month": "2025-06"}
+    data = client.post("/api/v1/pension/benefit", json=body | {"transitional_years": "5"}).get_json()
+    assert data["transitional_pension"] is None and data["transitional_covered"] is False
+    assert Decimal(data["total"]) == Decimal(data["basic_pension"]) + Decimal(data["account_pension"])
+    assert any("过渡性养老金：本服务未覆盖本地区" in n and "所填过渡性养老金年限未使用" in n for n in data["notes"])
+    held = client.post("/api/v1/pension/benefit", json=TIANJIN).get_json()  # held, but no years given
+    assert held["transitional_pension"] is None and held["transitional_covered"] is True
+    assert any("未填写该年限，本核算不含过渡性养老金" in n for n in held["notes"]), held["notes"]
+
+
+def test_transitional_years_and_months_are_one_or_the_other(client: FlaskClient) -> None:
+    both = TIANJIN | {"transitional_years": "9.42", "transitional_months": 113}
+    answer = client.post("/api/v1/pension/benefit", json=both)
+    assert answer.status_code == 422
+    error = answer.get_json()["error"]
+    assert error["field"] == "transitional_years" and "只填一项" in error["message"]
+    wrong = client.post("/api/v1/pension/benefit", json=TIANJIN | {"transitional_years": "abc"})
+    assert wrong.status_code == 400 and "过渡性养老金年限" in wrong.get_data(as_text=True)
+
+
+def test_the_clerk_s_page_shows_the_transitional_line(client: FlaskClient) -> None:
+    query = "&".join(f"{k}={v}" for k, v in TIANJIN.items())
+    html = client.get(f"/window/benefit?{query}&transitional_years=9.42&transitional_index=0.81").get_data(as_text=True)
+    assert 'data-testid="transitional">704.42' in html and "三项合计" in html
+    assert 'data-testid="transitional-formula">过渡性养老金 = 本人指数化月平均缴费工资' in html
+    assert 'name="transitional_years"' in html and "过渡性养老金所用平均缴费指数（选填）" in html
+    other = client.get(f"/window/benefit?{query.replace('120000', '440000')}&transitional_years=9.42").get_data(
+        as_text=True
+    )
+    assert 'data-testid="transitional"' not in other
+    assert "过渡性养老金：本服务未覆盖本地区" in other
+
+
+def test_the_transitional_rule_is_held_whole() -> None:
+    """The loader refuses a version with a 过渡系数 but not the wage and the years it applies to."""
+    from rates.families import CHOICE_LABELS, FAMILIES, TRANSITIONAL_WAGES, TRANSITIONAL_YEARS
+    from rates.loader import _Problem, parse_version
+
+    assert all(CHOICE_LABELS[name] for name in TRANSITIONAL_WAGES + TRANSITIONAL_YEARS)
+    body = {"years_precision": "exact_months", "part_rounding": "half_up_fen", "transitional_rate": "0.013"}
+    body |= {"reference": {"title": "t"}, "trust": "low"}
+    with pytest.raises(_Problem) as refused:
+        parse_version("650000", FAMILIES["pension_benefit_rules"], "2006-01", body)
+    assert refused.value.key == "2006-01.transitional_wage"

@@ -15,7 +15,7 @@ from calc.record import NATIONAL, benefit
 from rates.families import TRUST_LABELS
 from service.core import errors
 from service.core.db import snapshot
-from service.pension.views import BenefitRequestSchema, BenefitSchema, benefit_data, benefit_request
+from service.pension.benefit_api import BenefitRequestSchema, BenefitSchema, benefit_data, benefit_request
 
 pages_bp = Blueprint("pension_pages", __name__)
 BENEFIT_FIELDS = (
@@ -29,6 +29,9 @@ BENEFIT_FIELDS = (
     "account_balance",
     "retirement_age_months",
     "month",
+    "transitional_years",
+    "transitional_months",
+    "transitional_index",
 )
 
 
@@ -42,7 +45,7 @@ def benefit_page() -> tuple[str, int] | str:
     if not any(v for k, v in values.items() if k != "region"):
         return render_template("pages/benefit.html", **context)
     raw: dict[str, Any] = {name: value for name, value in values.items() if value}
-    for name in ("contribution_months", "retirement_age_months"):
+    for name in ("contribution_months", "retirement_age_months", "transitional_months"):
         if name in raw and raw[name].isdigit():
             raw[name] = int(raw[name])
     try:

@@ -15,10 +15,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 from calc.estimate import Estimate, EstimateRequest, estimate, estimate_tiers
 from calc.pension import Assumptions
 from calc.quote import QuoteError
-from calc.record import NATIONAL, Benefit, BenefitRequest, benefit
+from calc.record import benefit
 from calc.retirement import CATEGORIES, age_words, years_words
 from calc.rounding import to_index
-from rates.families import CHOICE_LABELS
 from rates.store import Snapshot
 from service.answer.present import ordered, percent, used_versions
 from service.api import schemas
@@ -26,6 +25,7 @@ from service.api.base import ApiBlueprint, current_month, document_errors
 from service.api.contract import engine_refusals
 from service.core import errors
 from service.core.db import snapshot
+from service.pension.benefit_api import BenefitRequestSchema, BenefitSchema, benefit_data, benefit_request
 
 blp = ApiBlueprint("pension", __name__, url_prefix="/api/v1/pension", description="养老金估算（基本养老金）")
 
@@ -101,69 +101,6 @@ class EstimateRequestSchema(Schema):
     assumptions = fields.Nested(AssumptionsSchema, load_default=lambda: {"account_interest_rate": 0, "wage_growth": 0})
 
 
-class BenefitRequestSchema(Schema):
-    region = fields.String(
-        load_default=NATIONAL,
-        validate=validate.Length(max=12),
-        metadata={
-            "example": "320000",
-            "pattern": schemas.REGION_PATTERN,
-            "description": "按哪个地区的计发口径（缴费年限精度、取整）；默认全国口径",
-        },
-    )
-    calc_base = schemas.DecimalText(places=2, maximum=Decimal(10**6), required=True, metadata={"example": "7010"})
-    # 山西's sheets print the index to six decimals
-    average_index = schemas.DecimalText(places=6, maximum=Decimal(10), required=True, metadata={"example": "2.8635"})
-    contribution_months = fields.Integer(
-        strict=True,
-        load_default=None,
-        validate=validate.Range(min=1, max=720, error="须为1至720之间的整数。"),
-        metadata={"description": "缴费月数（按地区口径折算为年限）；与 contribution_years 二选一"},
-    )
-    contribution_years = schemas.DecimalText(
-        places=4,
-        maximum=Decimal(100),
-        load_default=None,
-        allow_none=True,
-        metadata={"example": "25.33", "description": "核定表所印缴费年限（按所印数值计算），与缴费月数二选一"},
-    )
-    indexed_wage = schemas.DecimalText(
-        places=6,
-        maximum=Decimal(10**6),
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "核定表所印本人指数化月平均缴费工资；默认 计发基数 × 平均缴费指数"},
-    )
-    index_base = schemas.DecimalText(
-        places=2,
-        maximum=Decimal(10**6),
-        load_default=None,
-        allow_none=True,
-        metadata={
-            "example": "7933",
-            "description": "第二个计发基数：河南填退休地（统筹地区）计发基数（必填，或填所印指数化工资），"
-            "吉林长春填全省计发基数；其他地区不填",
-        },
-    )
-    sheet_payout_months = schemas.DecimalText(
-        places=1,
-        maximum=Decimal(1000),
-        load_default=None,
-        allow_none=True,
-        metadata={"description": "核定表所印计发月数：与本服务查表所得不同时，回答中说明（按查表所得计算）"},
-    )
-    account_balance = schemas.DecimalText(
-        places=2, maximum=Decimal(10**9), required=True, metadata={"example": "326284.41"}
-    )
-    retirement_age_months = fields.Integer(
-        strict=True,
-        required=True,
-        validate=validate.Range(min=480, max=840, error="须为480至840之间的整数（720 = 60岁）。"),
-        metadata={"example": 720},
-    )
-    month = schemas.MonthField(load_default=None, metadata={"description": "退休月份（决定所用计发月数表），默认本月"})
-
-
 class AssumptionOutSchema(Schema):
     name = fields.String()
     label = fields.String()
@@ -216,30 +153,6 @@ class EstimateSchema(Schema):
     references = fields.List(fields.Nested(schemas.VersionSchema))
 
 
-class BenefitSchema(Schema):
-    basic_pension = schemas.Money(metadata={"description": "按地区口径取整（如广西见分进角）"})
-    account_pension = schemas.Money()
-    years_precision = fields.String(metadata={"description": "所用缴费年限精度口径"})
-    part_rounding = fields.String(metadata={"description": "所用取整口径"})
-    basic_rounding = fields.String(metadata={"description": "基础养老金所用取整口径（上海见分进角；其他同各项）"})
-    remainder_month_rate = fields.String(
-        allow_none=True, metadata={"description": "满整年后剩余月数每月计发比例（上海0.083%）；按月数÷12折算时为空"}
-    )
-    indexed_by = fields.String(metadata={"description": "本人指数化月平均缴费工资所用基数（河南、吉林另有规定）"})
-    final_calc_base = schemas.Money(
-        allow_none=True, metadata={"description": "退休当年的最终计发基数（与核定表所用不同时；否则为空）"}
-    )
-    final_basic_pension = schemas.Money(
-        allow_none=True, metadata={"description": "按最终计发基数重新核算的基础养老金（预发→补发）"}
-    )
-    total = schemas.Money()
-    payout_months = fields.String()
-    payout_months_exact = fields.Boolean()
-    retirement_age = fields.String()
-    notes = fields.List(fields.String())
-    references = fields.List(fields.Nested(schemas.VersionSchema))
-
-
 # ---------------------------------------------------------------- answers
 
 
@@ -288,26 +201,6 @@ def estimate_data(snap: Snapshot, result: Estimate, references: bool = True) -> 
     }
 
 
-def benefit_data(snap: Snapshot, result: Benefit) -> dict[str, Any]:
-    return {
-        "basic_pension": result.basic,
-        "account_pension": result.account,
-        "total": result.total,
-        "payout_months": _plain(result.payout.months),
-        "payout_months_exact": result.payout.exact,
-        "years_precision": CHOICE_LABELS[result.rules.years_precision],
-        "part_rounding": CHOICE_LABELS[result.rules.part_rounding],
-        "basic_rounding": CHOICE_LABELS[result.rules.basic_rounding or result.rules.part_rounding],
-        "remainder_month_rate": percent(rate) if (rate := result.rules.remainder_month_rate) is not None else None,
-        "indexed_by": CHOICE_LABELS[result.rules.index_base],
-        "final_calc_base": result.final.calc_base if result.final else None,
-        "final_basic_pension": result.final.basic if result.final else None,
-        "retirement_age": age_words(result.request.retirement_age_months),
-        "notes": result.notes,
-        "references": used_versions(snap, ordered(result.used)),
-    }
-
-
 def estimate_request(body: dict[str, Any]) -> EstimateRequest:
     """The loaded request schema as the engine's request (start defaults to this month)."""
     assumed = body.get("assumptions") or {}
@@ -325,23 +218,6 @@ def estimate_request(body: dict[str, Any]) -> EstimateRequest:
         assumptions=Assumptions(
             Decimal(assumed.get("account_interest_rate", 0)), Decimal(assumed.get("wage_growth", 0))
         ),
-    )
-
-
-def benefit_request(body: dict[str, Any]) -> BenefitRequest:
-    """The loaded record (API or the 经办核算 page) as the engine's request (month defaults to this month)."""
-    return BenefitRequest(
-        calc_base=body["calc_base"],
-        average_index=body["average_index"],
-        contribution_months=body.get("contribution_months"),
-        account_balance=body["account_balance"],
-        retirement_age_months=body["retirement_age_months"],
-        month=body.get("month") or current_month(),
-        region=body.get("region") or NATIONAL,
-        contribution_years=body.get("contribution_years"),
-        indexed_wage=body.get("indexed_wage"),
-        sheet_payout_months=body.get("sheet_payout_months"),
-        index_base=body.get("index_base"),
     )
 
 

@@ -305,6 +305,26 @@ def estimate_points(snap: Snapshot) -> Iterator[dict[str, Any]]:
                         }
 
 
+# 经办核算 (issue 22): a record in each region, with 过渡性养老金 asked for in each way the API takes
+TRANSITIONAL_ASKS: tuple[dict[str, Any], ...] = (
+    {},
+    {"transitional_years": "9.42"},
+    {"transitional_months": 113},
+    {"transitional_years": "0", "transitional_index": "1"},
+    {"transitional_years": "14.0833", "transitional_index": "0.8634"},
+)
+
+
+def benefit_points(snap: Snapshot) -> Iterator[dict[str, Any]]:
+    """Records for POST /api/v1/pension/benefit: every region x retirement months and ages x 过渡性养老金 asks."""
+    for region in regions(snap):
+        for month, age in (("2023-06", 600), ("2024-06", 720), ("2025-06", 721), ("2026-06", 663)):
+            for asked in TRANSITIONAL_ASKS:
+                body = {"region": region, "calc_base": "8000", "average_index": "0.8123", "contribution_months": 307}
+                body |= {"account_balance": "123456.78", "retirement_age_months": age, "month": month}
+                yield body | asked
+
+
 # 职业伤害保障费 (issue 24): orders from none to many, and floats from none to the largest accepted
 FEE_ORDERS = (0, 1, 3, 12345, 1_000_000_000)
 FEE_FACTORS = ("1", "0.0625", "1.5", "3")

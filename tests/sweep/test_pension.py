@@ -82,8 +82,15 @@ def sheet_body(sheet: dict[str, Any]) -> dict[str, Any] | None:
     body = {key: sheet[key] for key in ("region", "calc_base", "average_index", "account_balance")}
     body |= {"retirement_age_months": age, "month": month}
     given = ("contribution_months", "contribution_years", "indexed_wage", "index_base")
+    given += ("transitional_years", "transitional_months", "transitional_index")
     body |= {key: sheet[key] for key in given if key in sheet}
     return body
+
+
+def parts_add_up(data: dict[str, Any]) -> bool:
+    """basic + account (+ 过渡性养老金 where computed) = total."""
+    bridge = Decimal(data["transitional_pension"]) if data.get("transitional_pension") is not None else 0
+    return Decimal(data["basic_pension"]) + Decimal(data["account_pension"]) + bridge == Decimal(data["total"])
 
 
 def test_every_published_sheet_through_the_api(client: FlaskClient) -> None:
@@ -105,37 +112,82 @@ def test_every_published_sheet_through_the_api(client: FlaskClient) -> None:
         if status != 200:
             problems.append(f"sheet {sheet['id']}: {status} {data}")
             continue
-        if Decimal(data["basic_pension"]) + Decimal(data["account_pension"]) != Decimal(data["total"]):
-            problems.append(f"sheet {sheet['id']}: basic + account != total")
-        for part, printed in (("basic", "basic_pension"), ("account", "account_pension")):
+        if not parts_add_up(data):
+            problems.append(f"sheet {sheet['id']}: the parts do not add up to the total")
+        parts = (("basic", "basic_pension"), ("account", "account_pension"), ("transitional", "transitional_pension"))
+        for part, printed in parts:
             if printed not in sheet:  # the collection gives no printed figure: listed as a missing input
                 continue
-            same = Decimal(data[printed]) == Decimal(str(sheet[printed]))
+            same = data[printed] is not None and Decimal(data[printed]) == Decimal(str(sheet[printed]))
             if same == ((sheet["id"], part) in listed):
                 problems.append(f"sheet {sheet['id']} {part}: {data[printed]} vs printed {sheet[printed]}")
     assert not problems, "\n".join(problems[:40])
 
 
-def test_every_region_s_record_mode_answers(client: FlaskClient, snap: Snapshot) -> None:
-    """Each region's benefit rules over a spread of retirement months and ages: parts that add up, the rule named."""
+def record_problems(body: dict[str, Any], status: int, data: dict[str, Any]) -> list[str]:
+    """A record's answer: parts that add up, the rules named, and 过渡性养老金 computed or said to be not covered."""
+    if status != 200:
+        return [f"record {body}: {status} {data}"]
+    asked = "transitional_years" in body or "transitional_months" in body
     problems = []
-    for region in space.regions(snap):
-        for month, age in (("2023-06", 600), ("2024-06", 720), ("2025-06", 721), ("2026-06", 663)):
-            body = {"region": region, "calc_base": "8000", "average_index": "0.8123", "contribution_months": 307}
-            body |= {"account_balance": "123456.78", "retirement_age_months": age, "month": month}
+    if not parts_add_up(data):
+        problems.append(f"record {body}: the parts do not add up to the total")
+    if not data["years_precision"] or not data["part_rounding"]:
+        problems.append(f"record {body}: the rules used are not named")
+    if (
+        data["transitional_covered"]
+        and asked
+        and (data["transitional_pension"] is None or not data["transitional_formula"])
+    ):
+        problems.append(f"record {body}: 过渡性养老金 held for the region but not computed: {data}")
+    if (not data["transitional_covered"] or not asked) and data["transitional_pension"] is not None:
+        problems.append(f"record {body}: 过渡性养老金 computed without its rule or its years: {data}")
+    if not data["transitional_covered"] and not any("过渡性养老金：本服务未覆盖本地区" in n for n in data["notes"]):
+        problems.append(f"record {body}: 过渡性养老金 not covered, and the answer does not say so: {data['notes']}")
+    return problems
+
+
+def test_every_region_s_record_mode_answers(client: FlaskClient, snap: Snapshot) -> None:
+    """Each region's benefit rules over a spread of retirement months, ages and 过渡性养老金 asks."""
+    problems = []
+    for body in space.sample(list(space.benefit_points(snap)), 240, "benefit records"):
+        status, raw = probe.post(client, "/api/v1/pension/benefit", body)
+        data = json.loads(raw)
+        if status == 422 and data["error"]["field"] == "index_base":
+            # a region whose basic pension needs a second 计发基数 (河南): said in Chinese, then given
+            if "计发基数" not in data["error"]["message"]:
+                problems.append(f"record {body}: the missing second base is not said in Chinese: {data}")
+            body = {**body, "index_base": "7000"}
             status, raw = probe.post(client, "/api/v1/pension/benefit", body)
             data = json.loads(raw)
-            if status == 422 and data["error"]["field"] == "index_base":
-                # a region whose basic pension needs a second 计发基数 (河南): said in Chinese, then given
-                if "计发基数" not in data["error"]["message"]:
-                    problems.append(f"record {body}: the missing second base is not said in Chinese: {data}")
-                status, raw = probe.post(client, "/api/v1/pension/benefit", {**body, "index_base": "7000"})
-                data = json.loads(raw)
-            probe.TALLY.add("benefit records")
-            if status != 200:
-                problems.append(f"record {body}: {status} {data}")
-            elif Decimal(data["basic_pension"]) + Decimal(data["account_pension"]) != Decimal(data["total"]):
-                problems.append(f"record {body}: basic + account != total")
-            elif not data["years_precision"] or not data["part_rounding"]:
-                problems.append(f"record {body}: the rules used are not named")
+        probe.TALLY.add("benefit records")
+        problems += record_problems(body, status, data)
+    assert not problems, "\n".join(problems[:40])
+
+
+FIGURES = {"basic": "basic_pension", "account": "account_pension", "transitional": "transitional_pension"}
+FIGURES |= {"benefit-total": "total"}
+
+
+def test_the_clerk_s_page_gives_the_api_s_money(client: FlaskClient, snap: Snapshot) -> None:
+    """/window/benefit with the same record shows the API's figures, 过渡性养老金 included (issue 22)."""
+    problems = []
+    for body in space.sample(list(space.benefit_points(snap)), 40, "benefit pages", full=400):
+        body = {**body, "index_base": "7000"} if body["region"].startswith("41") else body
+        status, raw = probe.post(client, "/api/v1/pension/benefit", body)
+        data = json.loads(raw)
+        page_status, page = probe.get(client, "/window/benefit?" + urlencode(body))
+        probe.TALLY.add("benefit pages")
+        html = page.decode()
+        if page_status != status:
+            problems.append(f"page {body}: {page_status}, the API {status}")
+            continue
+        if status != 200:
+            continue
+        for testid, name in FIGURES.items():
+            shown = f'data-testid="{testid}">{data[name]} ' if data[name] is not None else None
+            if shown is None and f'data-testid="{testid}"' in html:
+                problems.append(f"page {body}: shows {testid} the API does not give")
+            elif shown is not None and shown not in html:
+                problems.append(f"page {body}: {testid} is not the API's {data[name]}")
     assert not problems, "\n".join(problems[:40])
