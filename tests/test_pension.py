@@ -206,6 +206,7 @@ def test_benefit_golden_case(case: dict[str, Any], client: FlaskClient) -> None:
     assert body["payout_months_exact"] is case.get("payout_months_exact", True)
     for key in ("final_calc_base", "final_basic_pension"):  # 预发 → 补发 (issue 22)
         assert body[key] == case.get(key), key
+    assert body["transitional_pension"] == case.get("transitional_pension"), body["notes"]  # issue 22
     families = case.get("references", ["pension_benefit_rules", "pension_payout_months"])
     assert sorted(ref["family"] for ref in body["references"]) == sorted(families)
 
