@@ -34,6 +34,7 @@ class TransitionalRule:
     rate: Decimal  # 过渡系数 per year counted (1.0% … 1.4%)
     wage: str  # indexed_wage | mean_of_base_and_indexed_wage (rates.families.TRANSITIONAL_WAGES)
     years: str  # which years the document counts (rates.families.TRANSITIONAL_YEARS)
+    phase_in: tuple[tuple[int, Decimal], ...] = ()  # 江苏: (year from, share of the new method's excess paid)
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,17 @@ def transitional_wage(calc_base: Decimal, index: Decimal, wage: str, indexed: De
 def transitional_pension(wage: Decimal, years: Decimal, rule: TransitionalRule, rounding: str) -> Decimal:
     """过渡性养老金 = 计发基数口径 × 过渡年限 × 过渡系数, by the province's document (e.g. 新政发〔2006〕59号)."""
     return round_part(wage * years * rule.rate, rounding)
+
+
+def phased_in(new: Decimal, old: Decimal, share: Decimal, rounding: str) -> Decimal:
+    """原办法 + (新办法 − 原办法) × 当年发放比例, or the old amount where it is higher (苏人社发〔2024〕4号)."""
+    return old if new <= old else round_part(old + (new - old) * share, rounding)
+
+
+def share_in(phase_in: tuple[tuple[int, Decimal], ...], year: int) -> Decimal | None:
+    """The share in force in ``year`` of a phase-in keyed by the year each applies from (None before the first)."""
+    found = [share for since, share in sorted(phase_in) if since <= year]
+    return found[-1] if found else None
 
 
 def account_pension_by_rules(balance: Decimal, payout: Decimal, rules: BenefitRules) -> Decimal:

@@ -21,6 +21,8 @@ from calc.pension import (
     contribution_years,
     indexed_wage,
     payout_months,
+    phased_in,
+    share_in,
     transitional_pension,
     transitional_wage,
 )
@@ -56,7 +58,11 @@ def benefit_rules(at: Lookup, national: Lookup, month: Month) -> BenefitRules:
     rate = own.decimal("transitional_rate")
     transitional = None
     if rate is not None:  # the loader holds the three together
-        transitional = TransitionalRule(rate, str(values["transitional_wage"]), str(values["transitional_years"]))
+        phase = values.get("transitional_phase_in")
+        shares = tuple((int(k), v) for k, v in read_table(str(phase)).items()) if phase else ()
+        transitional = TransitionalRule(
+            rate, str(values["transitional_wage"]), str(values["transitional_years"]), shares
+        )
     return BenefitRules(
         str(values["years_precision"]),
         str(values["part_rounding"]),
@@ -157,6 +163,7 @@ class BenefitRequest:
     transitional_years: Decimal | None = None
     transitional_months: int | None = None
     transitional_index: Decimal | None = None
+    transitional_old_method: Decimal | None = None  # 江苏: 原办法过渡性养老金 as the sheet prints it
 
 
 @dataclass(frozen=True)
@@ -177,6 +184,9 @@ class Transitional:
     index: Decimal
     years: Decimal
     rule: TransitionalRule
+    new_method: Decimal | None = None  # 江苏: the new method's amount, where the old one and a share gave the amount
+    old_method: Decimal | None = None
+    share: Decimal | None = None
 
 
 @dataclass
@@ -269,6 +279,14 @@ def transitional(request: BenefitRequest, rules: BenefitRules) -> tuple[Transiti
         raise QuoteError("transitional_years", both, "conflict", 422)
     rule = rules.transitional
     given = months is not None or years is not None
+    phased = rule is not None and share_in(rule.phase_in, request.month.year) is not None
+    if request.transitional_old_method is not None and not phased:
+        raise QuoteError(
+            "transitional_old_method",
+            "本地区（本退休年度）过渡性养老金不按新办法、原办法比较发放：原办法过渡性养老金不用填写。",
+            "not_applicable",
+            422,
+        )
     if rule is None:
         unused = "所填过渡性养老金年限未使用；" if given else ""
         return None, (
@@ -289,6 +307,17 @@ def transitional(request: BenefitRequest, rules: BenefitRules) -> tuple[Transiti
     wage = transitional_wage(request.calc_base, index, rule.wage, printed)
     amount = transitional_pension(wage, years, rule, rules.part_rounding)
     said = f"过渡性养老金按{label}计算；{NOT_INCLUDED}"
+    share = share_in(rule.phase_in, request.month.year) if rule.phase_in else None
+    if share is not None:
+        old = request.transitional_old_method
+        if old is None:
+            said = (
+                f"本地区新办法过渡性养老金高于原办法的部分，{request.month.year}年按{rate_words(share)}发放：原办法过渡性养老金"
+                "未填写，所示为新办法金额（实发以核定表为准）；" + said
+            )
+        else:
+            paid = phased_in(amount, old, share, rules.part_rounding)
+            return Transitional(paid, wage, index, years, rule, amount, old, share), said
     if request.transitional_index is None:
         said = (
             f"过渡性养老金所用平均缴费指数未填写，按平均缴费指数{request.average_index:f}计算"

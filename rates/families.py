@@ -209,6 +209,17 @@ PENSION_FAMILIES = (
             ),
             _choice("transitional_wage", "过渡性养老金计发基数口径", TRANSITIONAL_WAGES, required=False),
             _choice("transitional_years", "参与过渡性养老金计算的年限", TRANSITIONAL_YEARS, required=False),
+            # 江苏 (苏人社发〔2024〕4号): the excess of the new method over the old one, paid by a share each year
+            Field(
+                "transitional_phase_in",
+                Kind.TABLE,
+                "新办法高于原办法部分的发放比例（按发放年度）",
+                required=False,
+                low=ZERO,
+                high=ONE,
+                key_pattern=YEAR_KEY,
+                key_label="发放年度（自该年起）",
+            ),
         ),
         yearly=False,
     ),

@@ -302,6 +302,8 @@ def _check_transitional(month_key: str, values: dict[str, Decimal | str]) -> Non
     if given and len(given) != len(TRANSITIONAL_FIELDS):
         missing = [name for name in TRANSITIONAL_FIELDS if name not in values]
         raise _Problem(f"{month_key}.{missing[0]}", "过渡性养老金 needs its rate, wage and years together")
+    if "transitional_phase_in" in values and not given:
+        raise _Problem(f"{month_key}.transitional_phase_in", "a phase-in without the 过渡性养老金 it applies to")
 
 
 def _check_coherence(month_key: str, values: dict[str, Decimal | str], wage: bool = False) -> None:

@@ -386,3 +386,27 @@ def test_the_transitional_rule_is_held_whole() -> None:
     with pytest.raises(_Problem) as refused:
         parse_version("650000", FAMILIES["pension_benefit_rules"], "2006-01", body)
     assert refused.value.key == "2006-01.transitional_wage"
+
+
+@pytest.mark.parametrize(("share", "paid"), [("0.4", "1671.88"), ("0.7", "2114.64"), ("1", "2557.40")])
+def test_jiangsu_pays_the_new_method_s_excess_by_a_yearly_share(share: str, paid: str) -> None:
+    """苏人社发〔2024〕4号 as quoted: 原办法 + (新办法 − 原办法) × the year's share; the article's case (8785 ×
+    1.5995 × 15.1667 × 1.2% = 2557.40 against 1081.53: 1671.88 in 2024, 2114.64 in 2025)."""
+    from calc.pension import phased_in
+
+    assert phased_in(Decimal("2557.40"), Decimal("1081.53"), Decimal(share), "half_up_fen") == Decimal(paid)
+    assert phased_in(Decimal("500"), Decimal("600"), Decimal(share), "half_up_fen") == Decimal("600")  # 就高
+
+
+def test_jiangsu_s_record_with_the_old_method(client: FlaskClient) -> None:
+    body = {"region": "320000", "calc_base": "8785", "average_index": "1.3353", "contribution_years": "44.1667"}
+    body |= {"account_balance": "208040.22", "retirement_age_months": 720, "month": "2025-01"}
+    body |= {"transitional_years": "15.1667", "transitional_index": "1.5995"}
+    alone = client.post("/api/v1/pension/benefit", json=body).get_json()
+    assert alone["transitional_pension"] == "2557.40"  # the new method, and the answer says the share is not applied
+    assert any("2025年按70%发放：原办法过渡性养老金未填写" in note for note in alone["notes"]), alone["notes"]
+    data = client.post("/api/v1/pension/benefit", json=body | {"transitional_old_method": "1081.53"}).get_json()
+    assert data["transitional_pension"] == "2114.64"
+    assert "实发 = 原办法 1081.53 +（新办法 − 原办法）× 70% = 2114.64" in data["transitional_formula"]
+    refused = client.post("/api/v1/pension/benefit", json=TIANJIN | {"transitional_old_method": "100"})
+    assert refused.status_code == 422 and refused.get_json()["error"]["field"] == "transitional_old_method"

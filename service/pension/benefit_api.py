@@ -25,6 +25,7 @@ errors.FIELD_LABELS.update(
         "transitional_years": "过渡性养老金年限",
         "transitional_months": "过渡性养老金月数",
         "transitional_index": "过渡性养老金所用平均缴费指数",
+        "transitional_old_method": "原办法过渡性养老金",
     }
 )
 
@@ -108,6 +109,16 @@ class BenefitRequestSchema(Schema):
             "默认平均缴费指数",
         },
     )
+    transitional_old_method = schemas.DecimalText(
+        places=2,
+        maximum=Decimal(10**6),
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "example": "479.83",
+            "description": "原办法过渡性养老金（江苏：新办法高于原办法的部分按年度比例发放，核定表所印）；其他地区不填",
+        },
+    )
     account_balance = schemas.DecimalText(
         places=2, maximum=Decimal(10**9), required=True, metadata={"example": "326284.41"}
     )
@@ -160,7 +171,15 @@ def transitional_formula(part: Transitional) -> str:
         wage = f"本人指数化月平均缴费工资 {part.wage:f}（过渡性养老金所用平均缴费指数 {part.index:f}）"
     else:
         wage = f"（计发基数 + 本人指数化月平均缴费工资）÷ 2 = {part.wage:f}"
-    return f"过渡性养老金 = {wage} × {years} {_plain(part.years)} 年 × 过渡系数 {rate_words(part.rule.rate)}"
+    said = f"过渡性养老金 = {wage} × {years} {_plain(part.years)} 年 × 过渡系数 {rate_words(part.rule.rate)}"
+    if part.new_method is None or part.old_method is None or part.share is None:
+        return said
+    if part.new_method <= part.old_method:
+        return f"新办法{said} = {part.new_method:f}，不高于原办法 {part.old_method:f}：按原办法发放"
+    return (
+        f"新办法{said} = {part.new_method:f}；实发 = 原办法 {part.old_method:f} +（新办法 − 原办法）×"
+        f" {rate_words(part.share)} = {part.amount:f}"
+    )
 
 
 def benefit_data(snap: Snapshot, result: Benefit) -> dict[str, Any]:
@@ -203,4 +222,5 @@ def benefit_request(body: dict[str, Any]) -> BenefitRequest:
         transitional_years=body.get("transitional_years"),
         transitional_months=body.get("transitional_months"),
         transitional_index=body.get("transitional_index"),
+        transitional_old_method=body.get("transitional_old_method"),
     )

@@ -32,6 +32,7 @@ BENEFIT_FIELDS = (
     "transitional_years",
     "transitional_months",
     "transitional_index",
+    "transitional_old_method",
 )
 
 

@@ -312,6 +312,7 @@ TRANSITIONAL_ASKS: tuple[dict[str, Any], ...] = (
     {"transitional_months": 113},
     {"transitional_years": "0", "transitional_index": "1"},
     {"transitional_years": "14.0833", "transitional_index": "0.8634"},
+    {"transitional_years": "4.42", "transitional_old_method": "300"},  # 江苏's 原办法; a 422 elsewhere
 )
 
 
