@@ -10,6 +10,7 @@ part every time. tests/test_drawn.py checks each part against the macro drawn af
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -174,13 +175,16 @@ def tier_section(
 
 @dataclass(frozen=True)
 class TierDrawing:
-    """A tier table's section drawn with its month left open: the table as JSON, its month taken out.
+    """A tier table's section drawn with its month left open: the table as JSON, its month taken out, by its
+    BLAKE2b-256 digest.
 
     The months of a year mostly show the same rows (the same yearly amounts, and the same monthly ones until
-    a new average wage applies), so their sections are one drawing with the month written in.
+    a new average wage applies), so their sections are one drawing with the month written in. Each month
+    keeps this key (``TierSection``): the table itself as the key held 18 KB per month (issue 20, memory).
+    Two different tables share a 256-bit digest with a chance far below any other fault of the machine.
     """
 
-    table: bytes
+    digest: bytes
 
 
 _MONTH = "\x01"  # where the month goes in a drawing
@@ -193,7 +197,7 @@ def _drawing_key(tiers: dict[str, Any]) -> TierDrawing:
     content = encode({**tiers, "month": None})
     if _MONTH_JSON in content:
         raise ValueError("a tier table's text holds the character that marks where its month goes")
-    return TierDrawing(content)
+    return TierDrawing(hashlib.blake2b(content, digest_size=32).digest())
 
 
 def _drawing(tiers: dict[str, Any]) -> bytes:
