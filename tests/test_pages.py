@@ -248,3 +248,16 @@ def test_parameters_page_shows_medical_fixture(medical_app: Flask) -> None:
     assert "固定附加费" in html and "测试用参数（非真实数据）" not in html  # titles live on the 参数 page
     assert "待核实" in html
     assert "测试用参数（非真实数据）" in client.get("/parameters/360100").get_data(as_text=True)
+
+
+def test_the_list_of_what_to_fix_names_each_field(client: FlaskClient) -> None:
+    """A summary of five "必须填写。" would not say which field: each line is named by its field's label."""
+    page = client.get("/?region=360100&scheme=flexible_pension&start=&end=2025-12&basis=ratio&base_ratio=0.6")
+    summary = re.search(r'<div class="error-summary".*?</div>', page.get_data(as_text=True), re.S)
+    assert page.status_code == 422 and summary is not None
+    assert '<a href="#f-start">起始月份：' in summary.group(0)
+    benefit = client.get("/window/benefit?region=120000&month=2025-09&calc_base=9232&average_index=0.81")
+    summary = re.search(r'<div class="error-summary".*?</div>', benefit.get_data(as_text=True), re.S)
+    assert summary is not None
+    lines = re.findall(r"<li><a [^>]*>([^<]*)</a></li>", summary.group(0))
+    assert "退休年龄（月）：必须填写。" in lines and len(set(lines)) == len(lines), lines

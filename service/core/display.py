@@ -18,6 +18,7 @@ from markupsafe import Markup
 from rates.families import CHOICE_LABELS, FAMILIES, Kind
 from service.answer.present import CHINA, SERVICE_RULE_LABEL, is_service_rule, percent, trust_text
 from service.core.auth import _safe_next
+from service.core.errors import FIELD_LABELS
 from service.core.public_text import public_note, public_origin, public_source
 
 bp = Blueprint("display", __name__)
@@ -56,6 +57,16 @@ def error_for(name: str, errors: Mapping[str, str]) -> Markup:
     """The engine's message next to the field it is about (its id ties it to the field: described)."""
     message = errors.get(name)
     return Markup('<p class="field-error" id="e-{}">{}</p>').format(name, message) if message else Markup("")
+
+
+@bp.app_template_global("summary_text")
+def summary_text(name: str, message: str) -> str:
+    """A message as the list of what to fix says it: named by its field where the message alone would not say
+    which (“退休年龄（月）：必须填写。”, not “必须填写。” five times over)."""
+    label = FIELD_LABELS.get(name)
+    if name == "_schema" or label is None or message.startswith(label):
+        return message
+    return f"{label}：{message}"
 
 
 @bp.app_template_global("described")
