@@ -329,7 +329,7 @@ def check(count: int) -> None:
 
 
 # The tiers mix asks some 1,800 tables, a space a server that has run for minutes holds whole in its tier cache
-# (TIERS_CACHE_SIZE, 4096); 5 s of warm-up left a tenth of them to be priced in the measured rows, and their
+# (TIERS_CACHE_SIZE, 40 MiB); 5 s of warm-up left a tenth of them to be priced in the measured rows, and their
 # p99 measured that (issue 20: 4.4 x p50 at one connection, 2.1 x once warm). The answers mix (some 400,000
 # bodies) is not warmed: no cache can hold it, and the rows measure it so.
 WARM_TIERS = 20

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from calc.lines import NO_AVERAGE, Quote, QuoteError, QuoteRequest, value
 from calc.medical.pricing import where_to_ask
@@ -17,6 +18,7 @@ from rates.interface import NotConfigured, Parameters, Resolved
 from rates.months import Month
 
 TIER_STEP = Decimal("0.1")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,9 +44,23 @@ def tier_ratios(floor_ratio: Decimal, ceiling_ratio: Decimal) -> list[Decimal]:
     return [*ratios, ceiling_ratio]
 
 
-# A year priced for the tier table: its total, whether provisional, the versions it cites, and each month's
-# (base, amount) by month index.
-PricedYear = tuple[Decimal, bool, tuple[Resolved, ...], dict[int, tuple[Decimal | None, Decimal]]]
+Amounts = tuple[Decimal | None, Decimal]  # a month's base and amount
+
+
+@dataclass(frozen=True, slots=True)
+class PricedYear:
+    """A tier's months priced for the tier table: the total, whether provisional, the versions it cites, and each
+    month's base and amount from ``first`` on. Kept by a service for a whole year (``Years``), so kept small:
+    months priced alike share one pair, and a year's tiers one tuple of versions."""
+
+    total: Decimal
+    provisional: bool
+    cited: tuple[Resolved, ...]
+    first: Month
+    months: tuple[Amounts, ...]
+
+    def at(self, month: Month) -> Amounts:
+        return self.months[month.index() - self.first.index()]
 
 
 @dataclass(frozen=True)
@@ -69,24 +85,44 @@ YearPrices = tuple[PricedYear | str, ...]
 Years = Callable[[TierYear, Callable[[], YearPrices]], YearPrices]
 
 
-def _priced_year(params: Parameters, year: QuoteRequest, plans: Plans | None = None) -> PricedYear | str:
-    """The year priced, or why its tier has no amount (a notice without an average: kept as well)."""
+def _priced_year(
+    params: Parameters, year: QuoteRequest, plans: Plans | None = None, shared: dict[object, object] | None = None
+) -> PricedYear | str:
+    """The year priced, or why its tier has no amount (a notice without an average: kept as well). ``shared``
+    holds the pairs and version tuples already made for the year's other tiers, to be used again."""
     try:
         quote = price(params, year, plans)
     except QuoteError as error:
         if error.code != NO_AVERAGE:
             raise
         return error.message
-    months = {line.month.index(): (line.base, line.amount) for line in quote.lines}
-    return quote.total, quote.provisional, tuple(quote.used), months
+    # Found again by the identity of what they hold, never by equality: Decimal("5000") equals Decimal("5000.00")
+    # but is not written alike. What ``alike`` holds stays alive for the whole year's pricing, so no object can
+    # give its id to another meanwhile. Months priced alike hold the very same amounts (one line copied).
+    alike = {} if shared is None else shared
+    by_month = {line.month.index(): line for line in quote.lines}
+    months = tuple(
+        _one(alike, ("pair", id(line.base), id(line.amount)), (line.base, line.amount))
+        for line in (by_month[m.index()] for m in year.start.until(year.end))
+    )
+    cited = tuple(quote.used)  # the same versions for most tiers
+    cited = _one(alike, ("cited", *map(id, cited)), cited)
+    return PricedYear(quote.total, quote.provisional, cited, year.start, months)
+
+
+def _one(shared: dict[object, object], key: object, value: T) -> T:
+    """``value``, or the one kept before under ``key``: the same object, kept once."""
+    found: T = shared.setdefault(key, value)  # type: ignore[assignment]
+    return found
 
 
 def year_prices(params: Parameters, year: TierYear) -> YearPrices:
     """Every tier of ``year`` priced from its first month to December (the tiers share one resolution)."""
     last = Month(year.first.year, 12)
     plans = Plans(params, QuoteRequest(year.region, year.scheme, year.first, last))
+    shared: dict[object, object] = {}
     return tuple(
-        _priced_year(params, QuoteRequest(year.region, year.scheme, year.first, last, base_ratio=r), plans)
+        _priced_year(params, QuoteRequest(year.region, year.scheme, year.first, last, base_ratio=r), plans, shared)
         for r in year.ratios
     )
 
@@ -118,16 +154,14 @@ def tiers(
             if isinstance(alone, str):
                 result.append(Tier(ratio, None, None, None, False, unavailable=priced))
                 continue
-            _, provisional, cited, months = alone
-            base, amount = months[month.index()]
-            result.append(Tier(ratio, base or Decimal(0), amount, None, provisional, yearly_unavailable=priced))
-            used.update({r.version.id or 0: r for r in cited})
+            base, amount = alone.at(month)
+            result.append(Tier(ratio, base or Decimal(0), amount, None, alone.provisional, yearly_unavailable=priced))
+            used.update({r.version.id or 0: r for r in alone.cited})
             continue
-        total, provisional, cited, months = priced
-        base, amount = months[month.index()]
+        base, amount = priced.at(month)
         note = None if first.month == 1 else f"{first}至{Month(month.year, 12)}"
-        result.append(Tier(ratio, base or Decimal(0), amount, total, provisional, note=note))
-        used.update({r.version.id or 0: r for r in cited})
+        result.append(Tier(ratio, base or Decimal(0), amount, priced.total, priced.provisional, note=note))
+        used.update({r.version.id or 0: r for r in priced.cited})
     return result, list(used.values())
 
 

@@ -374,3 +374,23 @@ def test_caches_on_and_off_give_the_same_bytes(tmp_path: Path) -> None:
     finally:
         for app in (warm, cold):
             app.extensions["outlet_jobs"].stop(graceful=False)
+
+
+def test_the_tier_map_is_bounded_by_what_its_values_weigh(app: Flask) -> None:
+    """Bounded by number, the pages' small parts pushed the tier tables out (issue 20): by weight, they cannot
+    push out more than they weigh, and a value heavier than the whole bound is answered but not kept."""
+    bounded = answers._Bounded(64 * 1024, answers.weight)
+    for i in range(100):
+        assert bounded.get(("table", i), lambda: b"x" * 2000) == b"x" * 2000
+    assert bounded._kept.currsize <= 64 * 1024 and 20 < len(bounded) < 100  # the oldest went
+    for i in range(50):
+        bounded.get(("key", i), lambda: b"k" * 32)
+    assert sum(1 for key in bounded._kept if key[0] == "table") > 20  # small values push out little
+    assert bounded.get("heavy", lambda: b"y" * 100_000) == b"y" * 100_000 and "heavy" not in bounded._kept
+    with app.app_context():  # a year's tier prices weigh their parts once, not the snapshot's versions
+        snap = app.extensions["rates"].snapshot()
+        kept: dict[Any, Any] = {}
+        asked = answers.TierRequest("360100", "flexible_pension", Month(2025, 6))
+        answers.tiers_json(snap, asked, lambda key, make: kept.setdefault(key, make()))
+        (year,) = kept.values()
+        assert 2_000 < answers.weight(year) < 60_000

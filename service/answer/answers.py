@@ -21,6 +21,9 @@ API answers.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import sys
 import threading
 import weakref
 from collections.abc import Callable, Hashable
@@ -142,11 +145,14 @@ def decoded(data: bytes) -> dict[str, Any]:
 
 
 class _Bounded:
-    """A bounded, thread-safe map of bytes (or text) by request; size 0 keeps nothing."""
+    """A bounded, thread-safe map of bytes (or text) by request; size 0 keeps nothing.
 
-    def __init__(self, size: int):
+    ``weigh``: bounded by what the values weigh (``weight``, in bytes), not by their number; otherwise ``size``
+    values."""
+
+    def __init__(self, size: int, weigh: Callable[[Any], int] | None = None):
         self.size = size
-        self._kept: LRUCache[Hashable, Any] = LRUCache(maxsize=max(size, 1))
+        self._kept: LRUCache[Hashable, Any] = LRUCache(maxsize=max(size, 1), getsizeof=weigh)
         self._lock = threading.Lock()  # LRUCache reorders itself on every read
 
     def get(self, key: Hashable, make: Callable[[], Held]) -> Held:
@@ -156,7 +162,7 @@ class _Bounded:
             found: Held | None = self._kept.get(key)
         if found is None:
             found = make()  # outside the lock: two threads may price the same question, either answer is the same
-            with self._lock:
+            with self._lock, contextlib.suppress(ValueError):  # a value heavier than the whole bound: not kept
                 self._kept[key] = found
         return found
 
@@ -164,26 +170,53 @@ class _Bounded:
         return len(self._kept)
 
 
-class _Kept:
-    """Both maps of one snapshot object (held weakly: a snapshot no longer served may go)."""
+ENTRY = 250  # bytes a kept value costs besides itself, roughly: its key, its slot in the map, the map's order
 
-    def __init__(self, snapshot: Snapshot, answers: int, tier_tables: int):
+
+def weight(value: object) -> int:
+    """What keeping ``value`` costs, in bytes, roughly: text by its size; a year's tier prices (``YearPrices``)
+    or a drawing's key by their parts, each object once. The versions a year cites belong to the snapshot."""
+    seen: set[int] = set()
+
+    def size(part: object) -> int:
+        if id(part) in seen or part is None or isinstance(part, (bool, Resolved)):
+            return 0
+        seen.add(id(part))
+        own = sys.getsizeof(part)
+        if isinstance(part, tuple):
+            return own + sum(map(size, part))
+        if dataclasses.is_dataclass(part):  # PricedYear, a drawing's key
+            return own + sum(size(getattr(part, f.name)) for f in dataclasses.fields(part))
+        return own
+
+    return size(value) + ENTRY
+
+
+class _Kept:
+    """Both maps of one snapshot object (held weakly: a snapshot no longer served may go).
+
+    The tier map holds values of every size, from a drawing's 32-byte key to a table's 16 KB: it is bounded by
+    their weight (``tier_kib`` KiB), not their number (issue 20: bounded at 4,096 values, the pages' small parts
+    pushed the tier tables out, and the tiers mix priced them again under load)."""
+
+    def __init__(self, snapshot: Snapshot, answers: int, tier_kib: int):
         self.snapshot = weakref.ref(snapshot)
-        self.answers, self.tiers = _Bounded(answers), _Bounded(tier_tables)
+        self.answers, self.tiers = _Bounded(answers), _Bounded(tier_kib * 1024, weight)
 
 
 class Caches:
     """The app's answer cache and tier-table cache, both for one parameter snapshot at a time.
 
-    ``CALC_CACHE_SIZE`` and ``TIERS_CACHE_SIZE`` bound them (0: that cache is off). A key is the frozen
-    request itself within the maps of one snapshot object, held by identity (a preview shares its
+    ``CALC_CACHE_SIZE`` (answers) and ``TIERS_CACHE_SIZE`` (KiB of the tier map) bound them (0: that cache is
+    off). A key is the frozen request itself within the maps of one snapshot object, held by identity (a preview
+    shares its
     revision number with the snapshot it extends, so the number would not do). A request priced on
     another snapshot starts both maps afresh, unless that snapshot is older than the one held (a request
     that began before a publication): it is answered without either cache.
     """
 
-    def __init__(self, answers: int, tier_tables: int):
-        self.sizes = (answers, tier_tables)
+    def __init__(self, answers: int, tier_kib: int):
+        self.sizes = (answers, tier_kib)
         self._kept: _Kept | None = None
         self._lock = threading.Lock()
 

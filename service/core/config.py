@@ -57,9 +57,10 @@ def from_environment(instance: Path) -> dict[str, Any]:
         # code leads to when the app is reached under another name than the one the clerk's browser uses
         "QUOTE_OFFICE": os.environ.get("QUOTE_OFFICE", "").strip(),
         "QUOTE_BASE_URL": os.environ.get("QUOTE_BASE_URL", "").strip(),
-        # the two caches of ``service.answer.answers`` (answers and tier tables, per parameter snapshot); 0: off
+        # the two caches of ``service.answer.answers`` (per parameter snapshot): answers, by number; the tier map
+        # (tier tables, their years' prices and the pages' parts drawn once), by weight in KiB; 0: off
         "CALC_CACHE_SIZE": int(os.environ.get("CALC_CACHE_SIZE", "256") or 0),
-        "TIERS_CACHE_SIZE": int(os.environ.get("TIERS_CACHE_SIZE", "4096") or 0),
+        "TIERS_CACHE_SIZE": int(os.environ.get("TIERS_CACHE_SIZE", "40960") or 0),
     }
 
 
