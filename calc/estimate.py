@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from calc.lines import NO_AVERAGE, QuoteError, QuoteRequest
+from calc.lines import NO_AVERAGE, QuoteError, QuoteRequest, percent
 from calc.pension import (
     ZERO,
     Assumptions,
@@ -273,23 +273,19 @@ def no_average_index(params: Parameters, region: str, start: Month, avg: Resolve
     )
 
 
-def _percent(value: Decimal) -> str:
-    return f"{(value * 100).normalize():f}%"
-
-
 def _assumptions(request: EstimateRequest, calc: Resolved) -> list[Assumption]:
     a = request.assumptions
     items = [
         Assumption(
             "account_interest_rate",
             "个人账户记账利率（每年）",
-            _percent(a.account_interest_rate),
+            percent(a.account_interest_rate),
             "假设。记账利率由国家每年公布，以后各年无法预知；默认0，与工资增长率0一起，即全部按今天的钱计算。",
         ),
         Assumption(
             "wage_growth",
             "平均工资年增长率",
-            _percent(a.wage_growth),
+            percent(a.wage_growth),
             "假设。默认0：缴费基数和计发基数保持今天的水平，结果是今天的钱，不是对将来的预测。",
         ),
     ]

@@ -126,4 +126,10 @@ def ids(*resolved: Resolved) -> dict[str, int]:
 
 
 def percent(ratio: Decimal) -> str:
+    """A ratio as people read it: 0.013 -> 1.3%."""
     return f"{(ratio * 100).normalize():f}%"
+
+
+def plain(number: Decimal) -> str:
+    """A number without trailing zeros or an exponent: 137.30 -> 137.3, 1E+1 -> 10."""
+    return format(number.normalize(), "f")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from calc.lines import Line, QuoteError, QuoteRequest, Resolution, ids, value
+from calc.lines import Line, QuoteError, QuoteRequest, Resolution, ids, plain, value
 from calc.reads import Lookup
 from calc.rules import Split, rule_for
 from rates.interface import Resolved
@@ -58,10 +58,6 @@ def _document(params: Resolved) -> str:
     return reference.doc_no or f"《{reference.title}》"
 
 
-def _plain(number: Decimal) -> str:
-    return format(number.normalize(), "f")
-
-
 def check_float(params: Resolved, factor: Decimal) -> None:
     """Refuse a float the province does not allow: a listed set of floats, or a range."""
     values = params.version.values
@@ -69,11 +65,11 @@ def check_float(params: Resolved, factor: Decimal) -> None:
     if isinstance(floats, str):
         allowed = list(read_table(floats).values())
         if factor not in allowed:
-            listed = "、".join(_plain(f) for f in allowed)
+            listed = "、".join(plain(f) for f in allowed)
             raise QuoteError(
                 "factor",
                 f"本地基层快递网点工伤保险的浮动系数只能是{listed}（{_document(params)}），"
-                f"不能是{_plain(factor)}：请按经办机构核定的档次填写。",
+                f"不能是{plain(factor)}：请按经办机构核定的档次填写。",
                 "out_of_range",
                 422,
             )
@@ -81,8 +77,8 @@ def check_float(params: Resolved, factor: Decimal) -> None:
     if isinstance(low, Decimal) and isinstance(high, Decimal) and not low <= factor <= high:
         raise QuoteError(
             "factor",
-            f"本地基层快递网点工伤保险的浮动系数须在{_plain(low)}至{_plain(high)}之间"
-            f"（{_document(params)}），不能是{_plain(factor)}。",
+            f"本地基层快递网点工伤保险的浮动系数须在{plain(low)}至{plain(high)}之间"
+            f"（{_document(params)}），不能是{plain(factor)}。",
             "out_of_range",
             422,
         )

@@ -114,7 +114,7 @@ def basic_pension_by_rules(
 
 def transitional_wage(calc_base: Decimal, index: Decimal, wage: str, indexed: Decimal | None = None) -> Decimal:
     """The wage 过渡性养老金 is a share of: the indexed wage, or its mean with the 计发基数 (川劳社发〔2006〕17号)."""
-    own = indexed if indexed is not None else calc_base * index
+    own = indexed if indexed is not None else indexed_wage(calc_base, index, None)
     return own if wage == "indexed_wage" else (calc_base + own) / 2
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from calc.lines import MAX_FACTOR, QuoteError
+from calc.lines import MAX_FACTOR, QuoteError, plain
 from calc.rules import rule_for
 from rates.families import TRUST_LEVELS
 from rates.model import Region
@@ -51,12 +51,8 @@ class FeeAnswer:
     notes: tuple[str, ...]
 
 
-def _plain(number: Decimal) -> str:
-    return format(number.normalize(), "f")
-
-
 def _amounts(values: tuple[Decimal, ...]) -> str:
-    return "或".join(f"{_plain(v)}" for v in values)
+    return "或".join(f"{plain(v)}" for v in values)
 
 
 def _day(province: Province) -> str:
@@ -132,7 +128,7 @@ def _per_order(schedule: FeeSchedule, industry: str, asked: Decimal | None) -> D
     if asked not in amounts:
         raise QuoteError(
             "per_order",
-            f"{industry}行业的缴费基准额只能是每单{_amounts(amounts)}元（{cited}），不能是{_plain(asked)}元："
+            f"{industry}行业的缴费基准额只能是每单{_amounts(amounts)}元（{cited}），不能是{plain(asked)}元："
             "请按经办机构核定的基准额填写。",
             "out_of_range",
             422,
@@ -153,7 +149,7 @@ def _factor(province: Region, entry: Province, month: Month, factor: Decimal) ->
             "out_of_range",
             422,
         )
-    return [f"浮动系数{_plain(factor)}按填写的经办机构核定值计算，本服务未能查到浮动档次，不作核实。"]
+    return [f"浮动系数{plain(factor)}按填写的经办机构核定值计算，本服务未能查到浮动档次，不作核实。"]
 
 
 def _weakest(documents: tuple[Document, ...]) -> str:

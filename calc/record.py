@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from calc.lines import QuoteError
+from calc.lines import QuoteError, percent
 from calc.pension import (
     INDEX_BASES,
     BenefitRules,
@@ -263,11 +263,6 @@ def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
     return Benefit(request, parts.basic, parts.account, parts.payout, parts.rules, notes, used, final, bridge)
 
 
-def rate_words(rate: Decimal) -> str:
-    """A rate as a percentage people read: 0.013 -> 1.3%."""
-    return f"{format((rate * 100).normalize(), 'f')}%"
-
-
 NOT_INCLUDED = "不含各地增发项目和以后年度的养老金调整；实际待遇以社保经办机构核定为准。"
 
 
@@ -279,8 +274,8 @@ def transitional(request: BenefitRequest, rules: BenefitRules) -> tuple[Transiti
         raise QuoteError("transitional_years", both, "conflict", 422)
     rule = rules.transitional
     given = months is not None or years is not None
-    phased = rule is not None and share_in(rule.phase_in, request.month.year) is not None
-    if request.transitional_old_method is not None and not phased:
+    share = share_in(rule.phase_in, request.month.year) if rule is not None else None  # 江苏's yearly share
+    if request.transitional_old_method is not None and share is None:
         raise QuoteError(
             "transitional_old_method",
             "本地区（本退休年度）过渡性养老金不按新办法、原办法比较发放：原办法过渡性养老金不用填写。",
@@ -296,7 +291,7 @@ def transitional(request: BenefitRequest, rules: BenefitRules) -> tuple[Transiti
     label = CHOICE_LABELS[rule.years]
     if not given:
         return None, (
-            f"本地区过渡性养老金按{label}计算（过渡系数{rate_words(rule.rate)}）：未填写该年限，本核算不含过渡性养老金；"
+            f"本地区过渡性养老金按{label}计算（过渡系数{percent(rule.rate)}）：未填写该年限，本核算不含过渡性养老金；"
             + NOT_INCLUDED
         )
     if years is None:
@@ -307,12 +302,11 @@ def transitional(request: BenefitRequest, rules: BenefitRules) -> tuple[Transiti
     wage = transitional_wage(request.calc_base, index, rule.wage, printed)
     amount = transitional_pension(wage, years, rule, rules.part_rounding)
     said = f"过渡性养老金按{label}计算；{NOT_INCLUDED}"
-    share = share_in(rule.phase_in, request.month.year) if rule.phase_in else None
     if share is not None:
         old = request.transitional_old_method
         if old is None:
             said = (
-                f"本地区新办法过渡性养老金高于原办法的部分，{request.month.year}年按{rate_words(share)}发放：原办法过渡性养老金"
+                f"本地区新办法过渡性养老金高于原办法的部分，{request.month.year}年按{percent(share)}发放：原办法过渡性养老金"
                 "未填写，所示为新办法金额（实发以核定表为准）；" + said
             )
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from calc.lines import percent as percent
 from calc.quote import SCHEMES, Line, Quote, QuoteRequest, Tier, price
 from rates.families import FAMILIES, TRUST_LABELS
 from rates.model import Reference, Version
@@ -52,10 +53,6 @@ def trust_text(version: dict[str, Any] | Version) -> str:
     if is_service_rule(version):
         return SERVICE_RULE_LABEL
     return TRUST_LABELS[version.trust if isinstance(version, Version) else version["trust"]]
-
-
-def percent(ratio: Any) -> str:
-    return f"{(ratio * 100).normalize():f}%"
 
 
 def version_data(snapshot: Snapshot, version: Version, resolved: Resolved | None = None) -> dict[str, Any]:

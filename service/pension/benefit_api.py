@@ -6,16 +6,18 @@ the API and the page load the same fields and give the same money.
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from calc.record import NATIONAL, Benefit, BenefitRequest, Transitional, rate_words
+from calc.lines import percent, plain
+from calc.record import NATIONAL, Benefit, BenefitRequest, Transitional
 from calc.retirement import age_words
 from rates.families import CHOICE_LABELS
 from rates.store import Snapshot
-from service.answer.present import ordered, percent, used_versions
+from service.answer.present import ordered, used_versions
 from service.api import schemas
 from service.api.base import current_month
 from service.core import errors
@@ -160,10 +162,6 @@ class BenefitSchema(Schema):
     references = fields.List(fields.Nested(schemas.VersionSchema))
 
 
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 def transitional_formula(part: Transitional) -> str:
     """The 过渡性养老金 line's basis, as people read it: the wage, the years and the rate it used."""
     years = CHOICE_LABELS[part.rule.years]
@@ -171,14 +169,14 @@ def transitional_formula(part: Transitional) -> str:
         wage = f"本人指数化月平均缴费工资 {part.wage:f}（过渡性养老金所用平均缴费指数 {part.index:f}）"
     else:
         wage = f"（计发基数 + 本人指数化月平均缴费工资）÷ 2 = {part.wage:f}"
-    said = f"过渡性养老金 = {wage} × {years} {_plain(part.years)} 年 × 过渡系数 {rate_words(part.rule.rate)}"
+    said = f"过渡性养老金 = {wage} × {years} {plain(part.years)} 年 × 过渡系数 {percent(part.rule.rate)}"
     if part.new_method is None or part.old_method is None or part.share is None:
         return said
     if part.new_method <= part.old_method:
         return f"新办法{said} = {part.new_method:f}，不高于原办法 {part.old_method:f}：按原办法发放"
     return (
         f"新办法{said} = {part.new_method:f}；实发 = 原办法 {part.old_method:f} +（新办法 − 原办法）×"
-        f" {rate_words(part.share)} = {part.amount:f}"
+        f" {percent(part.share)} = {part.amount:f}"
     )
 
 
@@ -190,7 +188,7 @@ def benefit_data(snap: Snapshot, result: Benefit) -> dict[str, Any]:
         "transitional_formula": transitional_formula(result.transitional) if result.transitional else None,
         "transitional_covered": result.rules.transitional is not None,
         "total": result.total,
-        "payout_months": _plain(result.payout.months),
+        "payout_months": plain(result.payout.months),
         "payout_months_exact": result.payout.exact,
         "years_precision": CHOICE_LABELS[result.rules.years_precision],
         "part_rounding": CHOICE_LABELS[result.rules.part_rounding],
@@ -206,21 +204,11 @@ def benefit_data(snap: Snapshot, result: Benefit) -> dict[str, Any]:
 
 
 def benefit_request(body: dict[str, Any]) -> BenefitRequest:
-    """The loaded record (API or the 经办核算 page) as the engine's request (month defaults to this month)."""
+    """The loaded record (API or the 经办核算 page) as the engine's request (month defaults to this month).
+
+    Every field of the request is the schema's field of the same name: a field added to both is carried
+    without being listed here."""
+    given = {field.name: body.get(field.name) for field in dataclasses.fields(BenefitRequest)}
     return BenefitRequest(
-        calc_base=body["calc_base"],
-        average_index=body["average_index"],
-        contribution_months=body.get("contribution_months"),
-        account_balance=body["account_balance"],
-        retirement_age_months=body["retirement_age_months"],
-        month=body.get("month") or current_month(),
-        region=body.get("region") or NATIONAL,
-        contribution_years=body.get("contribution_years"),
-        indexed_wage=body.get("indexed_wage"),
-        sheet_payout_months=body.get("sheet_payout_months"),
-        index_base=body.get("index_base"),
-        transitional_years=body.get("transitional_years"),
-        transitional_months=body.get("transitional_months"),
-        transitional_index=body.get("transitional_index"),
-        transitional_old_method=body.get("transitional_old_method"),
+        **given | {"month": body.get("month") or current_month(), "region": body.get("region") or NATIONAL}
     )

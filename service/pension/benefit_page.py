@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields
 
 from calc.quote import QuoteError
 from calc.record import NATIONAL, benefit
@@ -36,6 +36,10 @@ BENEFIT_FIELDS = (
 )
 
 
+# the schema's whole numbers, typed as text on the page (strict: the API takes them as JSON numbers)
+INTEGERS = tuple(name for name, field in BenefitRequestSchema().fields.items() if isinstance(field, fields.Integer))
+
+
 @pages_bp.get("/window/benefit")
 def benefit_page() -> tuple[str, int] | str:
     """The clerk's record mode: the figures of a 核定表 in, the two parts of the pension out, to the fen."""
@@ -46,7 +50,7 @@ def benefit_page() -> tuple[str, int] | str:
     if not any(v for k, v in values.items() if k != "region"):
         return render_template("pages/benefit.html", **context)
     raw: dict[str, Any] = {name: value for name, value in values.items() if value}
-    for name in ("contribution_months", "retirement_age_months", "transitional_months"):
+    for name in INTEGERS:
         if name in raw and raw[name].isdigit():
             raw[name] = int(raw[name])
     try:

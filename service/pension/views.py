@@ -13,6 +13,7 @@ from flask.views import MethodView
 from marshmallow import Schema, ValidationError, fields, validate
 
 from calc.estimate import Estimate, EstimateRequest, estimate, estimate_tiers
+from calc.lines import plain
 from calc.pension import Assumptions
 from calc.quote import QuoteError
 from calc.record import benefit
@@ -156,10 +157,6 @@ class EstimateSchema(Schema):
 # ---------------------------------------------------------------- answers
 
 
-def _plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
 def estimate_data(snap: Snapshot, result: Estimate, references: bool = True) -> dict[str, Any]:
     request, reached = result.request, result.retirement
     return {
@@ -186,11 +183,11 @@ def estimate_data(snap: Snapshot, result: Estimate, references: bool = True) -> 
         "base": result.base,
         "monthly_contribution": result.monthly_contribution,
         "contributions": result.contributions,
-        "average_index": _plain(to_index(result.average_index)),
+        "average_index": plain(to_index(result.average_index)),
         "calc_base": result.calc_base,
         "calc_base_year": result.calc_base_year,
         "account_balance": result.balance,
-        "payout_months": _plain(result.payout.months),
+        "payout_months": plain(result.payout.months),
         "payout_months_exact": result.payout.exact,
         "monthly_pension": {"basic": result.basic, "account": result.account, "total": result.total},
         "payback_years": f"{result.payback:f}" if result.payback is not None else None,
