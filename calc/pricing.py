@@ -7,6 +7,7 @@ their plain values to the pure rules in ``calc.rules`` and records which version
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 
@@ -27,7 +28,7 @@ from calc.lines import (
 )
 from calc.medical import pricing as medical
 from calc.reads import READS, Lookup, note
-from calc.rules import Split, rule_for
+from calc.rules import Split, rule_for, rule_steady_before
 from rates.interface import NotConfigured, Parameters, Resolved
 from rates.model import Region
 from rates.months import Month
@@ -93,6 +94,7 @@ Plan = tuple[Resolution, tuple[object, ...]]  # the versions a month reads, and 
 
 
 Read = tuple[str, str, str | None, Resolved | None]  # a lookup: region, family, scheme, and its version (None: none)
+Steady = tuple[object, list[Read], int]  # a month's rule, its lookups, and the month index before which they hold
 
 
 class _Recorded:
@@ -115,16 +117,20 @@ class _Recorded:
         return found
 
 
-def _finds(params: Parameters, read: list[Read], month: Month) -> bool:
-    """Whether each lookup of ``read`` finds in ``month`` what it found then."""
+def _finds(params: Parameters, read: list[Read], month: Month) -> int:
+    """Whether each lookup of ``read`` finds in ``month`` what it found then: 0 where one finds otherwise, else
+    the index of the month from which one may (``Resolved.steady_before``; a lookup that found nothing is asked
+    again next month)."""
+    steady = sys.maxsize
     for region, family, scheme, found in read:
         try:
             now: Resolved | None = params.at(region, family, month, scheme)
         except NotConfigured:
             now = None
         if now != found:
-            return False
-    return True
+            return 0
+        steady = min(steady, now.steady_before if now is not None else month.index() + 1)
+    return steady
 
 
 class Plans:
@@ -139,6 +145,9 @@ class Plans:
     A resolution reads the parameters only through ``at`` (and the region list): a month whose every lookup
     of the month before finds the same version, under the same rule, resolves as that month did, and takes
     its plan without resolving again (``tests/sweep/test_plans.py`` checks this against resolving every month).
+    Each lookup says until when it finds the same (``Resolved.steady_before``), and the rule until when it is in
+    force: before the earliest of these a month takes its plan without a lookup (issue 20: the lookups of every
+    month of every answer were three fifths of pricing).
     """
 
     def __init__(self, params: Parameters, request: QuoteRequest):
@@ -146,7 +155,7 @@ class Plans:
         self.request = request if request.base_ratio is None else dataclasses.replace(request, base_ratio=None)
         self._plans: dict[object, Plan] = {}
         self._noted: dict[int, tuple[Resolved, ...]] = {}  # every version each month's resolution looked up
-        self._read: dict[int, tuple[object, list[Read]]] = {}  # each month's rule, and the lookups it made
+        self._read: dict[int, Steady] = {}  # each month's rule, the lookups it made, and until when they hold
 
     def serves(self, request: QuoteRequest) -> bool:
         """Whether ``request`` resolves as the question these plans are for (it may differ in its tier)."""
@@ -156,22 +165,36 @@ class Plans:
         index = month.index()
         found = self._plans.get(index)
         if found is None:
-            rule = rule_for(self.request.scheme, month)
             before = self._read.get(index - 1)
-            if before is not None and before[0] is rule and _finds(self.params, before[1], month):
+            held = self._holds(before, month) if before is not None else None
+            if held is not None:
                 found = self._plans[index] = self._plans[index - 1]
-                self._noted[index], self._read[index] = self._noted[index - 1], before
+                self._noted[index], self._read[index] = self._noted[index - 1], held
             else:
-                found = self._resolve(month, index, rule)
+                found = self._resolve(month, index)
         return found, self._noted[index]
 
-    def _resolve(self, month: Month, index: int, rule: object) -> Plan:
+    def _holds(self, before: Steady, month: Month) -> Steady | None:
+        """Whether ``month`` resolves as the month before it did (``before``: its rule, lookups and bound): what
+        holds for the months after it, or None. Below the bound nothing is looked up again."""
+        rule, read, steady = before
+        if month.index() < steady:
+            return before
+        if rule_for(self.request.scheme, month) is not rule:
+            return None
+        steady = _finds(self.params, read, month)
+        return (rule, read, min(steady, rule_steady_before(self.request.scheme, month))) if steady else None
+
+    def _resolve(self, month: Month, index: int) -> Plan:
+        rule = rule_for(self.request.scheme, month)
         recorded = _Recorded(self.params)
         at = Lookup(recorded, self.request.region)
         got = resolve_month(self.request, at, month)
         key = (rule, *((id(r.version), r.provisional, id(r.declared_by)) for r in got.values()))
         found = self._plans[index] = self._plans.setdefault(key, (got, key))
-        self._noted[index], self._read[index] = tuple(at.used.values()), (rule, recorded.read)
+        steady = min((r.steady_before if r is not None else index + 1 for *_, r in recorded.read), default=sys.maxsize)
+        self._noted[index] = tuple(at.used.values())
+        self._read[index] = (rule, recorded.read, min(steady, rule_steady_before(self.request.scheme, month)))
         return found
 
 

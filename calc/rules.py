@@ -6,6 +6,7 @@ than a date test inside the old one; ``rule_for`` picks the one in force for a m
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,6 +35,12 @@ def rule_for(scheme: str, month: Month) -> Callable[..., object]:
     dated = _RULES[scheme]
     in_force = [function for since, function in dated if since <= month]
     return in_force[-1] if in_force else dated[0][1]
+
+
+def rule_steady_before(scheme: str, month: Month) -> int:
+    """The index of the first month after ``month`` from which ``rule_for(scheme, ...)`` may pick another rule."""
+    index = month.index()
+    return min((since.index() for since, _ in _RULES[scheme] if since.index() > index), default=sys.maxsize)
 
 
 @dataclass(frozen=True)

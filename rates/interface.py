@@ -8,7 +8,7 @@ in force, and a process (or a test) that prices with its own parameters loads no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from rates.model import Reference, Region, Version
@@ -31,6 +31,10 @@ class Resolved:
     # The document by which the province declared this carry-over (省里明确暂按上年度标准); None where the
     # month is provisional only because nothing newer is known (the service's own assumption).
     declared_by: Reference | None = None
+    # The same lookup finds this in every month from the one asked up to, not including, the month of this index
+    # (``Month.index``); 0: not known, ask again next month. Not part of what was found: two lookups that find
+    # the same compare equal whatever their months.
+    steady_before: int = field(default=0, compare=False)
 
 
 class Parameters(Protocol):

@@ -8,9 +8,11 @@ every process sharing the database sees a publication at its next calculation.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -55,6 +57,7 @@ class Snapshot:
         # every entry is objects the garbage collector walks). Every month of an answer asks it a few times:
         # the load benchmark's varied mix asks some 7,000 different resolutions, and a smaller bound than
         # that made the engine resolve anew most of the time (2.5 x the time of a calculation).
+        self._changes: dict[tuple[str, str, str | None], tuple[int, ...]] = {}  # see _steady_before
         self.at = functools.lru_cache(maxsize=16384)(self._resolve)  # type: ignore[method-assign]
 
     def chain(self, region: str) -> list[str]:
@@ -91,8 +94,29 @@ class Snapshot:
             declared = provisional and next(
                 (r for r in chosen.references if r.carries_over is not None and r.carries_over <= month), None
             )
-            return Resolved(chosen, level, provisional, declared or None)
+            return Resolved(
+                chosen, level, provisional, declared or None, self._steady_before(region, family, month, scheme)
+            )
         raise NotConfigured(region, family, month)
+
+    def _steady_before(self, region: str, family: str, month: Month, scheme: str | None) -> int:
+        """The index of the first month after ``month`` in which ``at`` may find otherwise: the next start, end or
+        carry-over of a version of the family at any level of the region, or the next year for a yearly family
+        (whether a month is provisional depends on its year)."""
+        changes = self._changes.get((region, family, scheme))
+        if changes is None:
+            found: set[int] = set()
+            for level in self.chain(region):
+                for version in self.active(level, family):
+                    found.add(version.effective_for(scheme).index())
+                    if version.effective_to is not None:
+                        found.add(version.effective_to.index() + 1)
+                    found.update(r.carries_over.index() for r in version.references if r.carries_over is not None)
+            changes = self._changes[(region, family, scheme)] = tuple(sorted(found))
+        index = month.index()
+        after = bisect.bisect_right(changes, index)
+        steady = changes[after] if after < len(changes) else sys.maxsize
+        return min(steady, (month.year + 1) * 12) if FAMILIES[family].yearly else steady
 
     def history(self, region: str) -> list[Version]:
         """Every record, superseded and withdrawn ones included, of the region and its ancestors."""
