@@ -121,12 +121,27 @@ def used_for(spans: Mapping[int, str] | None, version_id: int) -> Markup:
 @bp.app_template_global("asset")
 def asset(filename: str) -> str:
     """The address of a file of static/ (``url_for('static', ...)`` made once per app and mount point)."""
-    return _asset(current_app.name, current_app.static_url_path, request.script_root, filename)
+    return _address(current_app.name, current_app.static_url_path, request.script_root, "static", filename)
+
+
+@bp.app_template_global("page_url")
+def page_url(endpoint: str) -> str:
+    """The address of a page without arguments (``url_for(endpoint)``, made once per app and mount point)."""
+    return _address(current_app.name, current_app.static_url_path, request.script_root, endpoint, None)
 
 
 @functools.lru_cache(maxsize=256)
-def _asset(app: str, static_path: str | None, root: str, filename: str) -> str:
-    return url_for("static", filename=filename)
+def _address(app: str, static_path: str | None, root: str, endpoint: str, filename: str | None) -> str:
+    # every page asks for the same few addresses: building each is a tenth of a small page's time (issue 20)
+    return url_for(endpoint, filename=filename) if filename is not None else url_for(endpoint)
+
+
+@bp.app_template_global("macros")
+def macros(name: str) -> Any:
+    """The macros of template ``name`` (``{% set m = macros(name) %}``): what ``{% import %}`` gives without
+    context, without Jinja's check, on every render, of the importing template's globals against the
+    imported one's (a set difference over every global, about 16 µs an import: issue 20)."""
+    return current_app.jinja_env.get_template(name).module
 
 
 @bp.app_template_global("choice_label")
