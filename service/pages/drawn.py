@@ -24,7 +24,7 @@ from rates.months import Month
 from rates.store import Snapshot
 from service.answer.answers import TierRequest, caches
 from service.answer.present import DECLARED_LABEL, PROVISIONAL_LABEL, percent
-from service.core.codec import decode, encode, encode_part
+from service.core.codec import encode, encode_part
 from service.core.display import used_for
 from service.pages.region_picker import region_groups
 
@@ -111,15 +111,13 @@ def tier_options(snap: Snapshot, asked: TierOptions, offered: Choices, typed: st
     (``calc_form.with_typed``), selected; each offered tier drawn once both ways."""
     macro = get_template_attribute("pages/_tier_options.html", "options")
 
-    def draw() -> str:
-        choices = offered()
-        rows = [[c["value"], str(macro([c], None)), str(macro([c], c["value"]))] for c in choices]
-        return encode(rows).decode()
+    def draw() -> tuple[tuple[str, str, str], ...]:
+        return tuple((c["value"], str(macro([c], None)), str(macro([c], c["value"]))) for c in offered())
 
-    rows = decode(caches().drawn(snap, asked, draw))
+    rows = caches().drawn(snap, asked, draw)
     listed = "".join(row[2] if row[0] == typed else row[1] for row in rows)
     extra = with_typed([], typed) if typed not in {row[0] for row in rows} else []
-    return Markup(listed + str(macro(extra, typed)))  # noqa: S704  # the macro's output
+    return Markup(listed + str(macro(extra, typed)) if extra else listed)  # noqa: S704  # the macro's output
 
 
 def sources(snap: Snapshot, region: str, references: list[dict[str, Any]], spans: dict[int, str] | None) -> Markup:
@@ -128,14 +126,14 @@ def sources(snap: Snapshot, region: str, references: list[dict[str, Any]], spans
     macros, items = current_app.jinja_env.get_template("pages/_macros.html").module, []
     for version in references:
 
-        def draw(v: dict[str, Any] = version) -> str:
-            drawn = str(macros.source_item(region, v, TRUST_LABELS, _ROWS)).split(_CUT)
+        def draw(v: dict[str, Any] = version) -> tuple[str, ...]:
+            drawn = tuple(str(macros.source_item(region, v, TRUST_LABELS, _ROWS)).split(_CUT))
             if len(drawn) != 2:
                 raise ValueError("a version's text holds the character that marks where its months go")
-            return encode(drawn).decode()
+            return drawn
 
         key = SourceItem(region, version["id"], version["provisional"], encode(version["declared_by"]).decode())
-        before, after = decode(caches().drawn(snap, key, draw))
+        before, after = caches().drawn(snap, key, draw)
         items.append(Markup(before + str(used_for(spans, version["id"])) + after))  # noqa: S704  # the macro's output
     return Markup(macros.sources(region, references, TRUST_LABELS, items=items))  # noqa: S704
 
@@ -148,8 +146,8 @@ def tier_section(
     Drawn once per tier table: the frame around the rows, each row's body, and each row's opening both as
     chosen and not (the mark is all that differs); a request joins them. Tables alike but for their month
     share one drawing (``TierDrawing``), the month written in. ``section()`` drawn in one go with
-    ``chart_rows`` and ``table_rows`` of the tier chosen gives the same text (tested). Kept as UTF-8: a page
-    is mostly ASCII.
+    ``chart_rows`` and ``table_rows`` of the tier chosen gives the same text (tested). Kept as text
+    (``Drawing``), joined as it is: kept as JSON, decoding it took a twentieth of a page's time.
     """
     month = str(request.month)
     if escape(month) != month:
@@ -165,12 +163,12 @@ def tier_section(
     # drawing hold it once (each section kept whole held a page's worth of text per month: issue 20, memory).
     drawing_key = caches().drawn(snap, TierSection(request), lambda: _drawing_key(made_table()))
     drawing = caches().drawn(snap, drawing_key, lambda: _drawing(made_table()))
-    kept_parts = decode(drawing.replace(_MONTH_JSON, encode_part(month)[1:-1]))
-    marks = [ratio == chosen for ratio in kept_parts["ratios"]]
-    head, middle, tail = kept_parts["frame"]
-    chart = "".join(row[mark] + row[2] for row, mark in zip(kept_parts["chart"], marks, strict=True))
-    listed = "".join(row[mark] + row[2] for row, mark in zip(kept_parts["table"], marks, strict=True))
-    return Markup(head + chart + middle + listed + tail)  # noqa: S704  # the template's own output, joined
+    marks = [ratio == chosen for ratio in drawing.ratios]
+    head, middle, tail = drawing.frame
+    chart = "".join(row[mark] + row[2] for row, mark in zip(drawing.chart, marks, strict=True))
+    listed = "".join(row[mark] + row[2] for row, mark in zip(drawing.table, marks, strict=True))
+    # the month only where the drawing marks it (the frame's text and, in some tables, the rows')
+    return Markup((head + chart + middle + listed + tail).replace(_MONTH, month))  # noqa: S704  # the template's own output
 
 
 @dataclass(frozen=True)
@@ -200,25 +198,40 @@ def _drawing_key(tiers: dict[str, Any]) -> TierDrawing:
     return TierDrawing(hashlib.blake2b(content, digest_size=32).digest())
 
 
-def _drawing(tiers: dict[str, Any]) -> bytes:
+Piece = tuple[str, str, str]  # a row: its opening, its opening marked as chosen, its body
+
+
+@dataclass(frozen=True, slots=True)
+class Drawing:
+    """A tier section drawn with its month left open (``_MONTH``): the frame around the rows (head, middle between
+    the chart and the table, tail), the tier of each row, and the rows of the chart and of the table."""
+
+    frame: tuple[str, str, str]
+    ratios: tuple[str, ...]
+    chart: tuple[Piece, ...]
+    table: tuple[Piece, ...]
+
+
+def _drawing(tiers: dict[str, Any]) -> Drawing:
     macros = current_app.jinja_env.get_template("pages/_tiers.html").module
     frame = str(macros.section({**tiers, "month": _MONTH_MARK}, LABELS, _ROWS, _ROWS)).split(_CUT)
     if len(frame) != 3:
         raise ValueError("a tier table's text holds the character that marks where its rows go")
+    head, middle, tail = frame
     rows, chart_box = tiers["rows"], tiers["chart"]
     chart = _pieces(
         macros.chart_rows(rows, chart_box, None, _ROWS), macros.chart_rows(rows, chart_box, None, _ROWS, True)
     )
     listed = _pieces(macros.table_rows(rows, None, _ROWS), macros.table_rows(rows, None, _ROWS, True))
-    return encode({"frame": frame, "ratios": [t["ratio"] for t in rows], "chart": chart, "table": listed})
+    return Drawing((head, middle, tail), tuple(t["ratio"] for t in rows), chart, listed)
 
 
-def _pieces(plain: Markup, marked: Markup) -> list[list[str]]:
-    """Each row as [its opening, its opening marked as chosen, its body], from the rows drawn plainly and with
+def _pieces(plain: Markup, marked: Markup) -> tuple[Piece, ...]:
+    """Each row as (its opening, its opening marked as chosen, its body), from the rows drawn plainly and with
     every opening marked (``every``: openings only), each opening and body cut apart."""
     if not str(plain):
-        return []  # a table without rows
+        return ()  # a table without rows
     plain_parts, marked_parts = str(plain).split(_CUT), str(marked).split(_CUT)
     if len(plain_parts) % 2 or len(plain_parts) != len(marked_parts):
         raise ValueError("a tier table's text holds the character that marks where its rows are cut")
-    return [[plain_parts[i], marked_parts[i], plain_parts[i + 1]] for i in range(0, len(plain_parts), 2)]
+    return tuple((plain_parts[i], marked_parts[i], plain_parts[i + 1]) for i in range(0, len(plain_parts), 2))
