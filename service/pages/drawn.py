@@ -13,12 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from flask import current_app, get_template_attribute
 from markupsafe import Markup, escape
 
+from rates import protection
 from rates.families import TRUST_LABELS
 from rates.months import Month
 from rates.store import Snapshot
@@ -76,6 +78,14 @@ class TierSection:
     request: TierRequest
 
 
+@dataclass(frozen=True)
+class InjuryBox:
+    """The 职业伤害保障 section of a region in a month (``rates.protection.answer``, from the bundled notices)."""
+
+    region: str
+    month: Month
+
+
 LABELS = dict(provisional_label=PROVISIONAL_LABEL, declared_label=DECLARED_LABEL, trust_labels=TRUST_LABELS)
 _CUT = "\x00"  # where the rows go in the drawn frame; no escaped text of the parameters holds a NUL
 _ROWS = Markup(_CUT)  # noqa: S704  # a constant of ours
@@ -90,6 +100,16 @@ def region_options(snap: Snapshot, selected: str) -> Markup:
     """Every region grouped by province as ``pages/_region.html`` draws them, ``selected`` marked."""
     draw = get_template_attribute("pages/_region.html", "region_options")
     return kept(snap, RegionOptions(selected), lambda: draw(region_groups(snap), selected))
+
+
+def injury_box(snap: Snapshot, region: str, month: Month) -> Markup:
+    """``pages/_injury_protection.html`` for ``region`` in ``month``: the same for every question asked there."""
+
+    def draw() -> str:
+        info = protection.answer(snap.regions, region, date(month.year, month.month, 1))
+        return current_app.jinja_env.get_template("pages/_injury_protection.html").render(protection=info)
+
+    return kept(snap, InjuryBox(region, month), draw)
 
 
 Choices = Callable[[], list[dict[str, str]]]  # calc_form.offered_ratios of a region, scheme and month

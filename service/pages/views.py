@@ -8,7 +8,6 @@ rendered by plain Jinja templates. The counter's pages are ``service.counter.vie
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,7 +15,6 @@ from flask import Blueprint, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from calc.quote import QuoteError, QuoteRequest
-from rates import protection
 from rates.families import TRUST_LABELS, TRUST_LEVELS
 from rates.months import Month
 from rates.store import Snapshot
@@ -157,8 +155,7 @@ def calculate() -> tuple[str, int] | str:
     region = values.get("region")
     info = None  # 职业伤害保障 of the chosen region, this month (issue 24)
     if isinstance(region, str) and region in snap.regions and region != "000000":
-        month = current_month()
-        info = protection.answer(snap.regions, region, date(month.year, month.month, 1))
+        info = drawn.injury_box(snap, region, current_month())
     page = render_template(
         "pages/calculate.html",
         result=result,

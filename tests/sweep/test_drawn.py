@@ -1,17 +1,20 @@
 """The parts of pages drawn once (service.pages.drawn) equal the same templates drawn in one go, plainly:
 every region's list with it selected, and the tier comparison of every region, tiered scheme and month of
 the sweep with its first, a middle and its last tier chosen, and none (issue 20: drawn-once is allowed only
-where it is the plain page); the form's tier lists with each kind of tier typed, and the 依据 list of answers.
+where it is the plain page); the form's tier lists with each kind of tier typed, the 依据 list of answers, and
+the 职业伤害保障 section of every region and month.
 The other parts (the medical block's regions and shapes) are a macro's output kept as it is:
 tests/sweep/test_caches.py checks whole pages kept against drawn afresh."""
 
 from __future__ import annotations
 
 import random
+from datetime import date
 
 from flask import Flask, get_template_attribute
 
 from calc.quote import QuoteError
+from rates import protection
 from rates.families import TRUST_LABELS
 from rates.months import Month
 from rates.store import Snapshot
@@ -21,6 +24,7 @@ from service.pages.calc_form import offered_ratios
 from service.pages.region_picker import region_groups
 from service.pages.views import month_spans, tier_table
 from tests.sweep import probe, space
+from tests.sweep.probe import TALLY
 
 TIERED = ("flexible_pension", "flexible_medical")
 
@@ -133,3 +137,19 @@ def test_the_months_of_a_year_share_a_drawing_and_show_their_own_month(
                     assert str(got) == expected, question
                     compared += 1
     assert compared > 50
+
+
+def test_injury_boxes_are_the_template_drawn_plainly(sweep_app: Flask, cold_app: Flask, snap: Snapshot) -> None:
+    """The 职业伤害保障 section of every region, in months on either side of the pilots' starts, asked in a
+    shuffled order (a box kept under too short a key would show another region's or month's)."""
+    asked = [(region, month) for region in space.regions(snap) for month in Month(2021, 1).until(Month(2027, 12))]
+    rng = random.Random(f"{space.SEED}-drawn-injury")
+    for app in (sweep_app, cold_app):
+        with app.test_request_context("/"):
+            template = app.jinja_env.get_template("pages/_injury_protection.html")
+            chosen = space.sample(asked, 400, salt="drawn-injury", full=6000)
+            rng.shuffle(chosen)
+            for region, month in chosen:
+                info = protection.answer(snap.regions, region, date(month.year, month.month, 1))
+                assert str(drawn.injury_box(snap, region, month)) == template.render(protection=info), (region, month)
+    TALLY.add("injury boxes", 2 * len(chosen))
