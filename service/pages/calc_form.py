@@ -226,6 +226,24 @@ def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def medical_hint(snap: Snapshot, values: dict[str, str]) -> Markup:
+    """The medical block's hint (``pages/_medical_help.html``), drawn once per region and month."""
+    month, region = form_month(values), values["region"]
+    hint = get_template_attribute("pages/_medical_help.html", "hint")
+    key = drawn.MedicalHint(region if region in snap.regions else "", month)
+    return drawn.kept(snap, key, lambda: hint(medical_help(snap, values)))
+
+
+# The fields whose value selects one of the form's options, and those options: what the form's drawing is drawn
+# for (service.pages.drawn.calc_form); any other value is drawn plainly.
+FORM_CHOICES = {
+    "scheme": frozenset(SCHEMES),
+    "basis": frozenset({"ratio", "base"}),
+    "medical_basis": frozenset({"ratio", "base"}),
+    "medical_tier": frozenset({"", "1", "2"}),
+}
+
+
 def medical_configured(snap: Snapshot, month: Month) -> Markup:
     """The regions that price flexible-worker medical insurance in ``month``, as the medical block lists them."""
     return Markup(get_template_attribute("pages/_medical_help.html", "configured")(medical_regions(snap, month)))  # noqa: S704
@@ -280,7 +298,7 @@ def form_context(snap: Snapshot, values: dict[str, str], errors: dict[str, str])
         regions=drawn.region_options(snap, region),
         tier_options=_ratio_options(snap, values, "flexible_pension", "base_ratio"),
         medical_tier_options=_ratio_options(snap, values, "flexible_medical", "medical_base_ratio"),
-        medical=medical_help(snap, values),
+        medical_hint=medical_hint(snap, values),
         medical_configured=configured,
         medical_needs=drawn.kept(snap, drawn.MedicalNeeds(month), lambda: medical_needs(snap, month)),
         medical_shapes=MEDICAL_FORM_SHAPES,

@@ -11,7 +11,7 @@ part every time. tests/test_drawn.py checks each part against the macro drawn af
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,6 +20,7 @@ from typing import Any
 from flask import current_app, get_template_attribute
 from markupsafe import Markup, escape
 
+from calc.retirement import CATEGORIES
 from rates import protection
 from rates.families import TRUST_LABELS
 from rates.months import Month
@@ -76,6 +77,14 @@ class TierSection:
     """The 各档次对比 section of a tier table: what it keeps is the key of its drawing (``TierDrawing``)."""
 
     request: TierRequest
+
+
+@dataclass(frozen=True)
+class MedicalHint:
+    """The medical block's hint for a region ("": one the snapshot does not know) in a month."""
+
+    region: str
+    month: Month
 
 
 @dataclass(frozen=True)
@@ -255,3 +264,78 @@ def _pieces(plain: Markup, marked: Markup) -> tuple[Piece, ...]:
     if len(plain_parts) % 2 or len(plain_parts) != len(marked_parts):
         raise ValueError("a tier table's text holds the character that marks where its rows are cut")
     return tuple((plain_parts[i], marked_parts[i], plain_parts[i + 1]) for i in range(0, len(plain_parts), 2))
+
+
+# ---------------------------------------------------------------- the 测算 form
+
+
+@dataclass(frozen=True)
+class FormDrawing:
+    """The 测算 form drawn with what was typed left open: the option each choice selects, and whether the pension
+    details are open."""
+
+    choices: tuple[tuple[str, str], ...]
+    pension_open: bool
+
+
+_OPEN, _CLOSE = "\x02", "\x03"  # around a hole's name in a drawing; no text of the form's templates holds either
+Hole = tuple[str, str]  # what goes in a hole: "values", "pension" (the pension fields' values) or "form", and its name
+
+
+def calc_form(snap: Snapshot, context: dict[str, Any], choices: dict[str, frozenset[str]]) -> Markup:
+    """``pages/_calc_form.html`` for ``context``.
+
+    Where nothing is to fix and each field of ``choices`` (the pension's category too) holds one of its options,
+    it is joined from a drawing of the form for those options (``FormDrawing``): drawn with a marked hole for each
+    typed value and each part of ``context["form"]`` (the region's parts, ``Markup``; its other entries are the same
+    for every request), each value escaped into its hole as the template escapes it. The form and its pension
+    fields were two fifths of the page's template time (issue 20, docs/benchmarks.md). tests/sweep/test_drawn.py
+    checks it against the template drawn plainly, with hostile values typed.
+    """
+    template = current_app.jinja_env.get_template("pages/_calc_form.html")
+    values, pension = context["values"], context["pension"]
+    selected = tuple((name, values[name]) for name in choices)
+    category = pension["values"].get("category")
+    if (
+        context["errors"]
+        or pension["errors"]
+        or category not in CATEGORIES
+        or any(value not in choices[name] for name, value in selected)
+    ):
+        return Markup(template.render(context))  # noqa: S704  # the template's own output
+    key = FormDrawing((*selected, ("category", category)), bool(context["pension_open"]))
+    pieces = caches().drawn(snap, key, lambda: _form_drawing(template, context, dict(key.choices)))
+    sources = {"values": values, "pension": pension["values"], "form": context["form"]}
+    out = [pieces[0]]
+    for index in range(1, len(pieces), 2):
+        kind, name = pieces[index]
+        out += (str(escape(sources[kind][name])), pieces[index + 1])
+    return Markup("".join(out))  # noqa: S704  # the template's own output, joined
+
+
+def _form_drawing(template: Any, context: dict[str, Any], chosen: dict[str, str]) -> tuple[Any, ...]:
+    """The form drawn with holes: (text, hole, text, ..., text)."""
+
+    def holes(kind: str, names: Iterable[str]) -> dict[str, str]:
+        return {name: f"{_OPEN}{kind}.{name}{_CLOSE}" for name in names}
+
+    form = context["form"]
+    marked = {
+        **context,
+        "values": holes("values", context["values"]) | {k: v for k, v in chosen.items() if k != "category"},
+        "pension": {**context["pension"], "values": holes("pension", context["pension"]["values"])},
+        "form": {**form, **holes("form", [name for name, part in form.items() if isinstance(part, Markup)])},
+    }
+    marked["pension"]["values"]["category"] = chosen["category"]
+    text = template.render(marked)
+    first, *rest = text.split(_OPEN)
+    if _CLOSE in first:
+        raise ValueError("the form's text holds the character that closes a hole's name")
+    pieces: list[Any] = [first]
+    for piece in rest:
+        name, closed, after = piece.partition(_CLOSE)
+        kind, _, field = name.partition(".")
+        if not closed or _CLOSE in after or kind not in ("values", "pension", "form"):
+            raise ValueError("the form's text holds the character that opens a hole's name")
+        pieces += [(kind, field), after]
+    return tuple(pieces)

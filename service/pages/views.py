@@ -24,6 +24,7 @@ from service.api.base import current_month
 from service.core.db import snapshot
 from service.pages import drawn, guidance
 from service.pages.calc_form import (
+    FORM_CHOICES,
     NOT_CONFIGURED_HERE,
     TIERED,
     common,
@@ -128,7 +129,9 @@ def calculate() -> tuple[str, int] | str:
     snap = snapshot()
     if "region" not in request.args:
         context = form_context(snap, defaults(), {}) | common() | pension_context(snap, defaults(), MultiDict())
-        return render_template("pages/calculate.html", **context)
+        return render_template(
+            "pages/calculate.html", calc_form=drawn.calc_form(snap, context, FORM_CHOICES), **context
+        )
     values = typed(request.args)
     question, errors = load_request(values, snap)
     result = tiers = missing = None
@@ -158,6 +161,7 @@ def calculate() -> tuple[str, int] | str:
         info = drawn.injury_box(snap, region, current_month())
     page = render_template(
         "pages/calculate.html",
+        calc_form=drawn.calc_form(snap, {**context, "missing": missing}, FORM_CHOICES),
         result=result,
         tiers=tiers,
         tier_error=tier_error,

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from urllib.parse import parse_qsl
 
 from flask import Flask, get_template_attribute
+from werkzeug.datastructures import MultiDict
 
 from calc.quote import QuoteError
 from rates import protection
 from rates.families import TRUST_LABELS
 from rates.months import Month
 from rates.store import Snapshot
-from service.answer.answers import TierRequest, decoded
+from service.answer.answers import TierRequest, caches, decoded
 from service.pages import drawn
-from service.pages.calc_form import offered_ratios
+from service.pages.calc_form import FORM_CHOICES, FORM_FIELDS, common, form_context, load_request, offered_ratios, typed
 from service.pages.region_picker import region_groups
-from service.pages.views import month_spans, tier_table
+from service.pages.views import month_spans, pension_context, tier_table
+from service.pension.views import PAGE_FIELDS
 from tests.sweep import probe, space
 from tests.sweep.probe import TALLY
 
@@ -153,3 +156,35 @@ def test_injury_boxes_are_the_template_drawn_plainly(sweep_app: Flask, cold_app:
                 info = protection.answer(snap.regions, region, date(month.year, month.month, 1))
                 assert str(drawn.injury_box(snap, region, month)) == template.render(protection=info), (region, month)
     TALLY.add("injury boxes", 2 * len(chosen))
+
+
+HOSTILE = ("", "<b>x</b>", '"><script>alert(1)</script>', "a&b", "'", "\x02values.start\x03", "六成", "  2025-01 ")
+
+
+def test_the_form_is_the_template_drawn_plainly(sweep_app: Flask, cold_app: Flask, snap: Snapshot) -> None:
+    """The 测算 form joined from its drawing (drawn.calc_form) equals ``pages/_calc_form.html`` drawn plainly: the
+    sweep's questions as the page reads them, each with a field or a pension field typed otherwise (hostile text,
+    a choice the form does not offer, the pension details open), with the caches on and off."""
+    rng = random.Random(f"{space.SEED}-drawn-form")
+    asks = [ask for _, ask in space.calc_points(snap)]
+    fields = [*FORM_FIELDS, *(f"pension.{name}" for name in PAGE_FIELDS)]
+    drawn_forms = compared = 0
+    for app in (sweep_app, cold_app):
+        with app.test_request_context("/"):
+            template = app.jinja_env.get_template("pages/_calc_form.html")
+            for ask in space.sample(asks, 150, salt="drawn-form", full=3000):
+                query = MultiDict(parse_qsl(ask.page_query()[2:], keep_blank_values=True))
+                name = rng.choice(fields)
+                typed_value = rng.choice([*HOSTILE, "base", "ratio", "1", "2", "female_55", "2026-03", "0.6"])
+                query[name.removeprefix("pension.")] = typed_value
+                values = typed(query)
+                _, errors = load_request(values, snap)
+                context = form_context(snap, values, errors) | common() | pension_context(snap, values, query)
+                context["missing"] = None
+                got = str(drawn.calc_form(snap, context, FORM_CHOICES))
+                assert got == template.render(context), (ask, name, typed_value)
+                compared += 1
+            kept = caches().kept(snap).tiers._kept
+            drawn_forms += sum(isinstance(key, drawn.FormDrawing) for key in kept)
+    assert drawn_forms >= 2  # most questions were joined from a drawing (the cold app keeps none)
+    TALLY.add("forms", compared)
