@@ -20,7 +20,15 @@ from calc.pension import (
     project,
 )
 from calc.pricing import price
-from calc.record import NATIONAL, TRANSITIONAL_NOTE, RegionLookup, payout_note, pension_parts, second_base_note
+from calc.record import (
+    NATIONAL,
+    TRANSITIONAL_NOTE,
+    RegionLookup,
+    low_index_note,
+    payout_note,
+    pension_parts,
+    second_base_note,
+)
 from calc.retirement import CATEGORIES, AgeRule, Retirement, age_words, retirement, years_words
 from calc.rules import rule_for
 from calc.tiers import tier_ratios
@@ -248,7 +256,8 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
         provisional=calc.provisional or quote.provisional,
         assumptions=_assumptions(request, calc),
         notes=_notes(request, calc, payout, reached, months, minimum, list(at.used.values()))
-        + ([second_base_note(parts.rules)] if parts.base_missing else []),
+        + ([second_base_note(parts.rules)] if parts.base_missing else [])
+        + [said for said in (low_index_note(index, parts.rules, parts.factor),) if said],
         used=list(at.used.values()),
     )
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 
-from calc.rounding import round_part, to_fen, to_tenth
+from calc.rounding import round_part, to_factor, to_fen, to_tenth
 from calc.rules import Split, rule
 from rates.months import Month
 
@@ -47,6 +47,7 @@ class BenefitRules:
     basic_rounding: str | None = None  # 基础养老金 rounded otherwise than the other parts (上海: 见分进角)
     remainder_month_rate: Decimal | None = None  # 上海: each month past the whole years at this rate, not ÷ 12 × 1%
     index_base: str = "sheet_calc_base"  # which 计发基数 the index multiplies (INDEX_BASES)
+    low_index_threshold: Decimal | None = None  # 广东: below it the 计发基数 term is 计发基数 × a (base_factor)
     transitional: TransitionalRule | None = None  # None: the province's 过渡性养老金 is not held (未覆盖)
 
 
@@ -71,6 +72,16 @@ def indexed_wage(calc_base: Decimal, average_index: Decimal, index_base: Decimal
     return average_index * (index_base if index_base is not None else calc_base)
 
 
+def base_factor(average_index: Decimal, threshold: Decimal | None) -> Decimal:
+    """广东's a: 1, or 平均缴费指数 ÷ the threshold (0.6) where the index is below it, to four decimals.
+
+    The 广东 核定表 print 基础养老金 = (P × a + Q) ÷ 2 × 累计缴费年限 × 1%; a = 指数 ÷ 0.6 and its precision are
+    据核定表推定 (江门, 中山, 惠州 sheets 2024-2026; the rule's 文号 was not found)."""
+    if threshold is None or average_index >= threshold:
+        return ONE
+    return to_factor(average_index / threshold)
+
+
 HALF_YEAR_MONTHS = 6
 _YEARS_PLACES = {"round_2": (Decimal("0.01"), ROUND_HALF_UP), "up_2": (Decimal("0.01"), ROUND_CEILING)}
 _YEARS_PLACES["round_4"] = (Decimal("0.0001"), ROUND_HALF_UP)
@@ -93,15 +104,20 @@ def whole_years_and_months_rate(months: int, month_rate: Decimal) -> Decimal:
 
 
 def basic_pension_by_rules(
-    calc_base: Decimal, indexed_wage: Decimal, months: int, years: Decimal | None, rules: BenefitRules
+    calc_base: Decimal,
+    indexed_wage: Decimal,
+    months: int,
+    years: Decimal | None,
+    rules: BenefitRules,
+    factor: Decimal = ONE,
 ) -> Decimal:
     """(计发基数 + 本人指数化月平均缴费工资) ÷ 2 × 缴费年限 × 1%, by the province's rules (国发〔2005〕38号第六条).
 
     ``years`` is the 缴费年限 as a sheet prints it; without it the months give it by the province's precision.
     Where the months past the whole years have a rate of their own (上海), printed years are taken back to
-    whole months (a 上海 sheet prints 年 and 月).
+    whole months (a 上海 sheet prints 年 and 月). ``factor`` is 广东's a on the 计发基数 term (``base_factor``).
     """
-    total = calc_base + indexed_wage
+    total = calc_base * factor + indexed_wage
     rounding = rules.basic_rounding or rules.part_rounding
     if rules.remainder_month_rate is not None:
         counted = months if years is None else int((years * 12).quantize(ONE, rounding=ROUND_HALF_UP))

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from calc.lines import QuoteError, percent
+from calc.lines import QuoteError, percent, plain
 from calc.pension import (
     INDEX_BASES,
     BenefitRules,
     PayoutMonths,
     TransitionalRule,
     account_pension_by_rules,
+    base_factor,
     basic_pension_by_rules,
     contribution_years,
     indexed_wage,
@@ -28,6 +29,7 @@ from calc.pension import (
 )
 from calc.reads import Lookup
 from calc.retirement import age_words
+from calc.rounding import to_index
 from rates.families import CHOICE_LABELS
 from rates.interface import Parameters, Resolved
 from rates.months import Month
@@ -70,6 +72,7 @@ def benefit_rules(at: Lookup, national: Lookup, month: Month) -> BenefitRules:
         basic_rounding=str(values["basic_rounding"]) if values.get("basic_rounding") else None,
         remainder_month_rate=own.decimal("remainder_month_rate"),
         index_base=str(values.get("index_base") or "sheet_calc_base"),
+        low_index_threshold=own.decimal("low_index_threshold"),
         transitional=transitional,
     )
 
@@ -81,6 +84,7 @@ class Parts:
     payout: PayoutMonths
     rules: BenefitRules
     base_missing: bool = False  # the rule indexes by a second 计发基数 that was not given (the sheet's used)
+    factor: Decimal = Decimal(1)  # 广东's a on the 计发基数 term (1 elsewhere, and at an index of 0.6 or more)
 
 
 def pension_parts(
@@ -114,8 +118,21 @@ def pension_parts(
     second = index_base if rules.index_base != "sheet_calc_base" else None
     wage = printed_wage if printed_wage is not None else indexed_wage(calc_base, average_index, second)
     missing = printed_wage is None and second is None and rules.index_base != "sheet_calc_base"
-    basic = basic_pension_by_rules(calc_base, wage, months, years, rules)
-    return Parts(basic, account_pension_by_rules(balance, payout.months, rules), payout, rules, missing)
+    factor = base_factor(average_index, rules.low_index_threshold)
+    basic = basic_pension_by_rules(calc_base, wage, months, years, rules, factor)
+    return Parts(basic, account_pension_by_rules(balance, payout.months, rules), payout, rules, missing, factor)
+
+
+def low_index_note(average_index: Decimal, rules: BenefitRules, factor: Decimal) -> str | None:
+    """What an answer says where the 计发基数 term was scaled by 广东's a (an index below the threshold)."""
+    if factor == 1 or rules.low_index_threshold is None:
+        return None
+    threshold = plain(rules.low_index_threshold)
+    return (
+        f"平均缴费指数{plain(to_index(average_index))}低于{threshold}：基础养老金中的计发基数一项乘以"
+        f" a = 平均缴费指数 ÷ {threshold} = {factor:f}（本地区核定表所印“计发基数 × a”；a 的算法和保留四位小数"
+        "据核定表推定，未见文件原文，以经办机构核定为准）。"
+    )
 
 
 def second_base_note(rules: BenefitRules) -> str:
@@ -200,6 +217,7 @@ class Benefit:
     used: list[Resolved]
     final: Recomputed | None = None  # the sheet's base differs from the year's final figure
     transitional: Transitional | None = None  # None: not held for the region (未覆盖), or no years given
+    factor: Decimal = Decimal(1)  # 广东's a on the 计发基数 term
 
     @property
     def total(self) -> Decimal:
@@ -244,6 +262,9 @@ def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
                 422,
             )
         notes.append(second_base_note(parts.rules))
+    scaled = low_index_note(request.average_index, parts.rules, parts.factor)
+    if scaled:
+        notes.append(scaled)
     said = payout_note(parts.payout, request.retirement_age_months)
     if said:
         notes.append(said)
@@ -260,7 +281,9 @@ def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
             f"公布后按后者重新核算、补发差额，基础养老金为{final.basic:f}元（个人缴费指数不变；以经办机构重算为准）。"
         )
     used = list(at.used.values()) + [r for r in national.used.values() if r not in at.used.values()]
-    return Benefit(request, parts.basic, parts.account, parts.payout, parts.rules, notes, used, final, bridge)
+    return Benefit(
+        request, parts.basic, parts.account, parts.payout, parts.rules, notes, used, final, bridge, parts.factor
+    )
 
 
 NOT_INCLUDED = "不含各地增发项目和以后年度的养老金调整；实际待遇以社保经办机构核定为准。"
@@ -340,5 +363,6 @@ def recomputed(
     if resolved.provisional or figure is None or figure == request.calc_base:
         return None
     at.note(resolved)
-    basic = basic_pension_by_rules(figure, figure * request.average_index, months, years, rules)
+    factor = base_factor(request.average_index, rules.low_index_threshold)
+    basic = basic_pension_by_rules(figure, figure * request.average_index, months, years, rules, factor)
     return Recomputed(figure, resolved.version.contribution_year, basic)

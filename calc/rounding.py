@@ -56,6 +56,13 @@ def to_index(value: Decimal) -> Decimal:
     return value.quantize(INDEX_PLACES, rounding=ROUND_HALF_UP)
 
 
+def to_factor(value: Decimal) -> Decimal:
+    """广东's coefficient a (平均缴费指数 ÷ 0.6) to four decimals half-up, as the 核定表 compute with it: 江门
+    0.452 ÷ 0.6 → 0.7533 and 惠州 0.5938 ÷ 0.6 → 0.9897 give the printed 965.73 and 2057.13, the unrounded
+    coefficient 965.76 and 2057.09 (据核定表推定; no document found that fixes the precision)."""
+    return value.quantize(INDEX_PLACES, rounding=ROUND_HALF_UP)
+
+
 # How a province rounds each part of the pension (rates: pension_benefit_rules.part_rounding). 见分进角 is
 # 广西's wording (桂人社规〔2019〕26号 as quoted on its 核定表): any fen raises the amount to the next 角.
 _PART_RULES = {"half_up_fen": (FEN, ROUND_HALF_UP), "up_jiao": (TENTH, ROUND_CEILING)}

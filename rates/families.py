@@ -198,6 +198,15 @@ PENSION_FAMILIES = (
             ),
             # 河南, 吉林: the indexed wage on another 计发基数 than the one the sheet names first
             _choice("index_base", "本人指数化月平均缴费工资所用基数", INDEX_BASE_CHOICES, required=False),
+            # 广东: below this average index the 计发基数 term is 计发基数 × a, a = 指数 ÷ this (核定表所印 P×a)
+            Field(
+                "low_index_threshold",
+                Kind.RATIO,
+                "平均缴费指数低于此值时，计发基数一项乘以 a = 平均缴费指数 ÷ 此值",
+                required=False,
+                low=ZERO,
+                high=ONE,
+            ),
             # 过渡性养老金 = the wage × the years counted × this rate; a region without it is not covered (未覆盖)
             Field(
                 "transitional_rate",

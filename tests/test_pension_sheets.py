@@ -222,6 +222,60 @@ def test_shanghai_months_past_whole_years_at_0083_percent(base: str, wage: str, 
     )
 
 
+@pytest.mark.parametrize(
+    ("index", "factor"),
+    [("0.452", "0.7533"), ("0.5938", "0.9897"), ("0.5241", "0.8735"), ("0.6", "1"), ("1.2", "1")],
+)
+def test_guangdong_s_a_is_the_index_over_0_6_to_four_decimals(index: str, factor: str) -> None:
+    """广东 (据核定表推定): a = 平均缴费指数 ÷ 0.6 below 0.6, four decimals half-up (江门, 惠州, 中山 sheets)."""
+    from calc.pension import base_factor
+
+    assert base_factor(Decimal(index), Decimal("0.6")) == Decimal(factor)
+    assert base_factor(Decimal(index), None) == 1
+
+
+GUANGDONG = {"region": "440000", "calc_base": "9028", "average_index": "0.452", "contribution_months": 213}
+GUANGDONG |= {"account_balance": "55389.69", "retirement_age_months": 600, "month": "2024-05"}
+
+
+def test_guangdong_scales_the_base_term_by_a_and_says_so(client: FlaskClient) -> None:
+    """江门 2024-05: (9028 × 0.7533 + 9028 × 0.452) ÷ 2 × 17.75 × 1% = 965.73 as printed; 深圳 computes without a."""
+    data = client.post("/api/v1/pension/benefit", json=GUANGDONG).get_json()
+    assert data["basic_pension"] == "965.73" and data["base_factor"] == "0.7533"
+    assert any("a = 平均缴费指数 ÷ 0.6 = 0.7533" in note and "据核定表推定" in note for note in data["notes"])
+    assert any(ref["family"] == "pension_benefit_rules" and ref["region"] == "440000" for ref in data["references"])
+    plain = client.post("/api/v1/pension/benefit", json=GUANGDONG | {"average_index": "0.6"}).get_json()
+    assert plain["base_factor"] is None and not any("a = 平均缴费指数" in n for n in plain["notes"])
+    shenzhen = client.post("/api/v1/pension/benefit", json=GUANGDONG | {"region": "440300"}).get_json()
+    assert shenzhen["basic_pension"] == "1163.39" and shenzhen["base_factor"] is None  # 9028 × 1.452 ÷ 2 × 17.75%
+    before = client.post("/api/v1/pension/benefit", json=GUANGDONG | {"month": "2023-12"}).get_json()
+    assert before["basic_pension"] == "1163.39"  # the version starts with the earliest sheet's year
+    query = "&".join(f"{k}={v}" for k, v in GUANGDONG.items())
+    html = client.get(f"/window/benefit?{query}").get_data(as_text=True)
+    assert 'data-testid="basic">965.73' in html and "计发基数 9028 × a 0.7533" in html
+
+
+def test_the_estimate_applies_guangdong_s_a_as_the_record_does(snap: Snapshot) -> None:
+    """测算 and 经办核算 share the rule (issue 22): a low past index gives the same a, parts and note."""
+    from calc.estimate import EstimateRequest, estimate
+    from calc.record import BenefitRequest, benefit
+
+    asked = EstimateRequest("440000", Month(1978, 7), "female_50", Decimal("0.6"), Month(2026, 11), 200, Decimal("0.3"))
+    result = estimate(snap, asked)
+    record = BenefitRequest(
+        calc_base=result.calc_base,
+        average_index=result.average_index,
+        contribution_months=result.months_by_retirement,
+        account_balance=result.balance,
+        retirement_age_months=result.retirement.age,
+        month=result.retirement.month,
+        region="440000",
+    )
+    same = benefit(snap, record)
+    assert same.factor < 1 and (result.basic, result.account) == (same.basic, same.account)
+    assert any(f"a = 平均缴费指数 ÷ 0.6 = {same.factor:f}" in note for note in result.notes), result.notes
+
+
 HENAN = {"region": "410000", "calc_base": "6738", "average_index": "0.68834", "contribution_years": "39.5"}
 HENAN |= {"account_balance": "55537.81", "retirement_age_months": 720, "month": "2025-10"}
 

@@ -143,6 +143,10 @@ class BenefitSchema(Schema):
         allow_none=True, metadata={"description": "满整年后剩余月数每月计发比例（上海0.083%）；按月数÷12折算时为空"}
     )
     indexed_by = fields.String(metadata={"description": "本人指数化月平均缴费工资所用基数（河南、吉林另有规定）"})
+    base_factor = fields.String(
+        allow_none=True,
+        metadata={"description": "计发基数一项所乘系数 a（广东：平均缴费指数低于0.6时 a = 指数 ÷ 0.6）；不适用时为空"},
+    )
     final_calc_base = schemas.Money(
         allow_none=True, metadata={"description": "退休当年的最终计发基数（与核定表所用不同时；否则为空）"}
     )
@@ -195,6 +199,7 @@ def benefit_data(snap: Snapshot, result: Benefit) -> dict[str, Any]:
         "basic_rounding": CHOICE_LABELS[result.rules.basic_rounding or result.rules.part_rounding],
         "remainder_month_rate": percent(rate) if (rate := result.rules.remainder_month_rate) is not None else None,
         "indexed_by": CHOICE_LABELS[result.rules.index_base],
+        "base_factor": f"{result.factor:f}" if result.factor != 1 else None,
         "final_calc_base": result.final.calc_base if result.final else None,
         "final_basic_pension": result.final.basic if result.final else None,
         "retirement_age": age_words(result.request.retirement_age_months),
