@@ -159,7 +159,10 @@ class _Bounded:
         if not self.size:
             return make()
         with self._lock:
-            found: Held | None = self._kept.get(key)
+            try:  # one lookup: ``get`` asks ``in`` first, hashing the key once more
+                found: Held | None = self._kept[key]
+            except KeyError:
+                found = None
         if found is None:
             found = make()  # outside the lock: two threads may price the same question, either answer is the same
             with self._lock, contextlib.suppress(ValueError):  # a value heavier than the whole bound: not kept

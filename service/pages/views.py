@@ -8,6 +8,7 @@ rendered by plain Jinja templates. The counter's pages are ``service.counter.vie
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
@@ -42,8 +43,9 @@ CHART = {"width": 340, "label": 44, "value": 80, "row": 22, "bar": 14, "top": 6}
 
 
 @bp.app_template_filter("pct")
+@functools.lru_cache(maxsize=256)
 def pct(ratio: str) -> str:
-    """A ratio as the API writes it ("0.2") shown as a percentage ("20%")."""
+    """A ratio as the API writes it ("0.2") shown as a percentage ("20%"); the same few on every month's row."""
     return percent(Decimal(ratio))
 
 
