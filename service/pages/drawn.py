@@ -304,13 +304,31 @@ def calc_form(snap: Snapshot, context: dict[str, Any], choices: dict[str, frozen
     ):
         return Markup(template.render(context))  # noqa: S704  # the template's own output
     key = FormDrawing((*selected, ("category", category)), bool(context["pension_open"]))
-    pieces = caches().drawn(snap, key, lambda: _form_drawing(template, context, dict(key.choices)))
-    sources = {"values": values, "pension": pension["values"], "form": context["form"]}
+    pieces = caches().drawn(snap, key, lambda: _checked_drawing(template, context, dict(key.choices)))
+    if not pieces:  # the template reads a typed value otherwise than by writing it: drawn plainly (logged)
+        return Markup(template.render(context))  # noqa: S704  # the template's own output
+    return _joined(pieces, context)
+
+
+def _joined(pieces: tuple[Any, ...], context: dict[str, Any]) -> Markup:
+    sources = {"values": context["values"], "pension": context["pension"]["values"], "form": context["form"]}
     out = [pieces[0]]
     for index in range(1, len(pieces), 2):
         kind, name = pieces[index]
         out += (str(escape(sources[kind][name])), pieces[index + 1])
     return Markup("".join(out))  # noqa: S704  # the template's own output, joined
+
+
+def _checked_drawing(template: Any, context: dict[str, Any], chosen: dict[str, str]) -> tuple[Any, ...]:
+    """The drawing, checked once against the template drawn plainly for the request that made it: a field the
+    template compares or filters but ``FORM_CHOICES`` does not name would differ. Then () (always drawn plainly)."""
+    pieces = _form_drawing(template, context, chosen)
+    if str(_joined(pieces, context)) == template.render(context):
+        return pieces
+    current_app.logger.error(
+        "测算表单：按选项绘制的表单与逐项绘制不一致，改为逐项绘制（须把比较的字段列入 FORM_CHOICES）"
+    )
+    return ()
 
 
 def _form_drawing(template: Any, context: dict[str, Any], chosen: dict[str, str]) -> tuple[Any, ...]:

@@ -12,6 +12,7 @@ import random
 from datetime import date
 from urllib.parse import parse_qsl
 
+import pytest
 from flask import Flask, get_template_attribute
 from werkzeug.datastructures import MultiDict
 
@@ -188,3 +189,20 @@ def test_the_form_is_the_template_drawn_plainly(sweep_app: Flask, cold_app: Flas
             drawn_forms += sum(isinstance(key, drawn.FormDrawing) for key in kept)
     assert drawn_forms >= 2  # most questions were joined from a drawing (the cold app keeps none)
     TALLY.add("forms", compared)
+
+
+def test_a_form_drawn_without_one_of_its_choices_is_refused_and_drawn_plainly(
+    sweep_app: Flask, snap: Snapshot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A field the template compares but the choices leave out (here the pension's basis) would be a hole that
+    never selects: the drawing is checked when it is made, refused, and the form drawn plainly from then on."""
+    with sweep_app.test_request_context("/"):
+        template = sweep_app.jinja_env.get_template("pages/_calc_form.html")
+        without_basis = {name: options for name, options in FORM_CHOICES.items() if name != "basis"}
+        for basis in ("base", "ratio", "base"):
+            query = MultiDict({"region": "110000", "scheme": "flexible_pension", "start": "2025-01", "basis": basis})
+            values = typed(query)
+            context = form_context(snap, values, {}) | common() | pension_context(snap, values, query)
+            context["missing"] = None
+            assert str(drawn.calc_form(snap, context, without_basis)) == template.render(context)
+    assert "FORM_CHOICES" in caplog.text
