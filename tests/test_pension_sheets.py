@@ -172,16 +172,11 @@ def test_the_clerk_s_page_applies_the_region_s_rules(client: FlaskClient) -> Non
     assert 'data-testid="basic">2087.10' in html and "见分进角" in html
 
 
-@pytest.mark.parametrize("region", ["120000", "320000", "450000", "510000", "530100"])
-def test_the_estimate_uses_the_record_s_rules(snap: Snapshot, region: str) -> None:
-    """The 测算 estimate and a clerk's record of the same person give the same parts (one function, issue 22)."""
-    from calc.estimate import EstimateRequest, estimate
-    from calc.record import BenefitRequest, benefit
-    from rates.months import Month
+def _record_of(result: Any, region: str) -> Any:
+    """A clerk's record of the person an estimate is about (``calc.record.BenefitRequest``)."""
+    from calc.record import BenefitRequest
 
-    asked = EstimateRequest(region, Month(1970, 7), "male", Decimal("1"), Month(2026, 11), paid_months=100)
-    result = estimate(snap, asked)
-    record = BenefitRequest(
+    return BenefitRequest(
         calc_base=result.calc_base,
         average_index=result.average_index,
         contribution_months=result.months_by_retirement,
@@ -190,7 +185,18 @@ def test_the_estimate_uses_the_record_s_rules(snap: Snapshot, region: str) -> No
         month=result.retirement.month,
         region=region,
     )
-    same = benefit(snap, record)
+
+
+@pytest.mark.parametrize("region", ["120000", "320000", "450000", "510000", "530100"])
+def test_the_estimate_uses_the_record_s_rules(snap: Snapshot, region: str) -> None:
+    """The 测算 estimate and a clerk's record of the same person give the same parts (one function, issue 22)."""
+    from calc.estimate import EstimateRequest, estimate
+    from calc.record import benefit
+    from rates.months import Month
+
+    asked = EstimateRequest(region, Month(1970, 7), "male", Decimal("1"), Month(2026, 11), paid_months=100)
+    result = estimate(snap, asked)
+    same = benefit(snap, _record_of(result, region))
     assert (result.basic, result.account, result.payout.months) == (same.basic, same.account, same.payout.months)
 
 
@@ -258,20 +264,11 @@ def test_guangdong_scales_the_base_term_by_a_and_says_so(client: FlaskClient) ->
 def test_the_estimate_applies_guangdong_s_a_as_the_record_does(snap: Snapshot) -> None:
     """测算 and 经办核算 share the rule (issue 22): a low past index gives the same a, parts and note."""
     from calc.estimate import EstimateRequest, estimate
-    from calc.record import BenefitRequest, benefit
+    from calc.record import benefit
 
     asked = EstimateRequest("440000", Month(1978, 7), "female_50", Decimal("0.6"), Month(2026, 11), 200, Decimal("0.3"))
     result = estimate(snap, asked)
-    record = BenefitRequest(
-        calc_base=result.calc_base,
-        average_index=result.average_index,
-        contribution_months=result.months_by_retirement,
-        account_balance=result.balance,
-        retirement_age_months=result.retirement.age,
-        month=result.retirement.month,
-        region="440000",
-    )
-    same = benefit(snap, record)
+    same = benefit(snap, _record_of(result, "440000"))
     assert same.factor < 1 and (result.basic, result.account) == (same.basic, same.account)
     assert any(f"a = 平均缴费指数 ÷ 0.6 = {same.factor:f}" in note for note in result.notes), result.notes
 
