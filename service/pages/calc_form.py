@@ -19,6 +19,7 @@ from calc.medical import SHAPES, basis
 from calc.medical.pricing import ASK
 from calc.medical.shapes import shapes_taking
 from calc.quote import SCHEMES, QuoteRequest, tier_ratios
+from calc.retirement import CATEGORIES
 from rates.families import TRUST_LABELS
 from rates.model import NATIONAL, Version
 from rates.months import Month
@@ -234,13 +235,14 @@ def medical_hint(snap: Snapshot, values: dict[str, str]) -> Markup:
     return drawn.kept(snap, key, lambda: hint(medical_help(snap, values)))
 
 
-# The fields whose value selects one of the form's options, and those options: what the form's drawing is drawn
-# for (service.pages.drawn.calc_form); any other value is drawn plainly.
+# The fields whose value selects one of the form's options (the form's, and the pension fields'), and those
+# options: what the form's drawing is drawn for (service.pages.drawn.calc_form); any other value is drawn plainly.
 FORM_CHOICES = {
-    "scheme": frozenset(SCHEMES),
-    "basis": frozenset({"ratio", "base"}),
-    "medical_basis": frozenset({"ratio", "base"}),
-    "medical_tier": frozenset({"", "1", "2"}),
+    ("values", "scheme"): frozenset(SCHEMES),
+    ("values", "basis"): frozenset({"ratio", "base"}),
+    ("values", "medical_basis"): frozenset({"ratio", "base"}),
+    ("values", "medical_tier"): frozenset({"", "1", "2"}),
+    ("pension", "category"): frozenset(CATEGORIES),
 }
 
 

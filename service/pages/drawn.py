@@ -5,7 +5,7 @@ issue 20's 0.25 (docs/benchmarks.md, "Issue 20"), and most of a page is the same
 the same region and month. Each part is drawn by the template macro the page calls, for a frozen key that
 holds everything the part depends on besides the snapshot; ``Caches.drawn`` keeps the text beside the
 tier tables of that snapshot, so a publication starts it afresh and ``TIERS_CACHE_SIZE=0`` draws every
-part every time. tests/test_drawn.py checks each part against the macro drawn afresh.
+part every time. tests/sweep/test_drawn.py checks each part against the macro drawn afresh.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import Any
 from flask import current_app, get_template_attribute
 from markupsafe import Markup, escape
 
-from calc.retirement import CATEGORIES
 from rates import protection
 from rates.families import TRUST_LABELS
 from rates.months import Month
@@ -100,7 +99,7 @@ _CUT = "\x00"  # where the rows go in the drawn frame; no escaped text of the pa
 _ROWS = Markup(_CUT)  # noqa: S704  # a constant of ours
 
 
-def kept(snap: Snapshot, part: Hashable, draw: Callable[[], Markup]) -> Markup:
+def kept(snap: Snapshot, part: Hashable, draw: Callable[[], str]) -> Markup:
     """``draw()`` for this snapshot, drawn once while the tier cache holds it."""
     return Markup(caches().drawn(snap, part, lambda: str(draw())))  # noqa: S704  # a template's own output
 
@@ -274,52 +273,50 @@ class FormDrawing:
     """The 测算 form drawn with what was typed left open: the option each choice selects, and whether the pension
     details are open."""
 
-    choices: tuple[tuple[str, str], ...]
+    choices: tuple[tuple[Hole, str], ...]
     pension_open: bool
 
 
 _OPEN, _CLOSE = "\x02", "\x03"  # around a hole's name in a drawing; no text of the form's templates holds either
-Hole = tuple[str, str]  # what goes in a hole: "values", "pension" (the pension fields' values) or "form", and its name
+Hole = tuple[str, str]  # a typed value: "values" (the form's) or "pension" (the pension fields'), and its name
+Pieces = tuple[str | Hole, ...]  # a drawing: text, hole, text, ..., text (a hole of "form": one of its parts)
 
 
-def calc_form(snap: Snapshot, context: dict[str, Any], choices: dict[str, frozenset[str]]) -> Markup:
+def _typed(context: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What fills the holes of a drawing: the typed values and the form's parts, by kind."""
+    return {"values": context["values"], "pension": context["pension"]["values"], "form": context["form"]}
+
+
+def calc_form(snap: Snapshot, context: dict[str, Any], choices: dict[Hole, frozenset[str]]) -> Markup:
     """``pages/_calc_form.html`` for ``context``.
 
-    Where nothing is to fix and each field of ``choices`` (the pension's category too) holds one of its options,
-    it is joined from a drawing of the form for those options (``FormDrawing``): drawn with a marked hole for each
-    typed value and each part of ``context["form"]`` (the region's parts, ``Markup``; its other entries are the same
-    for every request), each value escaped into its hole as the template escapes it. The form and its pension
+    Where nothing is to fix and each field of ``choices`` holds one of its options, it is joined from a drawing of
+    the form for those options (``FormDrawing``): drawn with a marked hole for each other typed value and each part
+    of ``context["form"]`` (the region's parts, ``Markup``; its other entries are the same for every request), each
+    value escaped into its hole as the template escapes it. The form and its pension
     fields were two fifths of the page's template time (issue 20, docs/benchmarks.md). tests/sweep/test_drawn.py
     checks it against the template drawn plainly, with hostile values typed.
     """
     template = current_app.jinja_env.get_template("pages/_calc_form.html")
-    values, pension = context["values"], context["pension"]
-    selected = tuple((name, values[name]) for name in choices)
-    category = pension["values"].get("category")
-    if (
-        context["errors"]
-        or pension["errors"]
-        or category not in CATEGORIES
-        or any(value not in choices[name] for name, value in selected)
-    ):
+    typed = _typed(context)
+    selected = tuple((hole, typed[hole[0]].get(hole[1])) for hole in choices)
+    if context["errors"] or context["pension"]["errors"] or any(value not in choices[h] for h, value in selected):
         return Markup(template.render(context))  # noqa: S704  # the template's own output
-    key = FormDrawing((*selected, ("category", category)), bool(context["pension_open"]))
-    pieces = caches().drawn(snap, key, lambda: _checked_drawing(template, context, dict(key.choices)))
+    key = FormDrawing(selected, bool(context["pension_open"]))
+    pieces = caches().drawn(snap, key, lambda: _checked_drawing(template, context, key.choices))
     if not pieces:  # the template reads a typed value otherwise than by writing it: drawn plainly (logged)
         return Markup(template.render(context))  # noqa: S704  # the template's own output
     return _joined(pieces, context)
 
 
-def _joined(pieces: tuple[Any, ...], context: dict[str, Any]) -> Markup:
-    sources = {"values": context["values"], "pension": context["pension"]["values"], "form": context["form"]}
-    out = [pieces[0]]
-    for index in range(1, len(pieces), 2):
-        kind, name = pieces[index]
-        out += (str(escape(sources[kind][name])), pieces[index + 1])
+def _joined(pieces: Pieces, context: dict[str, Any]) -> Markup:
+    typed, out = _typed(context), []
+    for piece in pieces:
+        out.append(piece if isinstance(piece, str) else str(escape(typed[piece[0]][piece[1]])))
     return Markup("".join(out))  # noqa: S704  # the template's own output, joined
 
 
-def _checked_drawing(template: Any, context: dict[str, Any], chosen: dict[str, str]) -> tuple[Any, ...]:
+def _checked_drawing(template: Any, context: dict[str, Any], chosen: tuple[tuple[Hole, str], ...]) -> Pieces:
     """The drawing, checked once against the template drawn plainly for the request that made it: a field the
     template compares or filters but ``FORM_CHOICES`` does not name would differ. Then () (always drawn plainly)."""
     pieces = _form_drawing(template, context, chosen)
@@ -331,25 +328,27 @@ def _checked_drawing(template: Any, context: dict[str, Any], chosen: dict[str, s
     return ()
 
 
-def _form_drawing(template: Any, context: dict[str, Any], chosen: dict[str, str]) -> tuple[Any, ...]:
-    """The form drawn with holes: (text, hole, text, ..., text)."""
+def _form_drawing(template: Any, context: dict[str, Any], chosen: tuple[tuple[Hole, str], ...]) -> Pieces:
+    """The form drawn with holes: each typed value but the choices (drawn as chosen), and each part of the form."""
 
     def holes(kind: str, names: Iterable[str]) -> dict[str, str]:
         return {name: f"{_OPEN}{kind}.{name}{_CLOSE}" for name in names}
 
-    form = context["form"]
+    typed, form = _typed(context), context["form"]
+    values = {kind: holes(kind, typed[kind]) for kind in ("values", "pension")}
+    for (kind, name), value in chosen:
+        values[kind][name] = value
     marked = {
         **context,
-        "values": holes("values", context["values"]) | {k: v for k, v in chosen.items() if k != "category"},
-        "pension": {**context["pension"], "values": holes("pension", context["pension"]["values"])},
+        "values": values["values"],
+        "pension": {**context["pension"], "values": values["pension"]},
         "form": {**form, **holes("form", [name for name, part in form.items() if isinstance(part, Markup)])},
     }
-    marked["pension"]["values"]["category"] = chosen["category"]
     text = template.render(marked)
     first, *rest = text.split(_OPEN)
     if _CLOSE in first:
         raise ValueError("the form's text holds the character that closes a hole's name")
-    pieces: list[Any] = [first]
+    pieces: list[str | Hole] = [first]
     for piece in rest:
         name, closed, after = piece.partition(_CLOSE)
         kind, _, field = name.partition(".")
