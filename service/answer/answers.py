@@ -54,9 +54,10 @@ class TierRequest:
     month: Month
 
 
-# What the maps hold: bytes and text, never an object graph, but for the priced years of tier tables (a few
-# hundred small tuples each, once per region, scheme and year: the twelve months of a year share them) and
-# the key of a drawing shared by months (``service.pages.drawn.TierDrawing``).
+# What the maps hold: bytes and text (drawn parts of pages: text, or tuples of text cut where a request's own
+# values go), never an object graph, but for the priced years of tier tables (a few hundred small tuples each,
+# once per region, scheme and year: the twelve months of a year share them) and the key of a drawing shared by
+# months (``service.pages.drawn.TierDrawing``).
 Held = TypeVar("Held")
 
 _DUMP_QUOTE = compile_dump(schemas.QuoteSchema(exclude=("months", "references")))
@@ -145,7 +146,7 @@ def decoded(data: bytes) -> dict[str, Any]:
 
 
 class _Bounded:
-    """A bounded, thread-safe map of bytes (or text) by request; size 0 keeps nothing.
+    """A bounded, thread-safe map of what ``Held`` says by request; size 0 keeps nothing.
 
     ``weigh``: bounded by what the values weigh (``weight``, in bytes), not by their number; otherwise ``size``
     values."""
@@ -212,8 +213,7 @@ class Caches:
 
     ``CALC_CACHE_SIZE`` (answers) and ``TIERS_CACHE_SIZE`` (KiB of the tier map) bound them (0: that cache is
     off). A key is the frozen request itself within the maps of one snapshot object, held by identity (a preview
-    shares its
-    revision number with the snapshot it extends, so the number would not do). A request priced on
+    shares its revision number with the snapshot it extends, so the number would not do). A request priced on
     another snapshot starts both maps afresh, unless that snapshot is older than the one held (a request
     that began before a publication): it is answered without either cache.
     """
