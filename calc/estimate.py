@@ -24,10 +24,9 @@ from calc.record import (
     NATIONAL,
     TRANSITIONAL_NOTE,
     RegionLookup,
-    low_index_note,
+    parts_notes,
     payout_note,
     pension_parts,
-    second_base_note,
 )
 from calc.retirement import CATEGORIES, AgeRule, Retirement, age_words, retirement, years_words
 from calc.rules import rule_for
@@ -256,8 +255,7 @@ def estimate(params: Parameters, request: EstimateRequest) -> Estimate:
         provisional=calc.provisional or quote.provisional,
         assumptions=_assumptions(request, calc),
         notes=_notes(request, calc, payout, reached, months, minimum, list(at.used.values()))
-        + ([second_base_note(parts.rules)] if parts.base_missing else [])
-        + [said for said in (low_index_note(index, parts.rules, parts.factor),) if said],
+        + parts_notes(parts, index),
         used=list(at.used.values()),
     )
 

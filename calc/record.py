@@ -135,6 +135,14 @@ def low_index_note(average_index: Decimal, rules: BenefitRules, factor: Decimal)
     )
 
 
+def parts_notes(parts: Parts, average_index: Decimal) -> list[str]:
+    """What the record mode and the estimate say of how the parts were computed: a second 计发基数 not given (the
+    first one used), 广东's a."""
+    said = [second_base_note(parts.rules)] if parts.base_missing else []
+    scaled = low_index_note(average_index, parts.rules, parts.factor)
+    return [*said, scaled] if scaled else said
+
+
 def second_base_note(rules: BenefitRules) -> str:
     """What an answer says when the region indexes by a second 计发基数 it was not given (the first one used)."""
     wanted = INDEX_BASES[rules.index_base].label
@@ -261,10 +269,7 @@ def benefit(params: Parameters, request: BenefitRequest) -> Benefit:
                 "required",
                 422,
             )
-        notes.append(second_base_note(parts.rules))
-    scaled = low_index_note(request.average_index, parts.rules, parts.factor)
-    if scaled:
-        notes.append(scaled)
+    notes += parts_notes(parts, request.average_index)
     said = payout_note(parts.payout, request.retirement_age_months)
     if said:
         notes.append(said)
