@@ -285,8 +285,14 @@ def sample(items: Sequence[T], count: int, salt: str = "", full: int | None = No
     return [items[i] for i in sorted(chosen)]
 
 
+# Years already paid: none, and many at a low index (广东's a applies below 0.6: issue 22)
+PAID_RECORDS: tuple[dict[str, Any], ...] = ({}, {"paid_months": 200, "paid_average_index": "0.3"})
+# The record mode's average index: an ordinary one, and one below 广东's threshold
+RECORD_INDEXES = ("0.8123", "0.452")
+
+
 def estimate_points(snap: Snapshot) -> Iterator[dict[str, Any]]:
-    """Pension estimates: every region x category x a spread of birth months x start months x tiers."""
+    """Pension estimates: every region x category x a spread of birth months x start months x tiers x years paid."""
     last = Month(last_year(snap), 12)
     births = ("1961-06", "1966-01", "1970-09", "1975-04", "1985-03", "1995-12", "2006-07")
     for region in regions(snap):
@@ -296,13 +302,14 @@ def estimate_points(snap: Snapshot) -> Iterator[dict[str, Any]]:
             for birth in births:
                 for start in starts:
                     for ratio in ("0.6", "1", "3"):
-                        yield {
-                            "region": region,
-                            "birth_month": birth,
-                            "category": category,
-                            "base_ratio": ratio,
-                            "start": str(start),
-                        }
+                        for paid in PAID_RECORDS:
+                            yield {
+                                "region": region,
+                                "birth_month": birth,
+                                "category": category,
+                                "base_ratio": ratio,
+                                "start": str(start),
+                            } | paid
 
 
 # 经办核算 (issue 22): a record in each region, with 过渡性养老金 asked for in each way the API takes
@@ -317,13 +324,15 @@ TRANSITIONAL_ASKS: tuple[dict[str, Any], ...] = (
 
 
 def benefit_points(snap: Snapshot) -> Iterator[dict[str, Any]]:
-    """Records for POST /api/v1/pension/benefit: every region x retirement months and ages x 过渡性养老金 asks."""
+    """Records for POST /api/v1/pension/benefit: every region x retirement months and ages x 过渡性养老金 asks x
+    average indexes."""
     for region in regions(snap):
         for month, age in (("2023-06", 600), ("2024-06", 720), ("2025-06", 721), ("2026-06", 663)):
             for asked in TRANSITIONAL_ASKS:
-                body = {"region": region, "calc_base": "8000", "average_index": "0.8123", "contribution_months": 307}
-                body |= {"account_balance": "123456.78", "retirement_age_months": age, "month": month}
-                yield body | asked
+                for index in RECORD_INDEXES:
+                    body = {"region": region, "calc_base": "8000", "average_index": index, "contribution_months": 307}
+                    body |= {"account_balance": "123456.78", "retirement_age_months": age, "month": month}
+                    yield body | asked
 
 
 # 职业伤害保障费 (issue 24): orders from none to many, and floats from none to the largest accepted

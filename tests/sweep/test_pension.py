@@ -34,6 +34,7 @@ def page_problems(
     query = {"region": body["region"], "scheme": "flexible_pension", "start": body["start"], "end": body["start"]}
     query |= {"basis": "ratio", "base_ratio": body["base_ratio"], "birth_month": body["birth_month"]}
     query["category"] = body["category"]
+    query |= {name: body[name] for name in ("paid_months", "paid_average_index") if name in body}
     status, raw = probe.get(client, "/?" + urlencode(query))
     page = raw.decode()
     where = f"page with estimate {query}"
@@ -146,6 +147,10 @@ def record_problems(body: dict[str, Any], status: int, data: dict[str, Any]) -> 
         problems.append(f"record {body}: 过渡性养老金 held for the region but not computed: {data}")
     if (not data["transitional_covered"] or not asked) and data["transitional_pension"] is not None:
         problems.append(f"record {body}: 过渡性养老金 computed without its rule or its years: {data}")
+    if data.get("base_factor") and not any(f"= {data['base_factor']}（" in n for n in data["notes"]):
+        problems.append(
+            f"record {body}: the 计发基数 term scaled by a, and the answer does not say so: {data['notes']}"
+        )
     if not data["transitional_covered"] and not any("过渡性养老金：本服务未覆盖本地区" in n for n in data["notes"]):
         problems.append(f"record {body}: 过渡性养老金 not covered, and the answer does not say so: {data['notes']}")
     return problems
