@@ -230,9 +230,10 @@ def medical_help(snap: Snapshot, values: dict[str, str]) -> dict[str, Any]:
 def medical_hint(snap: Snapshot, values: dict[str, str]) -> Markup:
     """The medical block's hint (``pages/_medical_help.html``), drawn once per region and month."""
     month, region = form_month(values), values["region"]
-    hint = get_template_attribute("pages/_medical_help.html", "hint")
     key = drawn.MedicalHint(region if region in snap.regions else "", month)
-    return drawn.kept(snap, key, lambda: hint(medical_help(snap, values)))
+    return drawn.kept(
+        snap, key, lambda: get_template_attribute("pages/_medical_help.html", "hint")(medical_help(snap, values))
+    )
 
 
 # The fields whose value selects one of the form's options (the form's, and the pension fields'), and those

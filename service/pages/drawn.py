@@ -106,8 +106,11 @@ def kept(snap: Snapshot, part: Hashable, draw: Callable[[], str]) -> Markup:
 
 def region_options(snap: Snapshot, selected: str) -> Markup:
     """Every region grouped by province as ``pages/_region.html`` draws them, ``selected`` marked."""
-    draw = get_template_attribute("pages/_region.html", "region_options")
-    return kept(snap, RegionOptions(selected), lambda: draw(region_groups(snap), selected))
+    return kept(
+        snap,
+        RegionOptions(selected),
+        lambda: get_template_attribute("pages/_region.html", "region_options")(region_groups(snap), selected),
+    )
 
 
 def injury_box(snap: Snapshot, region: str, month: Month) -> Markup:
