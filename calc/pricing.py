@@ -6,6 +6,7 @@ their plain values to the pure rules in ``calc.rules`` and records which version
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import sys
 from collections.abc import Callable
@@ -147,7 +148,8 @@ class Plans:
     its plan without resolving again (``tests/sweep/test_plans.py`` checks this against resolving every month).
     Each lookup says until when it finds the same (``Resolved.steady_before``), and the rule until when it is in
     force: before the earliest of these a month takes its plan without a lookup (issue 20: the lookups of every
-    month of every answer were three fifths of pricing).
+    month of every answer were three fifths of pricing), and ``price`` takes that whole run of months at once
+    (``run``).
     """
 
     def __init__(self, params: Parameters, request: QuoteRequest):
@@ -156,23 +158,35 @@ class Plans:
         self._plans: dict[object, Plan] = {}
         self._noted: dict[int, tuple[Resolved, ...]] = {}  # every version each month's resolution looked up
         self._read: dict[int, Steady] = {}  # each month's rule, the lookups it made, and until when they hold
+        self._latest = -1  # the index of the latest month asked
 
     def serves(self, request: QuoteRequest) -> bool:
         """Whether ``request`` resolves as the question these plans are for (it may differ in its tier)."""
         return request is self.request or dataclasses.replace(request, base_ratio=None) == self.request
 
-    def __call__(self, month: Month) -> tuple[Plan, tuple[Resolved, ...]]:
+    def run(self, month: Month) -> tuple[Plan, tuple[Resolved, ...], int]:
+        """``month``'s plan, every version its resolution looked up, and the index of the month before which every
+        later month takes the same plan without a lookup (its lookups' and its rule's steady bound)."""
         index = month.index()
         found = self._plans.get(index)
         if found is None:
-            before = self._read.get(index - 1)
-            held = self._holds(before, month) if before is not None else None
-            if held is not None:
-                found = self._plans[index] = self._plans[index - 1]
-                self._noted[index], self._read[index] = self._noted[index - 1], held
+            near = self._taken_by(index - 1)
+            held = self._holds(self._read[near], month) if near is not None else None
+            if near is not None and held is not None:
+                found = self._plans[index] = self._plans[near]
+                self._noted[index], self._read[index] = self._noted[near], held
             else:
                 found = self._resolve(month, index)
-        return found, self._noted[index]
+        self._latest = max(self._latest, index)
+        return found, self._noted[index], self._read[index][2]
+
+    def _taken_by(self, index: int) -> int | None:
+        """The month asked whose plan month ``index`` takes: itself, or the latest one asked if ``index`` is below its
+        bound (a month inside a run ``price`` took at once, never asked on its own); None if neither."""
+        if index in self._read:
+            return index
+        latest = self._latest
+        return latest if latest < index < self._read.get(latest, (None, None, latest))[2] else None
 
     def _holds(self, before: Steady, month: Month) -> Steady | None:
         """Whether ``month`` resolves as the month before it did (``before``: its rule, lookups and bound): what
@@ -209,14 +223,18 @@ def price(params: Parameters, request: QuoteRequest, plans: Plans | None = None)
         months = [m for i, m in enumerate(months) if i == 0 or m.month == 1]  # one line per year touched
     pricer = PRICERS[request.scheme]
     # Months under the same versions and rule price alike: each such group is priced once (the line of its
-    # first month, copied for the others).
+    # first month, copied for the others), and a run of months below its plan's steady bound takes that plan
+    # without asking again month by month.
     priced: dict[tuple[object, ...], Line] = {}
     by_plan: dict[int, tuple[Plan, Line]] = {}  # the plan kept alive beside its line, so that its id stays its own
     lines: list[Line] = []
     used: dict[int, Resolved] = {}
     last: tuple[Resolved, ...] = ()
-    for month in months:
-        plan, noted = plans(month)
+    indexes = [month.index() for month in months]
+    first = 0
+    while first < len(months):
+        plan, noted, steady = plans.run(months[first])
+        after = bisect.bisect_left(indexes, steady, first + 1)  # the months of this run: first up to after
         if noted is not last:  # noting the same versions again changes nothing
             for resolved in noted:
                 note(used, resolved)
@@ -225,21 +243,23 @@ def price(params: Parameters, request: QuoteRequest, plans: Plans | None = None)
         if known is None:
             got, key = plan
             if key not in priced:
-                priced[key] = pricer(request, got, month)
+                priced[key] = pricer(request, got, months[first])
             known = by_plan[id(plan)] = (plan, priced[key])
         line = known[1]
-        if line.month is not month:  # a copy for this month (built directly: dataclasses.replace is slow)
-            line = Line(
-                month,
-                line.base,
-                line.rate,
-                line.amount,
-                line.parts,
-                line.provisional,
-                line.versions,
-                line.year and month.year,
-                line.notes,
-            )
-        if line.year is None or not lines or lines[-1].year != line.year:  # a yearly amount: one line a year
-            lines.append(line)
+        for month in months[first:after]:
+            if line.month is not month:  # a copy for this month (built directly: dataclasses.replace is slow)
+                line = Line(
+                    month,
+                    line.base,
+                    line.rate,
+                    line.amount,
+                    line.parts,
+                    line.provisional,
+                    line.versions,
+                    line.year and month.year,
+                    line.notes,
+                )
+            if line.year is None or not lines or lines[-1].year != line.year:  # a yearly amount: one line a year
+                lines.append(line)
+        first = after
     return Quote(request, lines, list(used.values()))
