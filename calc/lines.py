@@ -84,16 +84,15 @@ class Quote:
 
     @functools.cached_property
     def _groups(self) -> list[tuple[Line, int]]:
-        """Each line priced alike, once, with how many times it is in the answer (exact: amounts are in fen)."""
-        counts: dict[tuple[int, int], list[Any]] = {}
+        """Each run of lines priced alike, once, with how many lines it has (exact: amounts are in fen)."""
+        groups: list[list[Any]] = []
         for line in self.lines:
-            key = (id(line.parts), id(line.amount))  # months priced alike share the objects of the line they copy
-            seen = counts.get(key)
-            if seen is None:
-                counts[key] = [line, 1]
+            # months priced alike share the objects of the line they copy, and come one after the other
+            if groups and line.parts is groups[-1][0].parts and line.amount is groups[-1][0].amount:
+                groups[-1][1] += 1
             else:
-                seen[1] += 1
-        return [(line, count) for line, count in counts.values()]
+                groups.append([line, 1])
+        return [(line, count) for line, count in groups]
 
     @property
     def provisional(self) -> bool:

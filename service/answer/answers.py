@@ -103,20 +103,18 @@ def quote_json(snapshot: Snapshot, request: QuoteRequest, cite: Cite | None = No
 
 
 def dumped_months(lines: list[Line]) -> list[dict[str, Any]]:
-    """The months as ``LineSchema`` dumps them, each set of values dumped once per answer.
+    """The months as ``LineSchema`` dumps them, each run of months priced alike dumped once.
 
-    The engine hands months priced alike the very same objects (one line copied but for its month): a
-    line whose values are those objects again dumps to the same dict but its month. Held by ``lines``
-    for the whole loop, no object can give its id to another meanwhile. Half the time of an answer
-    went to dumping every month of it afresh.
+    The engine hands the months of a run the very same values (one line copied but for its month): a line whose
+    values are those of the line before (equal values dump alike) takes its dump but for the month. Half the time
+    of an answer went to dumping every month of it afresh.
     """
-    dumped: dict[tuple[int, ...], dict[str, Any]] = {}
     out = []
+    values: tuple[object, ...] = ()
+    found: dict[str, Any] = {}
     for line in lines:
-        same = tuple(map(id, line[1:]))  # every value but the month
-        found = dumped.get(same)
-        if found is None:
-            found = dumped[same] = _DUMP_LINE(month_line(line))
+        if line[1:] != values:  # every value but the month; the same objects compare equal without a look inside
+            values, found = line[1:], _DUMP_LINE(month_line(line))
         out.append({**found, "month": str(line.month)})
     return out
 

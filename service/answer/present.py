@@ -89,9 +89,12 @@ def used_versions(snapshot: Snapshot, used: list[Resolved]) -> list[dict[str, An
     return [version_data(snapshot, r.version, r) for r in ordered(used)]
 
 
+_FAMILY_ORDER = {name: i for i, name in enumerate(FAMILIES)}
+
+
 def ordered(used: list[Resolved]) -> list[Resolved]:
-    order = {name: i for i, name in enumerate(FAMILIES)}
-    return sorted(used, key=lambda r: (order[r.version.family], r.version.effective_from))
+    """The versions an answer cites, in the order of the families, each family's oldest first."""
+    return sorted(used, key=lambda r: (_FAMILY_ORDER[r.version.family], r.version.effective_from))
 
 
 def quote_data(snapshot: Snapshot, quote: Quote, months: bool = True, references: bool = True) -> dict[str, Any]:
