@@ -1,6 +1,7 @@
 """Load benchmark: the answers people ask for, under gunicorn on loopback, next to a trivial endpoint.
 
-    .venv/bin/python bench/load.py [--seconds 20] [--levels 1,8,32] [--workers 2] [--check [N]] [--write-docs]
+    .venv/bin/python bench/load.py [--seconds 20] [--rounds 3] [--levels 1,8,32] [--workers 2] [--check [N]]
+        [--write-docs]
 
 Needs wrk (Debian package `wrk`) and gunicorn (`.venv/bin/pip install -e ".[production]"`, Linux).
 Starts gunicorn on 127.0.0.1 with a fresh SQLite database (the bundled parameters) and reads from the
@@ -31,9 +32,13 @@ The Lua scripts draw with the rule of `draw()`, their Python mirror: `--check` f
 app (Flask's test client) N questions of the calculate mix (3000), N/10 pages and N/3 tier tables so
 drawn, and stops unless every one is answered with 200.
 
-It prints requests per second, p50 and p99 latency, errors (non-2xx answers and socket errors), and
-each throughput as a ratio to the floor measured just before it at the same level. Only loopback
-addresses are used; every run is bounded. A benchmark, not a test: nothing asserts on time.
+At each level it runs ``--rounds`` rounds, each the floor and then every endpoint right after it, and prints
+requests per second (the mean of the rounds), p50 (their median) and p99 latency (their worst), errors
+(non-2xx answers and socket errors, all rounds), and each throughput as a ratio to the floor: the rounds'
+throughputs summed over the sums of the floors measured just before them, with each round's own ratio beside it.
+On a shared machine whose speed drifts by tens of percent within a minute, one floor measured before three
+endpoints (a minute of runs) compared them with a machine that was no longer there. Only loopback addresses
+are used; every run is bounded. A benchmark, not a test: nothing asserts on time.
 """
 
 from __future__ import annotations
@@ -383,7 +388,26 @@ def wrk(seconds: int, connections: int, path: str, script: str | None) -> dict[s
     return {"rps": rps, "p50": latency("50"), "p99": latency("99"), "errors": errors}
 
 
-Rows = list[tuple[str, int, str, dict[str, float], dict[str, float]]]
+Result = dict[str, float]  # one wrk run: rps, p50, p99 (ms), errors
+# caches, connections, endpoint, and each round's (endpoint's run, the floor run measured just before it)
+Rows = list[tuple[str, int, str, list[tuple[Result, Result]]]]
+
+
+def combined(rounds: list[tuple[Result, Result]]) -> tuple[Result, float, list[float]]:
+    """A row over its rounds: the mean throughput, the median p50 and the worst p99, every error; its ratio to the
+    floor as the sum of its rounds' throughputs over the sum of their floors' (each round paired with the floor
+    measured just before it, so that the machine's speed drifting between rounds moves both alike); and each
+    round's own ratio, to show the spread."""
+    runs = [run for run, _ in rounds]
+    p50s = sorted(run["p50"] for run in runs)
+    result = {
+        "rps": sum(run["rps"] for run in runs) / len(runs),
+        "p50": p50s[len(p50s) // 2],
+        "p99": max(run["p99"] for run in runs),
+        "errors": sum(run["errors"] for run in runs),
+    }
+    ratio = sum(run["rps"] for run in runs) / sum(floor["rps"] for _, floor in rounds)
+    return result, ratio, [run["rps"] / floor["rps"] for run, floor in rounds]
 
 
 def collections(probe: Path) -> dict[str, float]:
@@ -439,10 +463,13 @@ def run(args: argparse.Namespace) -> tuple[Rows, int, dict[str, dict[str, float]
                 for _, path, script in cases:  # warm up: templates compiled, snapshot read, tiers priced once
                     wrk(WARM_TIERS if path == "/api/v1/tiers" else min(5, args.seconds), 8, path, script)
                 for level in levels:
-                    floor = wrk(args.seconds, level, "/healthz", None)
-                    rows.append((label, level, "GET /healthz (floor)", floor, floor))
-                    for name, path, script in cases:
-                        rows.append((label, level, name, wrk(args.seconds, level, path, script), floor))
+                    measured: dict[str, list[tuple[Result, Result]]] = {}
+                    for _ in range(args.rounds):  # each round: the floor, then every endpoint right after it
+                        floor = wrk(args.seconds, level, "/healthz", None)
+                        measured.setdefault("GET /healthz (floor)", []).append((floor, floor))
+                        for name, path, script in cases:
+                            measured.setdefault(name, []).append((wrk(args.seconds, level, path, script), floor))
+                    rows += [(label, level, name, rounds) for name, rounds in measured.items()]
                 memory[label] = worker_memory(server)
             finally:
                 server.send_signal(signal.SIGTERM)
@@ -474,13 +501,15 @@ def gc_table(collected: dict[str, dict[str, float]]) -> str:
 
 def table(rows: Rows) -> str:
     lines = [
-        "| caches | connections | endpoint | req/s | ratio to floor | p50 ms | p99 ms | p99 / p50 | errors |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| caches | connections | endpoint | req/s | ratio to floor | each round | p50 ms | p99 ms | p99 / p50 "
+        "| errors |",
+        "|---|---:|---|---:|---:|---|---:|---:|---:|---:|",
     ]
-    for label, level, name, result, floor in rows:
+    for label, level, name, rounds in rows:
+        result, ratio, each = combined(rounds)
         lines.append(
-            f"| {label} | {level} | {name} | {result['rps']:.0f} | {result['rps'] / floor['rps']:.2f} | "
-            f"{result['p50']:.2f} | {result['p99']:.2f} | {result['p99'] / result['p50']:.1f} | "
+            f"| {label} | {level} | {name} | {result['rps']:.0f} | {ratio:.2f} | {' '.join(f'{r:.2f}' for r in each)} "
+            f"| {result['p50']:.2f} | {result['p99']:.2f} | {result['p99'] / result['p50']:.1f} | "
             f"{result['errors']:.0f} |"
         )
     return "\n".join(lines)
@@ -488,7 +517,8 @@ def table(rows: Rows) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=20, help="wrk run per row")
+    parser.add_argument("--seconds", type=int, default=20, help="wrk run per row and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the floor and every row at each level")
     parser.add_argument("--levels", default="1,8,32")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--write-docs", action="store_true", help="write the section into docs/benchmarks.md")
@@ -517,13 +547,15 @@ def main() -> None:
 def section(command: str, args: argparse.Namespace, distinct: int, text: str, pauses: str, held: str) -> str:
     return f"""
 {measured(command)}: gunicorn with {args.workers} sync workers and wrk (Debian's package) share the
-machine's cores, all on 127.0.0.1, with a fresh SQLite database; wrk runs {args.seconds} s per row
-after a warm-up of each endpoint at 8 connections: 5 s, and {WARM_TIERS} s for the tiers mix, whose 1,800 or so
-tables a server that has run for minutes holds whole in its tier cache (with 5 s, a tenth of them were
-still priced in the measured rows: their p99 measured the warm-up). The floor is `GET /healthz` of the
-same app (a constant JSON answer through the same middleware and security headers), measured just before the rows it is
-compared with. The machine is shared with other work, so rows vary by some percent between runs:
-compare ratios within one run.
+machine's cores, all on 127.0.0.1, with a fresh SQLite database; wrk runs {args.seconds} s per row in each of
+{args.rounds} rounds (the floor, then every row) after a warm-up of each endpoint at 8 connections: 5 s, and
+{WARM_TIERS} s for the tiers mix, whose 1,800 or so tables a server that has run for minutes holds whole in
+its tier cache (with 5 s, a tenth of them were still priced in the measured rows: their p99 measured the
+warm-up). The floor is `GET /healthz` of the
+same app (a constant JSON answer through the same middleware and security headers), measured at the start of
+each round. A row's ratio is its rounds' throughputs summed over the sums of their rounds' floors; "each round"
+shows every round's own ratio. The machine is shared with other work and its speed drifts, by tens of percent
+within a minute at times: compare ratios within one run, and read the spread of the rounds.
 
 - **varied mix** (the default): region and tiered scheme, as the running service lists them
   (`/api/v1/regions`, and each scheme whose `/api/v1/tiers` answers there in 2025) x choice x first
