@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from rates.loader import BUNDLED, load_regions
 from service import create_app
+from service.api.contract import ERROR_DESCRIPTIONS
 
 
 def test_regions(client: FlaskClient) -> None:
@@ -132,6 +133,22 @@ def test_openapi_document(client: FlaskClient) -> None:
         assert path in spec["paths"]
     assert "/api/v1/parameters/{region}/history" in spec["paths"]
     assert "400" in spec["paths"]["/api/v1/calculate"]["post"]["responses"]
+
+
+def test_every_error_status_is_documented_with_the_error_shape(client: FlaskClient) -> None:
+    """``document_errors`` gives a view the document of each status it may answer without wrapping it once more."""
+    spec: dict[str, Any] = client.get("/api/v1/openapi.json").get_json()
+    for path, method, statuses in (
+        ("/api/v1/calculate", "post", ("400", "404", "415", "422")),
+        ("/api/v1/tiers", "get", ("400", "404", "415", "422")),
+        ("/api/v1/parameters/{region}/history", "get", ("404",)),
+        ("/api/v1/injury-protection", "get", ("400", "404")),
+    ):
+        responses = spec["paths"][path][method]["responses"]
+        for status in statuses:
+            schema = responses[status]["content"]["application/json"]["schema"]
+            assert schema == {"$ref": "#/components/schemas/ApiError"}, (path, status)
+            assert responses[status]["description"] == ERROR_DESCRIPTIONS.get(int(status), "错误（中文说明）")
 
 
 def test_interactive_docs_are_served_locally(client: FlaskClient) -> None:
