@@ -551,11 +551,11 @@ machine's cores, all on 127.0.0.1, with a fresh SQLite database; wrk runs {args.
 {args.rounds} rounds (the floor, then every row) after a warm-up of each endpoint at 8 connections: 5 s, and
 {WARM_TIERS} s for the tiers mix, whose 1,800 or so tables a server that has run for minutes holds whole in
 its tier cache (with 5 s, a tenth of them were still priced in the measured rows: their p99 measured the
-warm-up). The floor is `GET /healthz` of the
-same app (a constant JSON answer through the same middleware and security headers), measured at the start of
-each round. A row's ratio is its rounds' throughputs summed over the sums of their rounds' floors; "each round"
-shows every round's own ratio. The machine is shared with other work and its speed drifts, by tens of percent
-within a minute at times: compare ratios within one run, and read the spread of the rounds.
+warm-up). The floor is `GET /healthz` of the same app (a constant JSON answer through the same middleware and
+security headers), measured at the start of each round. A row's ratio is its rounds' throughputs summed over
+the sums of their rounds' floors; "each round" shows every round's own ratio. The machine is shared with other
+work and its speed drifts, by tens of percent within a minute at times: compare ratios within one run, and read
+the spread of the rounds.
 
 - **varied mix** (the default): region and tiered scheme, as the running service lists them
   (`/api/v1/regions`, and each scheme whose `/api/v1/tiers` answers there in 2025) x choice x first

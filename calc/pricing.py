@@ -186,7 +186,7 @@ class Plans:
         if index in self._read:
             return index
         latest = self._latest
-        return latest if latest < index < self._read.get(latest, (None, None, latest))[2] else None
+        return latest if 0 <= latest < index < self._read[latest][2] else None
 
     def _holds(self, before: Steady, month: Month) -> Steady | None:
         """Whether ``month`` resolves as the month before it did (``before``: its rule, lookups and bound): what
