@@ -6,6 +6,7 @@ than a date test inside the old one; ``rule_for`` picks the one in force for a m
 
 from __future__ import annotations
 
+import bisect
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from rates.months import Month
 
 F = TypeVar("F", bound=Callable[..., object])
 _RULES: dict[str, list[tuple[Month, Callable[..., object]]]] = {}
+_STARTS: dict[str, list[int]] = {}  # each scheme's rules' first months, as month indexes, in the order of _RULES
 
 
 def rule(scheme: str, since: str) -> Callable[[F], F]:
@@ -25,6 +27,7 @@ def rule(scheme: str, since: str) -> Callable[[F], F]:
     def register(function: F) -> F:
         _RULES.setdefault(scheme, []).append((Month.parse(since), function))
         _RULES[scheme].sort(key=lambda item: item[0])
+        _STARTS[scheme] = [since.index() for since, _ in _RULES[scheme]]
         return function
 
     return register
@@ -32,15 +35,16 @@ def rule(scheme: str, since: str) -> Callable[[F], F]:
 
 def rule_for(scheme: str, month: Month) -> Callable[..., object]:
     """The rule of ``scheme`` in force in ``month`` (the earliest one for months before it)."""
-    dated = _RULES[scheme]
-    in_force = [function for since, function in dated if since <= month]
-    return in_force[-1] if in_force else dated[0][1]
+    # asked for every month an answer resolves: a search of the sorted first months, not a walk of the rules
+    in_force = bisect.bisect_right(_STARTS[scheme], month.index())
+    return _RULES[scheme][max(in_force - 1, 0)][1]
 
 
 def rule_steady_before(scheme: str, month: Month) -> int:
     """The index of the first month after ``month`` from which ``rule_for(scheme, ...)`` may pick another rule."""
-    index = month.index()
-    return min((since.index() for since, _ in _RULES[scheme] if since.index() > index), default=sys.maxsize)
+    starts = _STARTS[scheme]
+    after = bisect.bisect_right(starts, month.index())
+    return starts[after] if after < len(starts) else sys.maxsize
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,9 @@ def compile_dump(schema: Schema) -> Dump:
 
     def one(obj: Any) -> dict[str, Any]:
         out = {}
+        plain = type(obj) is dict  # nearly every object dumped: ``_value`` written out, a call less per field
         for attr, key, convert in plan:
-            value = _value(obj, attr)
+            value = (obj[attr] if attr in obj else getattr(obj, attr, missing)) if plain else _value(obj, attr)
             if value is not missing:
                 out[key] = convert(value, attr, obj)
         return out

@@ -90,14 +90,19 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return document
 
 
+# made once: json.loads with a hook builds a new decoder on every call
+_UNIQUE = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=_unique)
+_CHECKED = json.JSONDecoder(parse_float=Decimal, object_pairs_hook=_pairs)
+
+
 def load_json(data: bytes) -> Any:
     """The body as JSON: numbers as Decimal, duplicate keys and unstorable text refused."""
     text = data.decode("utf-8")
     if "\\" not in text and "\x7f" not in text:
         # JSON refuses raw control characters in strings, and UTF-8 cannot hold a lone surrogate: without
         # an escape (or a DEL), no string of this document can hold either
-        return json.loads(text, parse_float=Decimal, object_pairs_hook=_unique)
-    document = json.loads(text, parse_float=Decimal, object_pairs_hook=_pairs)
+        return _UNIQUE.decode(text)
+    document = _CHECKED.decode(text)
     _check_strings(document)
     return document
 
