@@ -246,20 +246,19 @@ def price(params: Parameters, request: QuoteRequest, plans: Plans | None = None)
                 priced[key] = pricer(request, got, months[first])
             known = by_plan[id(plan)] = (plan, priced[key])
         line = known[1]
-        for month in months[first:after]:
-            if line.month is not month:  # a copy for this month (built directly: dataclasses.replace is slow)
-                line = Line(
-                    month,
-                    line.base,
-                    line.rate,
-                    line.amount,
-                    line.parts,
-                    line.provisional,
-                    line.versions,
-                    line.year and month.year,
-                    line.notes,
-                )
-            if line.year is None or not lines or lines[-1].year != line.year:  # a yearly amount: one line a year
-                lines.append(line)
+        if line.year is None:  # a monthly amount: the line for each month of the run, copied but for its month
+            _, base, rate, amount, parts, provisional, versions, _, notes = line
+            lines += [
+                line
+                if line.month is month
+                else Line(month, base, rate, amount, parts, provisional, versions, None, notes)
+                for month in months[first:after]
+            ]
+        else:  # a yearly amount: one line a year
+            for month in months[first:after]:
+                if line.month is not month:
+                    line = line._replace(month=month, year=month.year)
+                if not lines or lines[-1].year != line.year:
+                    lines.append(line)
         first = after
     return Quote(request, lines, list(used.values()))
