@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, validate, va
 
 from calc.quote import QuoteRequest
 from rates.months import Month
+from service.api.loading import CompiledLoad
 
 DECIMAL_PATTERN = r"^\s*\d{1,9}(\.\d{1,4})?\s*$"
 # The OpenAPI document says exactly what the server takes (tests/test_schemathesis.py holds it to that).
@@ -116,7 +117,7 @@ class Ratio(fields.String):
         return None if value is None else format(value.normalize(), "f")
 
 
-class CalculateRequestSchema(Schema):
+class CalculateRequestSchema(CompiledLoad):
     region = fields.String(
         required=True, validate=validate.Length(max=12), metadata={"example": "360100", "pattern": REGION_PATTERN}
     )
