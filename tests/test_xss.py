@@ -236,3 +236,19 @@ def test_orders_cells_on_the_page_and_in_the_result_workbook(client: FlaskClient
     assert_inert_workbook(data, PAYLOADS)
     detail = list(openpyxl.load_workbook(io.BytesIO(data))["明细"].iter_rows(min_row=2, values_only=True))
     assert {r[2] for r in detail} >= set(PAYLOADS) and {r[3] for r in detail} >= set(PAYLOADS)  # as typed
+
+
+@pytest.mark.parametrize(
+    "values",
+    [("<script>alert(1)</script>", '" onmouseover="x'), ("a & b", "'quoted'"), (None, 3), ("已转义", "<b>粗</b>")],
+)
+def test_the_badges_escape_what_they_are_given(values: tuple[object, object]) -> None:
+    from markupsafe import Markup
+
+    from service.core.display import provisional_badge, trust_badge, used_for
+
+    first, second = values
+    assert trust_badge(first, second) == Markup('<span class="trust trust-{}">{}</span>').format(first, second)
+    assert provisional_badge(second) == Markup('<span class="badge provisional">{}</span>').format(second)
+    assert used_for({1: first}, 1) == (Markup("；用于 {}").format(first) if first else Markup(""))
+    assert trust_badge(Markup("<i>x</i>"), "y") == Markup('<span class="trust trust-<i>x</i>">y</span>')

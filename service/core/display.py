@@ -86,14 +86,16 @@ def _hint_only(name: str, hint: bool) -> Markup:
 
 @bp.app_template_global("trust_badge")
 def trust_badge(trust: str, label: str) -> Markup:
-    return Markup('<span class="trust trust-{}">{}</span>').format(trust, label)
+    # markupsafe's % escapes each value as .format does, without string.Formatter's walk in Python: the badges are
+    # drawn for every version every answer cites
+    return Markup('<span class="trust trust-%s">%s</span>') % (trust, label)
 
 
 @bp.app_template_global("version_badge")
 def version_badge(version: Mapping[str, Any]) -> Markup:
     """A version's trust as a badge: the service's own rule named as such (``trust_text``), on every page alike."""
     if is_service_rule(dict(version)):
-        return Markup('<span class="badge rule">{}</span>').format(SERVICE_RULE_LABEL)
+        return Markup('<span class="badge rule">%s</span>') % SERVICE_RULE_LABEL
     return trust_badge(str(version["trust"]), trust_text(dict(version)))
 
 
@@ -102,7 +104,7 @@ bp.add_app_template_global(trust_text, "trust_text")
 
 @bp.app_template_global("provisional_badge")
 def provisional_badge(label: str) -> Markup:
-    return Markup('<span class="badge provisional">{}</span>').format(label)
+    return Markup('<span class="badge provisional">%s</span>') % label
 
 
 @bp.app_template_filter("yuan")
@@ -115,7 +117,7 @@ def yuan(amount: Decimal | str) -> str:
 def used_for(spans: Mapping[int, str] | None, version_id: int) -> Markup:
     """ "；用于 2025-01 至 2025-12": the months (or years) a version priced in an answer, where the page says them."""
     text = spans.get(version_id) if spans else None
-    return Markup("；用于 {}").format(text) if text else Markup("")
+    return Markup("；用于 %s") % text if text else Markup("")
 
 
 @bp.app_template_global("asset")
