@@ -142,13 +142,25 @@ def tier_options(snap: Snapshot, asked: TierOptions, offered: Choices, typed: st
     (``calc_form.with_typed``), selected; each offered tier drawn once both ways."""
     macro = get_template_attribute("pages/_tier_options.html", "options")
 
-    def draw() -> tuple[tuple[str, str, str], ...]:
-        return tuple((c["value"], str(macro([c], None)), str(macro([c], c["value"]))) for c in offered())
+    def draw() -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        choices = offered()
+        return (
+            tuple(c["value"] for c in choices),
+            tuple(str(macro([c], None)) for c in choices),
+            tuple(str(macro([c], c["value"])) for c in choices),
+        )
 
-    rows = caches().drawn(snap, asked, draw)
-    listed = "".join(row[2] if row[0] == typed else row[1] for row in rows)
-    extra = with_typed([], typed) if typed not in {row[0] for row in rows} else []
-    return Markup(listed + str(macro(extra, typed)) if extra else listed)  # noqa: S704  # the macro's output
+    # the values offered, each option drawn unselected and selected: a request joins them without a loop of its own
+    values, plain, selected = caches().drawn(snap, asked, draw)
+    if typed not in values:
+        extra = with_typed([], typed)  # a tier typed that is not offered: kept, as the template keeps it
+        listed = "".join(plain)
+        return Markup(listed + str(macro(extra, typed)) if extra else listed)  # noqa: S704  # the macro's output
+    listed = list(plain)
+    for index, value in enumerate(values):
+        if value == typed:
+            listed[index] = selected[index]
+    return Markup("".join(listed))  # noqa: S704  # the macro's output
 
 
 def sources(snap: Snapshot, region: str, references: list[dict[str, Any]], spans: dict[int, str] | None) -> Markup:
