@@ -9,7 +9,7 @@ each field's own ``deserialize`` (its validators, defaults and messages), then t
 unknown field, a body that is not an object, a schema validator's refusal) is loaded again by ``Schema.load``
 itself, so every refusal, its message and its shape, is marshmallow's. A schema with anything else (pre-load
 or field hooks, nested fields, dotted attributes, unknown fields allowed) is not compiled: its ``load`` is
-marshmallow's. ``tests/test_loading.py`` holds the two equal on the sweep's requests and on refused ones.
+marshmallow's. ``tests/sweep/test_loading.py`` holds the two equal on the sweep's requests and on refused ones.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def compile_load(schema: Schema, plain: Load) -> Load:
         for name, field in schema.load_fields.items()
     ]
     known = frozenset(key for key, _, _ in plan)
+    options = {"partial": schema.partial, "many": False, "unknown": schema.unknown}  # as Schema.load passes them
 
     def load(data: Any) -> Any:
         if type(data) is not dict or not known.issuperset(data):
@@ -68,10 +69,10 @@ def compile_load(schema: Schema, plain: Load) -> Load:
                 if value is not missing:
                     out[attr] = value
             for validator in validators:
-                validator(out, partial=None, many=False, unknown=RAISE)
+                validator(out, **options)
             result: Any = out
             for processor in processors:
-                result = processor(result, many=False, partial=None, unknown=RAISE)
+                result = processor(result, **options)
         except ValidationError:
             return plain(data)  # a refusal: marshmallow's own, every field's message in its shape
         return result
