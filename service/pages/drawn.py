@@ -150,7 +150,8 @@ def tier_options(snap: Snapshot, asked: TierOptions, offered: Choices, typed: st
             tuple(str(macro([c], c["value"])) for c in choices),
         )
 
-    # the values offered, each option drawn unselected and selected: a request joins them without a loop of its own
+    # the values offered, kept beside each option drawn unselected and selected: a request compares its tier with
+    # them and joins the drawings, with no set or generator made per request
     values, plain, selected = caches().drawn(snap, asked, draw)
     if typed not in values:
         extra = with_typed([], typed)  # a tier typed that is not offered: kept, as the template keeps it
