@@ -115,16 +115,3 @@ def test_calc_imports_nothing_of_the_service() -> None:
 def test_the_graph_sees_a_circle() -> None:
     assert cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert cycle({"a": {"b"}, "b": set()}) is None
-
-
-MAX_LINES = 500  # issue 20: a module longer than this does more than one thing
-
-
-@pytest.mark.parametrize("package", ["calc", "rates"])
-def test_no_module_over_500_lines(package: str) -> None:
-    long = {
-        str(path.relative_to(ROOT)): n
-        for path in (ROOT / package).rglob("*.py")
-        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
-    }
-    assert not long, long
